@@ -1,0 +1,46 @@
+# oemact: see README.md. `make demo` and `make test` install what they need on Debian (as root).
+GO        ?= go
+BIN       := bin/oemact
+CACHE     ?= $(CURDIR)/.cache
+FUZZTIME  ?= 30s
+export OEMACT_CACHE ?= $(CACHE)
+
+.PHONY: all build deps test test-short vet demo fuzz bench clean
+
+all: build
+
+# The shipped binary is static: it is copied into the guest as /init.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/oemact
+
+deps:
+	.ci/install-deps
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+
+# Every test, the ones that boot QEMU and use swtpm included. cgo is on for the TPM simulator tests.
+test: deps build vet
+	CGO_ENABLED=1 $(GO) test -count=1 -timeout 30m ./...
+
+# Quick loop for development: no tests that need QEMU.
+test-short: build
+	$(GO) test -short ./...
+
+demo: deps build
+	./$(BIN) inspect fixtures/acpi/* || test $$? -eq 1
+
+# Runs each fuzz target for FUZZTIME.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,105 @@
+// Package hosttool finds the host programs oemact drives (QEMU, swtpm, iasl, dmidecode...) and,
+// when one is missing, says which Debian package or environment variable provides it.
+//
+// It only locates programs; running them is the caller's business.
+package hosttool
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+)
+
+// Tool describes a host program.
+type Tool struct {
+	Name    string // executable name looked up in PATH
+	Package string // Debian package that provides it
+	Env     string // environment variable that overrides the path, if any
+}
+
+var known = map[string]Tool{
+	"qemu-system-x86_64": {Name: "qemu-system-x86_64", Package: "qemu-system-x86", Env: "OEMACT_QEMU"},
+	"swtpm":              {Name: "swtpm", Package: "swtpm", Env: "OEMACT_SWTPM"},
+	"swtpm_setup":        {Name: "swtpm_setup", Package: "swtpm-tools"},
+	"iasl":               {Name: "iasl", Package: "acpica-tools"},
+	"acpixtract":         {Name: "acpixtract", Package: "acpica-tools"},
+	"acpidump":           {Name: "acpidump", Package: "acpica-tools"},
+	"dmidecode":          {Name: "dmidecode", Package: "dmidecode"},
+	"apt-get":            {Name: "apt-get", Package: "apt"},
+	"dpkg-deb":           {Name: "dpkg-deb", Package: "dpkg"},
+	"chromium":           {Name: "chromium", Package: "chromium", Env: "OEMACT_CHROMIUM"},
+	"gcc":                {Name: "gcc", Package: "gcc"},
+}
+
+// Lookup returns the description of a known tool, or a bare one for an unknown name.
+func Lookup(name string) Tool {
+	if t, ok := known[name]; ok {
+		return t
+	}
+	return Tool{Name: name}
+}
+
+// Known lists the tools this package knows, sorted by name.
+func Known() []Tool {
+	out := make([]Tool, 0, len(known))
+	for _, t := range known {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// NotFoundError says a tool is missing and how to get it.
+type NotFoundError struct {
+	Tool Tool
+	Err  error
+}
+
+func (e *NotFoundError) Error() string {
+	var fix []string
+	if e.Tool.Package != "" {
+		fix = append(fix, fmt.Sprintf("install the %s package (apt-get install %s)", e.Tool.Package, e.Tool.Package))
+	}
+	if e.Tool.Env != "" {
+		fix = append(fix, "set "+e.Tool.Env+" to its path")
+	}
+	msg := e.Tool.Name + " not found"
+	if e.Err != nil && !strings.Contains(e.Err.Error(), "executable file not found") {
+		msg += ": " + e.Err.Error()
+	}
+	if len(fix) > 0 {
+		msg += ": " + strings.Join(fix, " or ")
+	}
+	return msg
+}
+
+func (e *NotFoundError) Unwrap() error { return e.Err }
+
+// Find returns the path of a tool: its environment override when set, else the PATH entry.
+// /usr/sbin and /sbin are searched too, where Debian puts dmidecode, even when PATH lacks them.
+func Find(name string) (string, error) {
+	t := Lookup(name)
+	if t.Env != "" {
+		if p := os.Getenv(t.Env); p != "" {
+			if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+				if err == nil {
+					err = fmt.Errorf("%s=%s is not an executable file", t.Env, p)
+				}
+				return "", &NotFoundError{Tool: t, Err: err}
+			}
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} {
+		p := dir + "/" + name
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", &NotFoundError{Tool: t}
+}
