@@ -1,0 +1,187 @@
+package productkey
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/oemact/oemact/oemact/edition"
+	"go.yaml.in/yaml/v3"
+)
+
+// Entry is one TEST key of the catalog.
+type Entry struct {
+	Key     Key
+	Channel edition.Channel
+	Edition edition.Edition
+	// OEMID is, for OEM:SLP keys, the OEM (as in the SLIC marker's OEM ID) whose SLP key it is.
+	OEMID string
+	// MAKLimit is, for Volume:MAK keys, how many activations the key's pool holds.
+	MAKLimit int
+	// Blocked keys activate into non-genuine grace (the service has blocked them).
+	Blocked bool
+	Note    string
+	// Label is what the key is derived from (see Derive).
+	Label string
+	// Line is where the entry starts in the catalog file.
+	Line int
+}
+
+// Catalog maps TEST keys to what they license.
+type Catalog struct {
+	Path    string
+	entries map[string]*Entry
+	order   []*Entry
+}
+
+type rawCatalog struct {
+	Keys []rawEntry `yaml:"keys"`
+}
+
+type rawEntry struct {
+	Label    string `yaml:"label"`
+	Key      string `yaml:"key"`
+	Channel  string `yaml:"channel"`
+	Edition  string `yaml:"edition"`
+	OEMID    string `yaml:"oem_id"`
+	MAKLimit int    `yaml:"mak_limit"`
+	Blocked  bool   `yaml:"blocked"`
+	Note     string `yaml:"note"`
+}
+
+// LoadCatalog reads a catalog file; errors name the file and line.
+func LoadCatalog(path string) (*Catalog, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("key catalog: %w", err)
+	}
+	c, err := ParseCatalog(b, path)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ParseCatalog reads a catalog from YAML; name is used in errors.
+func ParseCatalog(b []byte, name string) (*Catalog, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty key catalog", name)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var raw rawCatalog
+	strict := yaml.NewDecoder(bytes.NewReader(b))
+	strict.KnownFields(true)
+	if err := strict.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	lines := entryLines(&doc)
+	c := &Catalog{Path: name, entries: map[string]*Entry{}}
+	for i, r := range raw.Keys {
+		line := 0
+		if i < len(lines) {
+			line = lines[i]
+		}
+		e, err := r.entry(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		if prev, dup := c.entries[e.Key.Reveal()]; dup {
+			return nil, fmt.Errorf("%s:%d: key %s already listed at line %d", name, line, e.Key.Masked(), prev.Line)
+		}
+		c.entries[e.Key.Reveal()] = e
+		c.order = append(c.order, e)
+	}
+	return c, nil
+}
+
+// entryLines returns the line of each item of the top-level "keys" sequence.
+func entryLines(doc *yaml.Node) []int {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "keys" {
+			var out []int
+			for _, item := range m.Content[i+1].Content {
+				out = append(out, item.Line)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+func (r rawEntry) entry(line int) (*Entry, error) {
+	k, err := Parse(r.Key)
+	if err != nil {
+		return nil, err
+	}
+	if r.Label == "" {
+		return nil, fmt.Errorf("key %s: label is missing (catalog keys must be productkey.Derive(label))", k.Masked())
+	}
+	if Derive(r.Label) != k {
+		return nil, fmt.Errorf("key %s is not the TEST key derived from label %q; only derived test keys are allowed", k.Masked(), r.Label)
+	}
+	ch, err := edition.ParseChannel(r.Channel)
+	if err != nil {
+		return nil, err
+	}
+	ed, err := edition.Lookup(r.Edition)
+	if err != nil {
+		return nil, err
+	}
+	if !ed.Allows(ch) {
+		return nil, fmt.Errorf("key %s: %s is not sold through channel %s", k.Masked(), ed.Name, ch)
+	}
+	e := &Entry{Key: k, Channel: ch, Edition: ed, OEMID: r.OEMID, MAKLimit: r.MAKLimit, Blocked: r.Blocked, Note: r.Note, Label: r.Label, Line: line}
+	switch {
+	case ch == edition.OEMSLP && r.OEMID == "":
+		return nil, fmt.Errorf("key %s: an OEM:SLP key needs oem_id (the OEM ID of its SLIC marker)", k.Masked())
+	case ch != edition.OEMSLP && r.OEMID != "":
+		return nil, fmt.Errorf("key %s: oem_id is only for OEM:SLP keys", k.Masked())
+	case len(r.OEMID) > 6:
+		return nil, fmt.Errorf("key %s: oem_id %q is longer than the 6 bytes of an ACPI OEM ID", k.Masked(), r.OEMID)
+	case ch == edition.VolumeMAK && r.MAKLimit <= 0:
+		return nil, fmt.Errorf("key %s: a Volume:MAK key needs mak_limit > 0", k.Masked())
+	case ch != edition.VolumeMAK && r.MAKLimit != 0:
+		return nil, fmt.Errorf("key %s: mak_limit is only for Volume:MAK keys", k.Masked())
+	}
+	return e, nil
+}
+
+// Lookup finds a key. The error never contains the whole key.
+func (c *Catalog) Lookup(k Key) (*Entry, error) {
+	if e, ok := c.entries[k.Reveal()]; ok {
+		return e, nil
+	}
+	return nil, fmt.Errorf("key %s is not in the catalog %s", k.Masked(), c.Path)
+}
+
+// Entries returns every entry in file order.
+func (c *Catalog) Entries() []*Entry { return append([]*Entry(nil), c.order...) }
+
+// Find returns the entries for a channel and edition (either may be empty to match all), sorted
+// by line, so tests and scenarios can ask for "a MAK key for Windows 7 Professional".
+func (c *Catalog) Find(ch edition.Channel, editionID string) []*Entry {
+	var out []*Entry
+	for _, e := range c.order {
+		if ch != "" && e.Channel != ch {
+			continue
+		}
+		if editionID != "" && !strings.EqualFold(e.Edition.ID, editionID) {
+			continue
+		}
+		out = append(out, e)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	return out
+}

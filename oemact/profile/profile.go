@@ -1,0 +1,534 @@
+// Package profile reads firmware profiles: one platform identity in YAML (ACPI OEM IDs, the SLIC
+// and MSDM markers, SMBIOS fields, and the VM hardware the harness boots it on).
+//
+// It parses and validates; building the tables from a profile is in synth.go.
+package profile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Profile is one platform identity. Relative file names inside it are relative to the folder of
+// the profile file.
+type Profile struct {
+	Name        string  `yaml:"name"`
+	Description string  `yaml:"description"`
+	ACPI        ACPI    `yaml:"acpi"`
+	Markers     Markers `yaml:"markers"`
+	SMBIOS      SMBIOS  `yaml:"smbios"`
+	VM          VM      `yaml:"vm"`
+
+	// Path is the file the profile was read from ("" when parsed from bytes without a name).
+	Path string `yaml:"-"`
+	root *yaml.Node
+}
+
+// ACPI holds the platform's OEM IDs: QEMU writes them into the RSDT, XSDT and FADT
+// (-machine x-oem-id/x-oem-table-id), and they head the synthesized SLIC and MSDM.
+type ACPI struct {
+	OEMID      string `yaml:"oem_id"`       // up to 6 ASCII characters
+	OEMTableID string `yaml:"oem_table_id"` // up to 8 ASCII characters
+	// OEMRevision goes in the SLIC and MSDM headers (default 1).
+	OEMRevision uint32 `yaml:"oem_revision"`
+}
+
+// Markers are the OEM activation tables.
+type Markers struct {
+	SLIC *SLIC `yaml:"slic"`
+	MSDM *MSDM `yaml:"msdm"`
+}
+
+// SLIC describes an OEM Activation 2.x marker: either a table file used byte for byte (a captured
+// real table), or a marker synthesized and signed with a TEST OEM key.
+type SLIC struct {
+	File string `yaml:"file"`
+	// Key is a PEM file with the TEST OEM private key (RSA-1024) that signs the marker.
+	Key string `yaml:"key"`
+	// Version is the marker's SLICVersion: "2.0", "2.1" (Windows 7 / 2008 R2), "2.2", "2.3" or a
+	// number such as 0x00020001. Default: the release's requirement.
+	Version string `yaml:"version"`
+	// Release chooses the default version ("win7" gives 2.1). Default win7.
+	Release string `yaml:"release"`
+	// MarkerOEMID and MarkerOEMTableID are the IDs inside the marker. Default: the ACPI IDs. A
+	// different value makes a marker that disagrees with its header (the Insyde placeholder
+	// pattern).
+	MarkerOEMID      string `yaml:"marker_oem_id"`
+	MarkerOEMTableID string `yaml:"marker_oem_table_id"`
+	// Tamper damages the table after signing, for negative tests: "signature" flips a bit of
+	// the marker signature, "marker" changes a byte of the signed marker data.
+	Tamper string `yaml:"tamper"`
+}
+
+// MSDM describes an OEM Activation 3.0 table: a table file used byte for byte, or a table
+// carrying the TEST product key derived from KeyLabel (see productkey.Derive and the catalog).
+type MSDM struct {
+	File     string `yaml:"file"`
+	KeyLabel string `yaml:"key_label"`
+}
+
+// SMBIOS is the system identity. With File, a captured table is the base and the fields given
+// here replace its values; without it the table is built from these fields alone.
+type SMBIOS struct {
+	File string `yaml:"file"`
+	// Version is the SMBIOS version written in the entry point ("2.8", "3.0"). Default 2.8.
+	Version string `yaml:"version"`
+	// EntryPoint is "32" (_SM_) or "64" (_SM3_). Default 32 for versions below 3.0.
+	EntryPoint    string         `yaml:"entry_point"`
+	BIOS          *BIOS          `yaml:"bios"`
+	System        *System        `yaml:"system"`
+	Baseboard     *Baseboard     `yaml:"baseboard"`
+	Chassis       *Chassis       `yaml:"chassis"`
+	Processors    []Processor    `yaml:"processors"`
+	OEMStrings    []string       `yaml:"oem_strings"`
+	MemoryDevices []MemoryDevice `yaml:"memory_devices"`
+}
+
+// BIOS is SMBIOS type 0.
+type BIOS struct {
+	Vendor      string `yaml:"vendor"`
+	Version     string `yaml:"version"`
+	ReleaseDate string `yaml:"release_date"` // MM/DD/YYYY, as SMBIOS stores it
+}
+
+// System is SMBIOS type 1.
+type System struct {
+	Manufacturer string `yaml:"manufacturer"`
+	ProductName  string `yaml:"product_name"`
+	Version      string `yaml:"version"`
+	SerialNumber string `yaml:"serial_number"`
+	UUID         string `yaml:"uuid"`
+	SKUNumber    string `yaml:"sku_number"`
+	Family       string `yaml:"family"`
+}
+
+// Baseboard is SMBIOS type 2.
+type Baseboard struct {
+	Manufacturer string `yaml:"manufacturer"`
+	ProductName  string `yaml:"product_name"`
+	Version      string `yaml:"version"`
+	SerialNumber string `yaml:"serial_number"`
+	AssetTag     string `yaml:"asset_tag"`
+}
+
+// Chassis is SMBIOS type 3.
+type Chassis struct {
+	Manufacturer string `yaml:"manufacturer"`
+	// Type is the SMBIOS chassis type number (3 desktop, 9 laptop, 10 notebook, 17 main server
+	// chassis, ...).
+	Type         int    `yaml:"type"`
+	Version      string `yaml:"version"`
+	SerialNumber string `yaml:"serial_number"`
+	AssetTag     string `yaml:"asset_tag"`
+}
+
+// Processor is SMBIOS type 4.
+type Processor struct {
+	Socket       string `yaml:"socket"`
+	Manufacturer string `yaml:"manufacturer"`
+	Version      string `yaml:"version"`
+	MaxSpeedMHz  int    `yaml:"max_speed_mhz"`
+	CoreCount    int    `yaml:"core_count"`
+	ThreadCount  int    `yaml:"thread_count"`
+}
+
+// MemoryDevice is SMBIOS type 17.
+type MemoryDevice struct {
+	Locator      string `yaml:"locator"`
+	BankLocator  string `yaml:"bank_locator"`
+	SizeMB       int    `yaml:"size_mb"`
+	Type         string `yaml:"type"` // DDR3, DDR4, RAM ...
+	SpeedMTs     int    `yaml:"speed_mts"`
+	Manufacturer string `yaml:"manufacturer"`
+	SerialNumber string `yaml:"serial_number"`
+	PartNumber   string `yaml:"part_number"`
+}
+
+// VM is the virtual hardware the harness boots the profile on.
+type VM struct {
+	Machine  string `yaml:"machine"`  // q35 (default) or pc
+	Firmware string `yaml:"firmware"` // seabios (default) or ovmf
+	MemoryMB int    `yaml:"memory_mb"`
+	CPUs     int    `yaml:"cpus"`
+	NICs     []NIC  `yaml:"nics"`
+	Disks    []Disk `yaml:"disks"`
+	TPM      bool   `yaml:"tpm"`
+}
+
+// NIC is a virtio network adapter; only its MAC matters to activation.
+type NIC struct {
+	MAC string `yaml:"mac"`
+}
+
+// Disk is a virtio disk with a serial number.
+type Disk struct {
+	Serial string `yaml:"serial"`
+	SizeMB int    `yaml:"size_mb"`
+}
+
+// Defaults applied by Parse where the profile says nothing.
+const (
+	DefaultMachine  = "q35"
+	DefaultFirmware = "seabios"
+	DefaultMemoryMB = 256
+	DefaultCPUs     = 1
+	DefaultDiskMB   = 8
+	DefaultSMBIOS   = "2.8"
+)
+
+// Error is a profile error with the file and line it is about.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteString(":")
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%d:", e.Line)
+	}
+	if b.Len() > 0 {
+		b.WriteString(" ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Load reads and validates a profile file.
+func Load(path string) (*Profile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	return Parse(b, path)
+}
+
+// Parse reads and validates a profile; name is the file name used in errors and to resolve
+// relative paths.
+func Parse(b []byte, name string) (*Profile, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, yamlError(name, err)
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return nil, &Error{File: name, Msg: "empty profile"}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	p := &Profile{}
+	if err := dec.Decode(p); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(name, err)
+	}
+	p.Path = name
+	p.root = &root
+	p.applyDefaults()
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// yamlError turns yaml's "yaml: line 3: ..." into "FILE:3: ...".
+func yamlError(name string, err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
+	if m := regexp.MustCompile(`^line (\d+): (.*)$`).FindStringSubmatch(strings.SplitN(msg, "\n", 2)[0]); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: name, Line: line, Msg: m[2]}
+	}
+	return &Error{File: name, Msg: msg}
+}
+
+func (p *Profile) applyDefaults() {
+	if p.ACPI.OEMRevision == 0 {
+		p.ACPI.OEMRevision = 1
+	}
+	if s := p.Markers.SLIC; s != nil && s.File == "" {
+		if s.Release == "" {
+			s.Release = "win7"
+		}
+		if s.MarkerOEMID == "" {
+			s.MarkerOEMID = p.ACPI.OEMID
+		}
+		if s.MarkerOEMTableID == "" {
+			s.MarkerOEMTableID = p.ACPI.OEMTableID
+		}
+	}
+	if p.SMBIOS.Version == "" && p.SMBIOS.File == "" {
+		p.SMBIOS.Version = DefaultSMBIOS
+	}
+	v := &p.VM
+	if v.Machine == "" {
+		v.Machine = DefaultMachine
+	}
+	if v.Firmware == "" {
+		v.Firmware = DefaultFirmware
+	}
+	if v.MemoryMB == 0 {
+		v.MemoryMB = DefaultMemoryMB
+	}
+	if v.CPUs == 0 {
+		v.CPUs = DefaultCPUs
+	}
+	for i := range v.Disks {
+		if v.Disks[i].SizeMB == 0 {
+			v.Disks[i].SizeMB = DefaultDiskMB
+		}
+	}
+}
+
+// errAt makes an Error for the field at the dotted path ("markers.slic.version", "vm.nics.1.mac"),
+// with the line of that field in the file, or of its closest parent that is present.
+func (p *Profile) errAt(path, format string, args ...any) error {
+	return &Error{File: p.Path, Line: p.line(path), Field: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// line finds the line of a dotted path in the YAML tree.
+func (p *Profile) line(path string) int {
+	if p.root == nil || len(p.root.Content) == 0 {
+		return 0
+	}
+	n := p.root.Content[0]
+	best := n.Line
+	for _, part := range strings.Split(path, ".") {
+		var next *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == part {
+					next = n.Content[i+1]
+					best = n.Content[i].Line
+					break
+				}
+			}
+		case yaml.SequenceNode:
+			if i, err := strconv.Atoi(part); err == nil && i >= 0 && i < len(n.Content) {
+				next = n.Content[i]
+				best = next.Line
+			}
+		}
+		if next == nil {
+			return best
+		}
+		n = next
+	}
+	return best
+}
+
+// Resolve returns a file name from the profile relative to the profile's folder.
+func (p *Profile) Resolve(name string) string {
+	if name == "" || filepath.IsAbs(name) || p.Path == "" {
+		return name
+	}
+	return filepath.Join(filepath.Dir(p.Path), name)
+}
+
+var (
+	versionRe = regexp.MustCompile(`^(\d+)\.(\d+)$`)
+	uuidRe    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	serialRe  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,20}$`)
+)
+
+func (p *Profile) validate() error {
+	if p.Name == "" {
+		return p.errAt("name", "a profile needs a name")
+	}
+	if err := asciiID(p.ACPI.OEMID, 6); err != nil {
+		return p.errAt("acpi.oem_id", "%v", err)
+	}
+	if err := asciiID(p.ACPI.OEMTableID, 8); err != nil {
+		return p.errAt("acpi.oem_table_id", "%v", err)
+	}
+	if s := p.Markers.SLIC; s != nil {
+		if err := p.validateSLIC(s); err != nil {
+			return err
+		}
+	}
+	if m := p.Markers.MSDM; m != nil {
+		switch {
+		case m.File != "" && m.KeyLabel != "":
+			return p.errAt("markers.msdm", "give either file or key_label, not both")
+		case m.File == "" && m.KeyLabel == "":
+			return p.errAt("markers.msdm", "give file (a captured MSDM) or key_label (a TEST key from the catalog)")
+		case m.File != "":
+			if err := p.checkFile(m.File); err != nil {
+				return p.errAt("markers.msdm.file", "%v", err)
+			}
+		}
+	}
+	if err := p.validateSMBIOS(); err != nil {
+		return err
+	}
+	return p.validateVM()
+}
+
+func (p *Profile) validateSLIC(s *SLIC) error {
+	if s.File != "" {
+		if s.Key != "" || s.Version != "" || s.Tamper != "" || s.MarkerOEMID != "" || s.MarkerOEMTableID != "" {
+			return p.errAt("markers.slic", "file is a table used as it is: key, version, marker IDs and tamper do not apply to it")
+		}
+		if err := p.checkFile(s.File); err != nil {
+			return p.errAt("markers.slic.file", "%v", err)
+		}
+		return nil
+	}
+	if s.Key == "" {
+		return p.errAt("markers.slic", "give key (a TEST OEM key in PEM, see 'oemact keygen') or file (a captured SLIC)")
+	}
+	if err := p.checkFile(s.Key); err != nil {
+		return p.errAt("markers.slic.key", "%v", err)
+	}
+	if p.ACPI.OEMID == "" || p.ACPI.OEMTableID == "" {
+		return p.errAt("acpi", "a synthesized SLIC needs acpi.oem_id and acpi.oem_table_id for its header")
+	}
+	if s.Version != "" {
+		if _, err := ParseSLICVersion(s.Version); err != nil {
+			return p.errAt("markers.slic.version", "%v", err)
+		}
+	}
+	if err := asciiID(s.MarkerOEMID, 6); err != nil {
+		return p.errAt("markers.slic.marker_oem_id", "%v", err)
+	}
+	if err := asciiID(s.MarkerOEMTableID, 8); err != nil {
+		return p.errAt("markers.slic.marker_oem_table_id", "%v", err)
+	}
+	switch s.Tamper {
+	case "", "signature", "marker":
+	default:
+		return p.errAt("markers.slic.tamper", "%q: want signature or marker", s.Tamper)
+	}
+	return nil
+}
+
+func (p *Profile) validateSMBIOS() error {
+	s := &p.SMBIOS
+	if s.File != "" {
+		if err := p.checkFile(s.File); err != nil {
+			return p.errAt("smbios.file", "%v", err)
+		}
+	}
+	if s.Version != "" && !versionRe.MatchString(s.Version) {
+		return p.errAt("smbios.version", "%q: want MAJOR.MINOR, e.g. 2.8", s.Version)
+	}
+	switch s.EntryPoint {
+	case "", "32", "64":
+	default:
+		return p.errAt("smbios.entry_point", "%q: want 32 (_SM_) or 64 (_SM3_)", s.EntryPoint)
+	}
+	if s.System != nil && s.System.UUID != "" && !uuidRe.MatchString(s.System.UUID) {
+		return p.errAt("smbios.system.uuid", "%q is not a UUID (8-4-4-4-12 hex digits)", s.System.UUID)
+	}
+	if s.Chassis != nil && (s.Chassis.Type < 0 || s.Chassis.Type > 0x7f) {
+		return p.errAt("smbios.chassis.type", "%d: chassis types are 1 to 127", s.Chassis.Type)
+	}
+	for i, m := range s.MemoryDevices {
+		if m.SizeMB < 0 {
+			return p.errAt(fmt.Sprintf("smbios.memory_devices.%d.size_mb", i), "negative size")
+		}
+	}
+	return nil
+}
+
+func (p *Profile) validateVM() error {
+	v := &p.VM
+	switch v.Machine {
+	case "q35", "pc":
+	default:
+		return p.errAt("vm.machine", "%q: want q35 or pc (microvm drops ACPI tables and has no SMBIOS)", v.Machine)
+	}
+	switch v.Firmware {
+	case "seabios", "ovmf", "qboot":
+	default:
+		return p.errAt("vm.firmware", "%q: want seabios, ovmf or qboot", v.Firmware)
+	}
+	if v.MemoryMB < 64 || v.MemoryMB > 65536 {
+		return p.errAt("vm.memory_mb", "%d: want 64 to 65536", v.MemoryMB)
+	}
+	if v.CPUs < 1 || v.CPUs > 64 {
+		return p.errAt("vm.cpus", "%d: want 1 to 64", v.CPUs)
+	}
+	seen := map[string]int{}
+	for i, n := range v.NICs {
+		hw, err := net.ParseMAC(n.MAC)
+		field := fmt.Sprintf("vm.nics.%d.mac", i)
+		if err != nil || len(hw) != 6 {
+			return p.errAt(field, "%q is not a MAC address (aa:bb:cc:dd:ee:ff)", n.MAC)
+		}
+		if hw[0]&1 == 1 {
+			return p.errAt(field, "%s is a multicast address; a NIC needs a unicast MAC", n.MAC)
+		}
+		if j, dup := seen[hw.String()]; dup {
+			return p.errAt(field, "%s is also NIC %d's MAC", n.MAC, j)
+		}
+		seen[hw.String()] = i
+	}
+	for i, d := range v.Disks {
+		if !serialRe.MatchString(d.Serial) {
+			return p.errAt(fmt.Sprintf("vm.disks.%d.serial", i), "%q: want 1 to 20 of A-Z a-z 0-9 . _ - (virtio-blk serials hold 20 bytes)", d.Serial)
+		}
+		if d.SizeMB < 1 || d.SizeMB > 1<<20 {
+			return p.errAt(fmt.Sprintf("vm.disks.%d.size_mb", i), "%d: want 1 to 1048576", d.SizeMB)
+		}
+	}
+	return nil
+}
+
+func (p *Profile) checkFile(name string) error {
+	// A folder is accepted too: captured SMBIOS may be a sysfs-style pair.
+	if _, err := os.Stat(p.Resolve(name)); err != nil {
+		return fmt.Errorf("%s: %w", name, errors.Unwrap(err))
+	}
+	return nil
+}
+
+// asciiID checks an ACPI OEM field: printable ASCII, at most n bytes (padded with spaces when
+// written). Empty is allowed here; callers require it where needed.
+func asciiID(s string, n int) error {
+	if len(s) > n {
+		return fmt.Errorf("%q is %d bytes, at most %d", s, len(s), n)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return fmt.Errorf("%q: byte %d is not printable ASCII", s, i)
+		}
+	}
+	return nil
+}
+
+// ParseSLICVersion reads "2.1" or a number ("0x00020001", "131073").
+func ParseSLICVersion(s string) (uint32, error) {
+	if m := versionRe.FindStringSubmatch(s); m != nil {
+		maj, err1 := strconv.ParseUint(m[1], 10, 16)
+		min, err2 := strconv.ParseUint(m[2], 10, 16)
+		if err1 != nil || err2 != nil {
+			return 0, fmt.Errorf("%q: version parts must fit 16 bits", s)
+		}
+		return uint32(maj)<<16 | uint32(min), nil
+	}
+	v, err := strconv.ParseUint(s, 0, 32)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a SLIC version (2.0, 2.1, 2.2, 2.3 or a number like 0x00020001)", s)
+	}
+	return uint32(v), nil
+}

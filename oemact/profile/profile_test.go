@@ -1,0 +1,110 @@
+package profile
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func fixtures(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "fixtures")
+}
+
+// writeProfile writes a profile with a key file beside it and returns its path.
+func writeProfile(t *testing.T, body string) string {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "oem.pem"), []byte("not read by Parse"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "SLIC"), []byte("x"), 0o600))
+	p := filepath.Join(dir, "p.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	return p
+}
+
+const minimal = `name: m
+acpi:
+  oem_id: TSTOEM
+  oem_table_id: TSTBOARD
+markers:
+  slic:
+    key: oem.pem
+`
+
+func TestDefaults(t *testing.T) {
+	p, err := Load(writeProfile(t, minimal))
+	require.NoError(t, err)
+	assert.Equal(t, "q35", p.VM.Machine)
+	assert.Equal(t, "seabios", p.VM.Firmware)
+	assert.Equal(t, 256, p.VM.MemoryMB)
+	assert.Equal(t, 1, p.VM.CPUs)
+	assert.Equal(t, uint32(1), p.ACPI.OEMRevision)
+	assert.Equal(t, "win7", p.Markers.SLIC.Release)
+	assert.Equal(t, "TSTOEM", p.Markers.SLIC.MarkerOEMID)
+	assert.Equal(t, "TSTBOARD", p.Markers.SLIC.MarkerOEMTableID)
+	assert.Equal(t, "2.8", p.SMBIOS.Version)
+	assert.Equal(t, filepath.Join(filepath.Dir(p.Path), "oem.pem"), p.Resolve(p.Markers.SLIC.Key))
+}
+
+func TestBundledProfiles(t *testing.T) {
+	matches, err := filepath.Glob(filepath.Join(fixtures(t), "profiles", "*.yaml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, matches)
+	for _, m := range matches {
+		p, err := Load(m)
+		if assert.NoError(t, err, m) {
+			assert.NotEmpty(t, p.Name, m)
+		}
+	}
+}
+
+func TestErrorsNameFileAndLine(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"empty", "", "p.yaml: empty profile"},
+		{"syntax", "name: [", "p.yaml:1:"},
+		{"unknown field", minimal + "colour: red\n", "p.yaml:8: field colour not found"},
+		{"wrong type", "name: m\nvm:\n  cpus: many\n", "p.yaml:3: cannot unmarshal !!str `many`"},
+		{"no name", "acpi:\n  oem_id: X\n", "p.yaml:1: name: a profile needs a name"},
+		{"long oem id", strings.Replace(minimal, "oem_id: TSTOEM", "oem_id: TSTOEMX", 1), "p.yaml:3: acpi.oem_id: \"TSTOEMX\" is 7 bytes, at most 6"},
+		{"non-ascii table id", strings.Replace(minimal, "TSTBOARD", "TSTBÖRD", 1), "p.yaml:4: acpi.oem_table_id:"},
+		{"slic version", minimal + "    version: \"2.x\"\n", "p.yaml:8: markers.slic.version: \"2.x\" is not a SLIC version"},
+		{"slic key missing", strings.Replace(minimal, "oem.pem", "nope.pem", 1), "p.yaml:7: markers.slic.key: nope.pem: no such file or directory"},
+		{"slic file and key", minimal + "    file: SLIC\n", "p.yaml:6: markers.slic: file is a table used as it is"},
+		{"tamper", minimal + "    tamper: everything\n", "p.yaml:8: markers.slic.tamper: \"everything\": want signature or marker"},
+		{"marker id", minimal + "    marker_oem_table_id: TOOLONGID\n", "p.yaml:8: markers.slic.marker_oem_table_id:"},
+		{"msdm empty", minimal + "  msdm: {}\n", "p.yaml:8: markers.msdm: give file"},
+		{"msdm both", minimal + "  msdm:\n    file: SLIC\n    key_label: x\n", "p.yaml:8: markers.msdm: give either file or key_label"},
+		{"uuid", minimal + "smbios:\n  system:\n    uuid: 1234\n", "p.yaml:10: smbios.system.uuid: \"1234\" is not a UUID"},
+		{"entry point", minimal + "smbios:\n  entry_point: \"16\"\n", "p.yaml:9: smbios.entry_point:"},
+		{"smbios version", minimal + "smbios:\n  version: three\n", "p.yaml:9: smbios.version: \"three\": want MAJOR.MINOR"},
+		{"chassis", minimal + "smbios:\n  chassis:\n    type: 300\n", "p.yaml:10: smbios.chassis.type: 300"},
+		{"machine", minimal + "vm:\n  machine: microvm\n", "p.yaml:9: vm.machine: \"microvm\": want q35 or pc"},
+		{"memory", minimal + "vm:\n  memory_mb: 16\n", "p.yaml:9: vm.memory_mb: 16"},
+		{"mac", minimal + "vm:\n  nics:\n    - mac: 52:54:00\n", "p.yaml:10: vm.nics.0.mac: \"52:54:00\" is not a MAC"},
+		{"multicast", minimal + "vm:\n  nics:\n    - mac: 01:54:00:00:00:01\n", "multicast"},
+		{"dup mac", minimal + "vm:\n  nics:\n    - mac: 52:54:00:00:00:01\n    - mac: 52:54:00:00:00:01\n", "p.yaml:11: vm.nics.1.mac: 52:54:00:00:00:01 is also NIC 0's MAC"},
+		{"disk serial", minimal + "vm:\n  disks:\n    - serial: \"has space\"\n", "p.yaml:10: vm.disks.0.serial:"},
+	} {
+		path := writeProfile(t, tc.body)
+		_, err := Load(path)
+		require.Error(t, err, tc.name)
+		msg := strings.ReplaceAll(err.Error(), path, "p.yaml")
+		assert.Contains(t, msg, tc.want, tc.name)
+	}
+}
+
+func TestParseSLICVersion(t *testing.T) {
+	for in, want := range map[string]uint32{"2.0": 0x00020000, "2.1": 0x00020001, "2.3": 0x00020003, "0x00020001": 0x00020001, "0": 0} {
+		v, err := ParseSLICVersion(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, v, in)
+	}
+	for _, bad := range []string{"", "2.", "x", "99999.1", "0x1ffffffff"} {
+		_, err := ParseSLICVersion(bad)
+		assert.Error(t, err, bad)
+	}
+}
