@@ -28,6 +28,7 @@ var known = map[string]Tool{
 	"acpidump":           {Name: "acpidump", Package: "acpica-tools"},
 	"dmidecode":          {Name: "dmidecode", Package: "dmidecode"},
 	"apt-get":            {Name: "apt-get", Package: "apt"},
+	"apt-cache":          {Name: "apt-cache", Package: "apt"},
 	"dpkg-deb":           {Name: "dpkg-deb", Package: "dpkg"},
 	"chromium":           {Name: "chromium", Package: "chromium", Env: "OEMACT_CHROMIUM"},
 	"gcc":                {Name: "gcc", Package: "gcc"},
