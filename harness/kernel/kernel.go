@@ -37,7 +37,7 @@ var DefaultModules = []string{"virtio_pci", "virtio_blk", "virtio_console", "vir
 // Kernel is a guest kernel ready to boot.
 type Kernel struct {
 	Vmlinuz string   `json:"vmlinuz"`
-	Modules []Module `json:"modules"` // in load order, dependencies first
+	Modules []Module `json:"modules"`           // in load order, dependencies first
 	Release string   `json:"release,omitempty"` // uname -r, e.g. 6.1.0-56-cloud-amd64
 	Package string   `json:"package,omitempty"` // Debian package, e.g. linux-image-6.1.0-56-cloud-amd64
 	Version string   `json:"version,omitempty"` // Debian package version, e.g. 6.1.192-2
