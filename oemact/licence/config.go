@@ -1,0 +1,259 @@
+package licence
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oemact/oemact/oemact/edition"
+	"github.com/oemact/oemact/oemact/hwid"
+)
+
+// Day is 24 hours. The model counts days as 24-hour spans from the moment a period starts, as
+// slmgr's "remaining minutes" do; it knows nothing of daylight saving.
+const Day = 24 * time.Hour
+
+// Config holds every number the state machine uses. DefaultConfig gives DESIGN.md's numbers and,
+// where DESIGN.md gives none, the model's own choices, each documented on its field. A Config is
+// saved with the machine's state, so a machine loaded from disk keeps the rules it started with.
+type Config struct {
+	// InitialGrace is the out-of-box grace after a key is installed or a rearm: 30 days (DESIGN.md).
+	InitialGrace time.Duration
+	// MaxRearms is how many rearms a machine gets: 3 (DESIGN.md). The fourth is refused.
+	MaxRearms int
+	// Reminders is when a grace period shows reminders (DESIGN.md's numbers, see Schedule).
+	Reminders Schedule
+
+	// KMSValidity is how long a KMS activation lasts without renewal: 180 days (DESIGN.md).
+	KMSValidity time.Duration
+	// KMSRenewal is how often an activated KMS client renews: 7 days (DESIGN.md).
+	KMSRenewal time.Duration
+	// KMSRetry is how often a KMS client that is not activated, or whose renewal failed, tries the
+	// host again: 2 hours (DESIGN.md; Windows' default activation interval of 120 minutes).
+	KMSRetry time.Duration
+	// KMSGrace is the grace after a KMS activation expires: 30 days (DESIGN.md).
+	KMSGrace time.Duration
+
+	// OOTGrace is the grace after the hardware leaves tolerance or an OEM licence loses its
+	// firmware binding. DESIGN.md gives no number; the model's choice is 3 days, the "activate
+	// within 3 days" that Windows Vista and 7 give after a substantial hardware change.
+	OOTGrace time.Duration
+	// NonGenuineGrace is the grace after the service reports the key as blocked. DESIGN.md gives no
+	// number; the model's choice is 30 days, the time Windows Vista's genuine validation gave
+	// before reduced functionality, so that a blocked key and a missed activation last as long.
+	NonGenuineGrace time.Duration
+	// KMSExpiryStatus is the status a KMS client enters when its activation expires. DESIGN.md
+	// says only "a 30-day grace"; the model's choice is OOTGrace, because slmgr.vbs describes
+	// LicenseStatus 3 as "KMS license expired or hardware out of tolerance". Notification skips
+	// the grace.
+	KMSExpiryStatus Status
+	// OEMLostStatus is the status an OEM:SLP licence enters when it loses its firmware binding
+	// (marker gone, changed or no longer valid, or a new system board). DESIGN.md says only that
+	// it "needs reactivation"; the model's choice is OOTGrace with the OOTGrace length, because
+	// for an OEM licence the firmware is the hardware that went out of tolerance.
+	OEMLostStatus Status
+	// RearmInNotification lets a rearm lift a machine out of Notification. DESIGN.md is silent;
+	// the model's choice is true, as slmgr /rearm works in Windows 7's notification state
+	// (it is how an unactivated machine gets its next 30 days).
+	RearmInNotification bool
+	// LogonAt is the time of day (UTC, as an offset from midnight) at which the simulated user
+	// logs on, once a day. DESIGN.md gives no time; the model's choice is 09:00, the start of an
+	// office day, which puts the daily reminder one hour after the simulator's default 08:00 install.
+	// The Machine itself takes logons as inputs; only the simulator uses this.
+	LogonAt time.Duration
+
+	// VotePolicy decides hardware tolerance for Retail, OEM:COA, OEM:DM and Volume:MAK licences:
+	// hwid.VotePolicy (the published 10-vote model) by default.
+	VotePolicy hwid.Policy
+	// KMSPolicy decides hardware tolerance for KMS clients: hwid.KMSPolicy (disk-weighted).
+	KMSPolicy hwid.Policy
+	// OEMPolicy decides whether an OEM:SLP licence is still on the board it was activated on:
+	// OEMBoardPolicy by default.
+	OEMPolicy hwid.Policy
+}
+
+// DefaultConfig returns DESIGN.md's numbers and the model's documented choices.
+func DefaultConfig() Config {
+	return Config{
+		InitialGrace:        30 * Day,
+		MaxRearms:           3,
+		Reminders:           DefaultSchedule(),
+		KMSValidity:         180 * Day,
+		KMSRenewal:          7 * Day,
+		KMSRetry:            2 * time.Hour,
+		KMSGrace:            30 * Day,
+		OOTGrace:            3 * Day,
+		NonGenuineGrace:     30 * Day,
+		KMSExpiryStatus:     OOTGrace,
+		OEMLostStatus:       OOTGrace,
+		RearmInNotification: true,
+		LogonAt:             9 * time.Hour,
+		VotePolicy:          hwid.VotePolicy,
+		KMSPolicy:           hwid.KMSPolicy,
+		OEMPolicy:           OEMBoardPolicy,
+	}
+}
+
+// Validate checks that the numbers make a working machine.
+func (c Config) Validate() error {
+	positive := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"initial_grace", c.InitialGrace}, {"kms_validity", c.KMSValidity}, {"kms_renewal", c.KMSRenewal},
+		{"kms_retry", c.KMSRetry}, {"kms_grace", c.KMSGrace}, {"oot_grace", c.OOTGrace},
+		{"non_genuine_grace", c.NonGenuineGrace},
+	}
+	for _, p := range positive {
+		if p.d <= 0 {
+			return fmt.Errorf("licence config: %s must be positive, got %s", p.name, formatDuration(p.d))
+		}
+	}
+	if c.MaxRearms < 0 {
+		return fmt.Errorf("licence config: max_rearms must be 0 or more, got %d", c.MaxRearms)
+	}
+	if c.LogonAt < 0 || c.LogonAt >= Day {
+		return fmt.Errorf("licence config: logon_at must be a time of day (00:00 to 23:59), got %s", formatDuration(c.LogonAt))
+	}
+	for _, s := range []struct {
+		name string
+		v    Status
+	}{{"kms_expiry_status", c.KMSExpiryStatus}, {"oem_lost_status", c.OEMLostStatus}} {
+		if !s.v.Grace() && s.v != Notification {
+			return fmt.Errorf("licence config: %s must be a grace status or Notification, got %s", s.name, s.v)
+		}
+	}
+	if err := c.Reminders.Validate(); err != nil {
+		return fmt.Errorf("licence config: %w", err)
+	}
+	for _, p := range []hwid.Policy{c.VotePolicy, c.KMSPolicy, c.OEMPolicy} {
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("licence config: %w", err)
+		}
+	}
+	return nil
+}
+
+// Policy returns the hardware policy that binds a channel's activation.
+func (c Config) Policy(ch edition.Channel) hwid.Policy {
+	switch ch {
+	case edition.OEMSLP:
+		return c.OEMPolicy
+	case edition.VolumeGVLK:
+		return c.KMSPolicy
+	}
+	return c.VotePolicy
+}
+
+// configJSON is Config on disk: snake_case names, durations as "30d" or "2h0m0s".
+type configJSON struct {
+	InitialGrace        duration     `json:"initial_grace"`
+	MaxRearms           int          `json:"max_rearms"`
+	Reminders           scheduleJSON `json:"reminders"`
+	KMSValidity         duration     `json:"kms_validity"`
+	KMSRenewal          duration     `json:"kms_renewal"`
+	KMSRetry            duration     `json:"kms_retry"`
+	KMSGrace            duration     `json:"kms_grace"`
+	OOTGrace            duration     `json:"oot_grace"`
+	NonGenuineGrace     duration     `json:"non_genuine_grace"`
+	KMSExpiryStatus     Status       `json:"kms_expiry_status"`
+	OEMLostStatus       Status       `json:"oem_lost_status"`
+	RearmInNotification bool         `json:"rearm_in_notification"`
+	LogonAt             duration     `json:"logon_at"`
+	VotePolicy          hwid.Policy  `json:"vote_policy"`
+	KMSPolicy           hwid.Policy  `json:"kms_policy"`
+	OEMPolicy           hwid.Policy  `json:"oem_policy"`
+}
+
+type scheduleJSON struct {
+	DailyUntil duration `json:"daily_until"`
+	Every      duration `json:"every"`
+	HourlyFrom duration `json:"hourly_from"`
+}
+
+func (c Config) toJSON() configJSON {
+	return configJSON{
+		InitialGrace: duration(c.InitialGrace), MaxRearms: c.MaxRearms,
+		Reminders:   scheduleJSON{duration(c.Reminders.DailyUntil), duration(c.Reminders.Every), duration(c.Reminders.HourlyFrom)},
+		KMSValidity: duration(c.KMSValidity), KMSRenewal: duration(c.KMSRenewal), KMSRetry: duration(c.KMSRetry),
+		KMSGrace: duration(c.KMSGrace), OOTGrace: duration(c.OOTGrace), NonGenuineGrace: duration(c.NonGenuineGrace),
+		KMSExpiryStatus: c.KMSExpiryStatus, OEMLostStatus: c.OEMLostStatus,
+		RearmInNotification: c.RearmInNotification, LogonAt: duration(c.LogonAt),
+		VotePolicy: c.VotePolicy, KMSPolicy: c.KMSPolicy, OEMPolicy: c.OEMPolicy,
+	}
+}
+
+func (j configJSON) config() Config {
+	return Config{
+		InitialGrace: time.Duration(j.InitialGrace), MaxRearms: j.MaxRearms,
+		Reminders:   Schedule{time.Duration(j.Reminders.DailyUntil), time.Duration(j.Reminders.Every), time.Duration(j.Reminders.HourlyFrom)},
+		KMSValidity: time.Duration(j.KMSValidity), KMSRenewal: time.Duration(j.KMSRenewal), KMSRetry: time.Duration(j.KMSRetry),
+		KMSGrace: time.Duration(j.KMSGrace), OOTGrace: time.Duration(j.OOTGrace), NonGenuineGrace: time.Duration(j.NonGenuineGrace),
+		KMSExpiryStatus: j.KMSExpiryStatus, OEMLostStatus: j.OEMLostStatus,
+		RearmInNotification: j.RearmInNotification, LogonAt: time.Duration(j.LogonAt),
+		VotePolicy: j.VotePolicy, KMSPolicy: j.KMSPolicy, OEMPolicy: j.OEMPolicy,
+	}
+}
+
+// MarshalJSON writes the config with snake_case names and readable durations ("30d", "2h0m0s").
+func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.toJSON()) }
+
+// UnmarshalJSON reads what MarshalJSON writes. Fields that are missing keep the value c had, so
+// decoding into DefaultConfig() overrides only what the document names.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	j := c.toJSON()
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return fmt.Errorf("licence config: %w", err)
+	}
+	*c = j.config()
+	return nil
+}
+
+// duration is a time.Duration written as whole days ("30d") when it is whole days, and in Go's
+// form ("2h0m0s") otherwise.
+type duration time.Duration
+
+func (d duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(formatDuration(time.Duration(d)))
+}
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: want a string like \"30d\" or \"2h\", got %s", b)
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = duration(v)
+	return nil
+}
+
+func formatDuration(d time.Duration) string {
+	if d != 0 && d%Day == 0 {
+		return strconv.FormatInt(int64(d/Day), 10) + "d"
+	}
+	return d.String()
+}
+
+// ParseDuration reads Go's durations ("72h", "90m") and whole or fractional days ("30d", "1.5d").
+func ParseDuration(s string) (time.Duration, error) {
+	t := strings.TrimSpace(s)
+	if strings.HasSuffix(t, "d") {
+		n, err := strconv.ParseFloat(strings.TrimSuffix(t, "d"), 64)
+		if err != nil || n < -1e6 || n > 1e6 {
+			return 0, fmt.Errorf("duration %q: want a number of days like \"30d\"", s)
+		}
+		return time.Duration(n * float64(Day)), nil
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: want \"30d\", \"72h\" or \"90m\"", s)
+	}
+	return d, nil
+}
