@@ -1,0 +1,98 @@
+// Package harnesstest gives the harness's tests what booting needs: QEMU, the cached guest kernel
+// and a static oemact binary, skipping (failing in CI) with the fix when one is missing.
+package harnesstest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
+	"github.com/oemact/oemact/harness/kernel"
+)
+
+// RepoRoot is the repository's top folder, found from this file's location.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+}
+
+// CacheDir is the cache the Makefile uses: $OEMACT_CACHE, else <repo>/.cache.
+func CacheDir() string {
+	if d := os.Getenv(kernel.EnvCache); d != "" {
+		return d
+	}
+	return filepath.Join(RepoRoot(), ".cache")
+}
+
+// QEMU returns qemu-system-x86_64's path.
+func QEMU(t testing.TB) string {
+	t.Helper()
+	return hosttooltest.Require(t, "qemu-system-x86_64")
+}
+
+// Kernel returns the guest kernel ('make kernel' fetches it; 'make test' does so first).
+func Kernel(t testing.TB) *kernel.Kernel {
+	t.Helper()
+	k, err := kernel.Locate(CacheDir(), "")
+	if err != nil {
+		hosttooltest.Unavailable(t, err.Error())
+	}
+	return k
+}
+
+// Oemact builds the static oemact binary (CGO_ENABLED=0, as the Makefile does) into dir and
+// returns its path.
+func Oemact(t testing.TB, dir string) string {
+	t.Helper()
+	out := filepath.Join(dir, "oemact")
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	cmd := exec.Command(gobin, "build", "-trimpath", "-o", out, "./cmd/oemact")
+	cmd.Dir = RepoRoot()
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the static oemact binary: %v\n%s", err, b)
+	}
+	return out
+}
+
+// NoProcessIn fails the test if a process still runs with dir (or a folder inside it) as its
+// working directory: QEMU runs in the artifacts folder, so this finds any QEMU left behind.
+func NoProcessIn(t testing.TB, dir string) {
+	t.Helper()
+	abs, _ := filepath.Abs(dir)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		if err != nil {
+			continue
+		}
+		if cwd == abs || strings.HasPrefix(cwd, abs+"/") {
+			cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+			t.Errorf("process %s still runs in %s: %s", e.Name(), cwd, strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+}
+
+// Files lists the files under dir, relative to it.
+func Files(t testing.TB, dir string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && p != dir {
+			rel, _ := filepath.Rel(dir, p)
+			if d.IsDir() {
+				rel += "/"
+			}
+			out = append(out, rel)
+		}
+		return nil
+	})
+	return out
+}

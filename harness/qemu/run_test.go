@@ -1,0 +1,193 @@
+package qemu
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oemact/oemact/harness/internal/harnesstest"
+)
+
+// These tests boot the guest kernel alone (no initramfs): with no root file system it panics about
+// 2 s into the boot under TCG. That gives a real guest panic, and a real hang when panic=-1 is
+// left out (the kernel then halts forever).
+
+type runEnv struct {
+	kernel string
+	dir    string
+}
+
+func setup(t *testing.T) runEnv {
+	harnesstest.QEMU(t)
+	k := harnesstest.Kernel(t)
+	// Nothing may be written to TMPDIR: check it stays empty.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dir := filepath.Join(t.TempDir(), "artifacts")
+	t.Cleanup(func() {
+		harnesstest.NoProcessIn(t, dir)
+		assert.Empty(t, harnesstest.Files(t, tmp), "files left in TMPDIR")
+	})
+	return runEnv{kernel: k.Vmlinuz, dir: dir}
+}
+
+// checkArtifacts asserts the artifacts folder holds only the serial log and QEMU's stderr.
+func checkArtifacts(t *testing.T, dir string) {
+	t.Helper()
+	assert.ElementsMatch(t, []string{SerialLogName, StderrName}, harnesstest.Files(t, dir))
+}
+
+func TestRunGuestPanic(t *testing.T) {
+	e := setup(t)
+	res, err := Run(context.Background(), Config{Kernel: e.kernel, Append: "console=ttyS0 panic=-1", Accel: TCG}, Options{Dir: e.dir})
+	require.NotNil(t, res)
+	var qe *Error
+	require.ErrorAs(t, err, &qe)
+	assert.Equal(t, GuestPanic, res.Outcome, "%+v", res)
+	assert.Contains(t, res.Panic, "VFS: Unable to mount root fs")
+	assert.Equal(t, "guest-reset", res.Reason)
+	assert.Equal(t, TCG, res.Accel)
+	assert.Positive(t, res.Ready)
+	assert.Zero(t, res.Exit)
+	assert.Contains(t, err.Error(), "the guest kernel panicked: Kernel panic - not syncing: VFS")
+	assert.Contains(t, err.Error(), "reproduce: cd "+e.dir+" && ")
+	assert.True(t, strings.HasPrefix(res.Command, "cd "+Quote(e.dir)+" && "+Quote(res.Argv[0])+" -nodefaults"), res.Command)
+	serial, rerr := os.ReadFile(res.Serial)
+	require.NoError(t, rerr)
+	assert.Contains(t, string(serial), "Linux version")
+	checkArtifacts(t, e.dir)
+	t.Logf("kernel-only boot to panic: ready after %s, %s in all", res.Ready, res.Elapsed)
+}
+
+func TestRunGuestHangIsKilled(t *testing.T) {
+	e := setup(t)
+	// Without panic=-1 the panicking kernel halts and never exits: a hung guest.
+	res, err := Run(context.Background(), Config{Kernel: e.kernel, Append: "console=ttyS0", Accel: TCG},
+		Options{Dir: e.dir, Timeout: 8 * time.Second})
+	require.NotNil(t, res)
+	require.Error(t, err)
+	assert.Equal(t, Timeout, res.Outcome)
+	assert.Contains(t, err.Error(), "still running after")
+	assert.Contains(t, res.Panic, "Kernel panic", "the guest got as far as its panic before hanging")
+	assert.Equal(t, "signal: killed", "signal: "+res.Signal)
+	assert.GreaterOrEqual(t, res.Elapsed, 8*time.Second)
+	assert.ErrorIs(t, syscall.Kill(res.PID, 0), syscall.ESRCH, "QEMU is gone")
+	checkArtifacts(t, e.dir)
+}
+
+func TestRunTinyTimeout(t *testing.T) {
+	e := setup(t)
+	res, err := Run(context.Background(), Config{Kernel: e.kernel, Append: "console=ttyS0 panic=-1", Accel: TCG},
+		Options{Dir: e.dir, Timeout: 300 * time.Millisecond})
+	require.Error(t, err)
+	assert.Equal(t, Timeout, res.Outcome)
+	checkArtifacts(t, e.dir)
+}
+
+func TestRunStartFailed(t *testing.T) {
+	cases := map[string]struct {
+		mod  func(*Config)
+		want string
+	}{
+		"bad option":   {func(c *Config) { c.Extra = []string{"-no-such-option"} }, "-no-such-option: invalid option"},
+		"bad device":   {func(c *Config) { c.Extra = []string{"-device", "no-such-device"} }, "'no-such-device' is not a valid device model name"},
+		"missing file": {func(c *Config) { c.ACPITables = []string{"/nonexistent/SLIC"} }, "can't open file /nonexistent/SLIC"},
+		"missing disk": {func(c *Config) { c.StateDisk = "/nonexistent/state.img" }, "/nonexistent/state.img"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := setup(t)
+			c := Config{Kernel: e.kernel, Append: "console=ttyS0 panic=-1", Accel: TCG}
+			tc.mod(&c)
+			res, err := Run(context.Background(), c, Options{Dir: e.dir})
+			require.NotNil(t, res)
+			assert.Equal(t, StartFailed, res.Outcome)
+			assert.Contains(t, res.Stderr, tc.want)
+			assert.Contains(t, err.Error(), "QEMU failed to start: ")
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, err.Error(), "reproduce: ")
+			assert.NotZero(t, res.Exit)
+			checkArtifacts(t, e.dir)
+		})
+	}
+}
+
+func TestRunCrashed(t *testing.T) {
+	e := setup(t)
+	res, err := Run(context.Background(), Config{Kernel: e.kernel, Append: "console=ttyS0 panic=-1", Accel: TCG},
+		Options{Dir: e.dir, Ready: func(pid int) { syscall.Kill(pid, syscall.SIGABRT) }})
+	require.NotNil(t, res)
+	assert.Equal(t, Crashed, res.Outcome)
+	assert.Equal(t, "aborted", res.Signal)
+	assert.Contains(t, err.Error(), "QEMU was killed by aborted")
+	// QEMU may leave a core file when the host allows it; it would be in the artifacts folder.
+	for _, f := range harnesstest.Files(t, e.dir) {
+		assert.Contains(t, []string{SerialLogName, StderrName, "core"}, f)
+	}
+}
+
+func TestRunCanceled(t *testing.T) {
+	e := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Run(ctx, Config{Kernel: e.kernel, Append: "console=ttyS0 panic=-1", Accel: TCG},
+		Options{Dir: e.dir, Ready: func(int) { cancel() }})
+	require.Error(t, err)
+	assert.Equal(t, Canceled, res.Outcome)
+	checkArtifacts(t, e.dir)
+}
+
+func TestRunWithoutQEMU(t *testing.T) {
+	t.Setenv("OEMACT_QEMU", "")
+	t.Setenv("PATH", t.TempDir())
+	res, err := Run(context.Background(), Config{Kernel: "k", Accel: TCG}, Options{Dir: t.TempDir()})
+	assert.Nil(t, res)
+	assert.ErrorContains(t, err, "qemu-system-x86_64 not found: install the qemu-system-x86 package")
+}
+
+func TestRunLongArtifactsPath(t *testing.T) {
+	e := setup(t)
+	// Deeper than a unix socket path may be: QEMU reaches its QMP socket by a relative name.
+	dir := filepath.Join(e.dir, strings.Repeat("d", 80), strings.Repeat("e", 80))
+	res, err := Run(context.Background(), Config{Kernel: e.kernel, Append: "console=ttyS0 panic=-1", Accel: TCG}, Options{Dir: dir})
+	require.NotNil(t, res, "%v", err)
+	assert.Equal(t, GuestPanic, res.Outcome, "%v", err)
+	assert.Equal(t, "guest-reset", res.Reason, "QMP worked")
+}
+
+func TestChooseAccelFromEnv(t *testing.T) {
+	t.Setenv(EnvAccel, "tcg")
+	assert.Equal(t, AccelChoice{TCG, "OEMACT_ACCEL=tcg"}, chooseAccel(context.Background(), "k", t.TempDir()))
+	t.Setenv(EnvAccel, "kvm")
+	assert.Equal(t, KVM, chooseAccel(context.Background(), "k", t.TempDir()).Accel)
+	t.Setenv(EnvAccel, "hax")
+	assert.Contains(t, chooseAccel(context.Background(), "k", t.TempDir()).Reason, "neither tcg nor kvm")
+}
+
+// TestProbeKVM runs the canary. Which verdict is right depends on the host (on the machines
+// notes/qemu.md describes, KVM hangs guests and the probe must choose TCG); what must hold
+// everywhere is a reasoned verdict within the bound, and no files or processes left.
+func TestProbeKVM(t *testing.T) {
+	e := setup(t)
+	start := time.Now()
+	c := ProbeKVM(context.Background(), e.kernel, e.dir, 5*time.Second)
+	t.Logf("verdict: %s (%s), in %s", c.Accel, c.Reason, time.Since(start).Round(time.Millisecond))
+	assert.NotEmpty(t, c.Reason)
+	if _, err := os.Stat("/dev/kvm"); errors.Is(err, os.ErrNotExist) {
+		assert.Equal(t, TCG, c.Accel)
+		assert.Contains(t, c.Reason, "KVM unavailable")
+	}
+	if c.Accel == TCG && !strings.Contains(c.Reason, "unavailable") {
+		assert.Contains(t, c.Reason, "canary")
+	}
+	_, err := os.Stat(e.dir)
+	assert.ErrorIs(t, err, os.ErrNotExist, "the probe removes its folder")
+}
