@@ -1,0 +1,196 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/oemact/oemact/oemact/service/api"
+)
+
+// route is one endpoint: its pattern (what logs show, never the raw path), method and handler.
+type route struct {
+	pattern string
+	method  string
+	h       func(w http.ResponseWriter, r *http.Request) (any, *api.Error)
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	add := func(pattern string, routes ...route) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			for _, rt := range routes {
+				if r.Method == rt.method {
+					s.serve(w, r, rt)
+					return
+				}
+			}
+			methods := make([]string, len(routes))
+			for i, rt := range routes {
+				methods[i] = rt.method
+			}
+			w.Header().Set("Allow", strings.Join(methods, ", "))
+			s.serve(w, r, route{pattern: pattern, h: func(http.ResponseWriter, *http.Request) (any, *api.Error) {
+				return nil, api.Errorf(api.CodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, pattern, strings.Join(methods, " or "))
+			}})
+		})
+	}
+	add(api.PathActivate, route{api.PathActivate, http.MethodPost, s.handleActivate})
+	add(api.PathKMS, route{api.PathKMS, http.MethodPost, s.handleKMS})
+	add(api.PathPhone, route{api.PathPhone, http.MethodPost, s.handlePhone})
+	add(api.PathProxyBatch, route{api.PathProxyBatch, http.MethodPost, s.handleBatch})
+	add(api.PathStats, route{api.PathStats, http.MethodGet, s.handleStats})
+	add(api.PathHealth, route{api.PathHealth, http.MethodGet, s.handleHealth})
+	add(api.PathAdminKeys, route{api.PathAdminKeys, http.MethodPost, s.handleAddKey})
+	add(api.PathAdminKeys+"/{key_id}", route{api.PathAdminKeys + "/{key_id}", http.MethodPatch, s.handleUpdateKey})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, route{pattern: "/", h: func(http.ResponseWriter, *http.Request) (any, *api.Error) {
+			return nil, api.Errorf(api.CodeNotFound, "no such endpoint; the service answers under /v1 (see the oemact/service/api package)")
+		}})
+	})
+	return mux
+}
+
+// serve runs a handler and writes its answer or error as JSON, then logs one line.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
+	start := time.Now()
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	var (
+		body   any
+		status = http.StatusOK
+		code   string
+	)
+	out, aerr := rt.h(w, r)
+	if aerr != nil {
+		code = aerr.Code
+		status = api.Status(aerr.Code)
+		body = api.ErrorBody{Error: aerr}
+		s.countRefusal(aerr.Code)
+	} else {
+		body = out
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		status, code = http.StatusInternalServerError, api.CodeInternal
+		b, _ = json.Marshal(api.ErrorBody{Error: api.Errorf(api.CodeInternal, "encoding the answer failed")})
+	}
+	w.Header().Set("Content-Type", api.ContentTypeJSON)
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+	level := slogLevel(status)
+	s.log.Log(r.Context(), level, "request", "method", r.Method, "route", rt.pattern, "status", status, "code", code,
+		"duration_us", time.Since(start).Microseconds())
+}
+
+// decode reads a JSON body strictly: the right content type, at most limit bytes, no unknown
+// fields, one value and nothing after it.
+func decode(w http.ResponseWriter, r *http.Request, dst any, limit int64) *api.Error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != api.ContentTypeJSON {
+		return api.Errorf(api.CodeUnsupportedMedia, "send the body as %s", api.ContentTypeJSON)
+	}
+	if r.ContentLength > limit {
+		return api.Errorf(api.CodeBodyTooLarge, "body of %d bytes; this endpoint takes at most %d", r.ContentLength, limit)
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err, limit)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return api.Errorf(api.CodeBodyTooLarge, "body over %d bytes", limit)
+		}
+		return api.Errorf(api.CodeTrailingData, "the body holds more than one JSON value; send exactly one object")
+	}
+	return nil
+}
+
+var fieldName = regexp.MustCompile(`^[a-z_]{1,32}$`)
+
+func jsonError(err error, limit int64) *api.Error {
+	var (
+		mbe    *http.MaxBytesError
+		syn    *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+		prefix = "json: unknown field "
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return api.Errorf(api.CodeBodyTooLarge, "body over %d bytes", limit)
+	case errors.Is(err, io.EOF):
+		return api.Errorf(api.CodeBadJSON, "empty body; send one JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return api.Errorf(api.CodeBadJSON, "the JSON body ends early")
+	case errors.As(err, &syn):
+		return api.Errorf(api.CodeBadJSON, "the body is not valid JSON (at byte %d)", syn.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "the body"
+		}
+		return api.Errorf(api.CodeInvalidField, "%s: want %s, got a JSON %s", field, jsonType(typ.Type.Kind().String()), typ.Value)
+	case strings.HasPrefix(err.Error(), prefix):
+		// The name comes from the caller: echo it only when it looks like a field name.
+		name := strings.Trim(strings.TrimPrefix(err.Error(), prefix), `"`)
+		if !fieldName.MatchString(name) {
+			return api.Errorf(api.CodeUnknownField, "the body has a field this endpoint does not know")
+		}
+		return api.Errorf(api.CodeUnknownField, "unknown field %q", name)
+	}
+	return api.Errorf(api.CodeBadJSON, "the body is not a valid request")
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "int", "int64", "uint8", "float64":
+		return "a number"
+	case "struct", "map":
+		return "an object"
+	case "slice":
+		return "an array"
+	case "bool":
+		return "true or false"
+	case "ptr":
+		return "a value"
+	}
+	return "a " + kind
+}
+
+func slogLevel(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case status >= 400:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
+
+// withTimeout bounds how long a request waits for the writer to take its decision.
+func (s *Server) withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+}
+
+// canonicalJSON is the request as the service understood it, for content MACs.
+func canonicalJSON(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("encoding a decoded request: %v", err))
+	}
+	return b.Bytes()
+}
