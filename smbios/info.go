@@ -1,0 +1,348 @@
+package smbios
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Format is the container SMBIOS data came in.
+type Format uint8
+
+const (
+	// FormatDumpBin is dmidecode --dump-bin: the entry point at offset 0, the table at the
+	// address the entry point gives (0x20).
+	FormatDumpBin Format = iota + 1
+	// FormatSysfs is the kernel's pair of files, /sys/firmware/dmi/tables/smbios_entry_point and
+	// DMI, or a folder holding a copy of them.
+	FormatSysfs
+	// FormatBare is a structure table with no entry point (a copy of the DMI file alone).
+	FormatBare
+	// FormatRSMB is what Windows' GetSystemFirmwareTable('RSMB') returns: an 8-byte header
+	// (Used20CallingMethod, SMBIOS major, minor, DMI revision, table length) and the table.
+	FormatRSMB
+)
+
+var formatNames = [...]string{FormatDumpBin: "dump-bin", FormatSysfs: "sysfs", FormatBare: "bare table", FormatRSMB: "RSMB"}
+
+func (f Format) String() string {
+	if int(f) < len(formatNames) && formatNames[f] != "" {
+		return formatNames[f]
+	}
+	return fmt.Sprintf("Format(%d)", uint8(f))
+}
+
+// MarshalText writes the name.
+func (f Format) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// RSMBHeader is the header of a Windows RSMB blob.
+type RSMBHeader struct {
+	Used20CallingMethod uint8
+	MajorVersion        uint8
+	MinorVersion        uint8
+	DMIRevision         uint8
+	Length              uint32
+}
+
+const rsmbHeaderLen = 8
+
+// MaxInputSize bounds what Read accepts: SMBIOS 3 tables may in principle reach 4 GiB, real ones
+// are a few KiB to a few hundred KiB. 16 MiB leaves room and keeps a mistaken path (a disk image)
+// from being read whole.
+const MaxInputSize = 16 << 20
+
+// Info is decoded SMBIOS data: where it came from, its entry point (nil for bare tables and RSMB
+// blobs), its version, and its structures.
+type Info struct {
+	Format Format
+	// Path is the file or folder read, when there was one.
+	Path       string
+	EntryPoint *EntryPoint
+	RSMB       *RSMBHeader
+	// Version is the SMBIOS version from the entry point or RSMB header; for a bare table it is
+	// guessed from the structure lengths (VersionGuessed).
+	Version        Version
+	VersionGuessed bool
+	Table
+	// TableOffset is where the table starts in the input (0x20 in a dump-bin file, 8 in an RSMB
+	// blob, 0 otherwise).
+	TableOffset int64
+	// DeclaredTableLength is the table length the entry point or RSMB header announces (for
+	// _SM3_ the maximum size), or the input length for a bare table.
+	DeclaredTableLength int64
+	// Problems lists what was wrong in the data, in the order found. Decode returns the first one
+	// as its error; Lint reports them all.
+	Problems []*FormatError
+}
+
+func (in *Info) problem(e *FormatError) {
+	if in.Path != "" && e.Path == "" {
+		e.Path = in.Path
+	}
+	in.Problems = append(in.Problems, e)
+}
+
+func (in *Info) firstProblem() error {
+	if len(in.Problems) == 0 {
+		return nil
+	}
+	return in.Problems[0]
+}
+
+// Decode detects the container in b (dump-bin, bare table or RSMB blob) and decodes it.
+//
+// When the container is recognised, Decode returns an Info holding everything that could be
+// decoded, even if the data is damaged; the error is then the first of Info.Problems (a
+// *FormatError). When it is not, the Info is nil.
+func Decode(b []byte) (*Info, error) { return decode(b, "") }
+
+func decode(b []byte, path string) (*Info, error) {
+	in := &Info{Path: path}
+	switch {
+	case len(b) >= 4 && (string(b[:4]) == "_SM_" || (len(b) >= 5 && (string(b[:5]) == "_SM3_" || string(b[:5]) == "_DMI_"))):
+		return in.decodeDumpBin(b)
+	case looksLikeRSMB(b):
+		return in.decodeRSMB(b)
+	case len(b) >= 4 && b[1] >= 4:
+		in.Format = FormatBare
+		in.DeclaredTableLength = int64(len(b))
+		in.decodeTable(b)
+		in.Version, in.VersionGuessed = GuessVersion(in.Structures), true
+		return in, in.firstProblem()
+	}
+	e := fileError(CodeUnrecognized, ErrUnrecognized, 0,
+		"not SMBIOS data: no _SM_, _SM3_ or _DMI_ anchor, not an RSMB blob, and no structure header at the start (%d bytes)", len(b))
+	e.Path = path
+	return nil, e
+}
+
+func looksLikeRSMB(b []byte) bool {
+	if len(b) < rsmbHeaderLen || b[0] > 1 || b[1] < 2 || b[1] > 3 {
+		return false
+	}
+	n := int64(binary.LittleEndian.Uint32(b[4:]))
+	// The first structure's length byte follows the header; a valid table has one of at least 4.
+	return n >= 4 && len(b) >= rsmbHeaderLen+2 && b[rsmbHeaderLen+1] >= 4
+}
+
+func (in *Info) decodeRSMB(b []byte) (*Info, error) {
+	in.Format = FormatRSMB
+	h := &RSMBHeader{
+		Used20CallingMethod: b[0], MajorVersion: b[1], MinorVersion: b[2], DMIRevision: b[3],
+		Length: binary.LittleEndian.Uint32(b[4:]),
+	}
+	in.RSMB = h
+	in.Version = Version{Major: h.MajorVersion, Minor: h.MinorVersion}
+	in.TableOffset = rsmbHeaderLen
+	in.DeclaredTableLength = int64(h.Length)
+	data := b[rsmbHeaderLen:]
+	if int64(len(data)) < int64(h.Length) {
+		in.problem(fileError(CodeTableTruncated, ErrTruncated, int64(len(b)),
+			"the RSMB header announces a %d-byte table but only %d bytes follow it", h.Length, len(data)))
+	} else {
+		data = data[:h.Length]
+	}
+	in.decodeTable(data)
+	return in, in.firstProblem()
+}
+
+func (in *Info) decodeDumpBin(b []byte) (*Info, error) {
+	ep, err := DecodeEntryPoint(b)
+	if ep == nil {
+		var fe *FormatError
+		if errors.As(err, &fe) && in.Path != "" {
+			fe.Path = in.Path
+		}
+		return nil, err
+	}
+	in.EntryPoint = ep
+	in.Version = ep.Version()
+	in.Format = FormatDumpBin
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		in.problem(fe)
+	}
+	if len(b) <= ep.Size() {
+		return nil, &FormatError{Code: CodeTableTruncated, Err: ErrTruncated, Path: in.Path, Part: PartFile,
+			Off: int64(len(b)), Index: -1, Type: -1, Handle: -1,
+			Msg: "only an entry point, no table: read the folder that holds smbios_entry_point and DMI, or a dmidecode --dump-bin file"}
+	}
+	off := ep.TableAddress
+	if off < uint64(ep.Size()) || off >= uint64(len(b)) {
+		return nil, &FormatError{Code: CodeTableAddress, Err: ErrBadValue, Path: in.Path, Part: PartEntryPoint,
+			Off: tableAddressOffset(ep.Kind), Index: -1, Type: -1, Handle: -1,
+			Msg: fmt.Sprintf("table address 0x%x is not inside the %d-byte file; a dmidecode --dump-bin file has its table at 0x20 (is this a memory image, or an entry point copied alone?)", off, len(b))}
+	}
+	in.TableOffset = int64(off)
+	in.decodeWithEntryPoint(b[off:], int64(len(b)))
+	return in, in.firstProblem()
+}
+
+func tableAddressOffset(k EntryPointKind) int64 {
+	switch k {
+	case EntryPoint64:
+		return 0x10
+	case EntryPointLegacy:
+		return 0x08
+	}
+	return 0x18
+}
+
+// decodeWithEntryPoint decodes the table bytes data against the entry point's announced length.
+func (in *Info) decodeWithEntryPoint(data []byte, fileLen int64) {
+	n := int64(in.EntryPoint.TableLength)
+	in.DeclaredTableLength = n
+	if int64(len(data)) < n {
+		in.problem(fileError(CodeTableTruncated, ErrTruncated, fileLen,
+			"the entry point announces a %d-byte table but only %d bytes are there", n, len(data)))
+	} else {
+		data = data[:n]
+	}
+	in.decodeTable(data)
+}
+
+func (in *Info) decodeTable(data []byte) {
+	t, err := DecodeTable(data)
+	in.Table = *t
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		in.problem(fe)
+	}
+}
+
+// DecodeSysfs decodes the kernel's pair: the smbios_entry_point file's bytes and the DMI file's.
+func DecodeSysfs(entryPoint, table []byte) (*Info, error) { return decodeSysfs(entryPoint, table, "") }
+
+func decodeSysfs(entryPoint, table []byte, path string) (*Info, error) {
+	in := &Info{Path: path, Format: FormatSysfs}
+	ep, err := DecodeEntryPoint(entryPoint)
+	if ep == nil {
+		var fe *FormatError
+		if errors.As(err, &fe) {
+			fe.Path = path
+		}
+		return nil, err
+	}
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		in.problem(fe)
+	}
+	in.EntryPoint, in.Version = ep, ep.Version()
+	in.decodeWithEntryPoint(table, int64(len(table)))
+	return in, in.firstProblem()
+}
+
+// Sysfs file names.
+const (
+	SysfsDir            = "/sys/firmware/dmi/tables"
+	SysfsEntryPointFile = "smbios_entry_point"
+	SysfsTableFile      = "DMI"
+)
+
+// Read reads SMBIOS data from a path and says which container it found (Info.Format):
+//   - a folder holding smbios_entry_point and DMI (the kernel's /sys/firmware/dmi/tables, or a
+//     copy);
+//   - smbios_entry_point or DMI with its partner next to it (read as the pair);
+//   - a dmidecode --dump-bin file, a bare table, or a Windows RSMB blob.
+//
+// Errors and Info follow Decode's rules.
+func Read(path string) (*Info, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("smbios: %w", err)
+	}
+	if st.IsDir() {
+		return readPair(filepath.Join(path, SysfsEntryPointFile), filepath.Join(path, SysfsTableFile), path)
+	}
+	dir, base := filepath.Split(path)
+	switch base {
+	case SysfsEntryPointFile:
+		if other := filepath.Join(dir, SysfsTableFile); exists(other) {
+			return readPair(path, other, path)
+		}
+	case SysfsTableFile:
+		if other := filepath.Join(dir, SysfsEntryPointFile); exists(other) {
+			return readPair(other, path, path)
+		}
+	}
+	b, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return decode(b, path)
+}
+
+// ReadLive reads this machine's tables from sysfs (root is needed for the DMI file).
+func ReadLive() (*Info, error) { return Read(SysfsDir) }
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func readPair(epPath, tablePath, shown string) (*Info, error) {
+	ep, err := readFile(epPath)
+	if err != nil {
+		return nil, err
+	}
+	t, err := readFile(tablePath)
+	if err != nil {
+		return nil, err
+	}
+	return decodeSysfs(ep, t, shown)
+}
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrPermission) {
+			return nil, fmt.Errorf("smbios: %w: the kernel's SMBIOS files are readable by root only; run as root or copy them with sudo first", err)
+		}
+		return nil, fmt.Errorf("smbios: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxInputSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("smbios: reading %s: %w", path, err)
+	}
+	if len(b) > MaxInputSize {
+		return nil, fmt.Errorf("smbios: %s is larger than %d MiB, too large to be SMBIOS data", path, MaxInputSize>>20)
+	}
+	return b, nil
+}
+
+// GuessVersion infers the lowest SMBIOS version consistent with the structures' lengths, for
+// tables that come without an entry point. It matters for the UUID byte order (2.6): a bare
+// table whose structures all predate 2.6 is read in the older order. The guess is never below
+// 2.0 and never above Latest.
+func GuessVersion(ss []*Structure) Version {
+	best := Version{Major: 2, Minor: 0}
+	raise := func(v Version) {
+		if v.word() > best.word() {
+			best = v
+		}
+	}
+	// Lengths at which each type gained fields (SMBIOS 3.x, "Spec. version" column).
+	steps := map[uint8][]struct {
+		length int
+		v      Version
+	}{
+		0:  {{0x13, Version{2, 1, 0}}, {0x14, Version{2, 3, 0}}, {0x18, Version{2, 4, 0}}, {0x1A, Version{3, 1, 0}}},
+		1:  {{0x19, Version{2, 1, 0}}, {0x1B, Version{2, 4, 0}}},
+		3:  {{0x0D, Version{2, 1, 0}}, {0x15, Version{2, 3, 0}}},
+		4:  {{0x20, Version{2, 1, 0}}, {0x23, Version{2, 3, 0}}, {0x28, Version{2, 5, 0}}, {0x2A, Version{2, 6, 0}}, {0x30, Version{3, 0, 0}}},
+		16: {{0x17, Version{2, 7, 0}}},
+		17: {{0x17, Version{2, 3, 0}}, {0x1C, Version{2, 6, 0}}, {0x22, Version{2, 7, 0}}, {0x28, Version{2, 8, 0}}, {0x54, Version{3, 2, 0}}, {0x5C, Version{3, 3, 0}}},
+	}
+	for _, s := range ss {
+		for _, st := range steps[s.Type] {
+			if s.Length() >= st.length {
+				raise(st.v)
+			}
+		}
+	}
+	if best.word() > Latest.word() {
+		best = Latest
+	}
+	return best
+}

@@ -1,0 +1,7 @@
+package smbios
+
+import "strings"
+
+func equalFold(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
