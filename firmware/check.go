@@ -32,6 +32,7 @@ type Options struct {
 // Finding codes. They are stable: tools and the activation model match on them.
 const (
 	CodeSkippedFile      = "acpi-skipped-file"
+	CodeNoMarkers        = "acpi-no-markers"
 	CodeTruncated        = "acpi-truncated"
 	CodeBadSignature     = "acpi-bad-signature"
 	CodeLengthShort      = "acpi-length-short"
@@ -114,6 +115,11 @@ func Check(set *Set, opts Options) finding.List {
 	c.duplicates(set, "MSDM", CodeMSDMDuplicate)
 	for _, t := range set.Lookup("SLIC") {
 		c.out = append(c.out, CheckMarkerIDs(set, t, opts)...)
+	}
+	if len(set.Tables) > 0 && set.First("SLIC") == nil && set.First("MSDM") == nil {
+		c.out = append(c.out, finding.Finding{Code: CodeNoMarkers, Severity: finding.Info, Table: "SLIC/MSDM",
+			Path: set.Name, Offset: finding.NoOffset,
+			Message: "no SLIC and no MSDM in this set: it carries no OEM activation marker (OA 2.x or 3.0)"})
 	}
 	c.out.Sort()
 	return c.out

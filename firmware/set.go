@@ -17,6 +17,9 @@ import (
 // LiveTablesDir is where Linux exposes the firmware's ACPI tables (readable by root only).
 const LiveTablesDir = "/sys/firmware/acpi/tables"
 
+// liveTablesDir is LiveTablesDir, a variable so tests can point LoadLive elsewhere.
+var liveTablesDir = LiveTablesDir
+
 // SetKind says what a Set was loaded from.
 type SetKind uint8
 
@@ -214,22 +217,22 @@ func (s *Set) readDir(dir string) error {
 // LoadLive reads the running machine's tables from LiveTablesDir and, when the kernel log can be
 // read, the RSDP/RSDT/XSDT headers from it (sysfs does not expose those).
 func LoadLive() (*Set, error) {
-	if _, err := os.Stat(LiveTablesDir); err != nil {
+	if _, err := os.Stat(liveTablesDir); err != nil {
 		return nil, fmt.Errorf("reading the live ACPI tables: %w (not Linux, or no ACPI: pass a folder or files instead)", err)
 	}
-	s := NewSet(LiveTablesDir, SetLive)
-	if err := s.readDir(LiveTablesDir); err != nil {
+	s := NewSet(liveTablesDir, SetLive)
+	if err := s.readDir(liveTablesDir); err != nil {
 		return nil, err
 	}
 	log, err := ReadKernelLog()
 	if err != nil {
-		s.note("acpi-kernel-log-unreadable", finding.Info, "kernel log", "",
+		s.note("acpi-kernel-log-unreadable", finding.Info, "kernel log", s.Name,
 			"could not read the kernel log (%v): the RSDT/XSDT OEM IDs are not checked; save 'dmesg' output and pass it with the tables", err)
 		return s, nil
 	}
 	hs, _ := ParseKernelLog(bytes.NewReader(log))
-	if s.AddKernelLog(hs, "kernel log") == 0 && s.First("RSDT") == nil && s.First("XSDT") == nil {
-		s.note("acpi-kernel-log-no-root", finding.Info, "kernel log", "",
+	if s.AddKernelLog(hs, "") == 0 && s.First("RSDT") == nil && s.First("XSDT") == nil {
+		s.note("acpi-kernel-log-no-root", finding.Info, "kernel log", s.Name,
 			"the kernel log holds no RSDT/XSDT header lines (the boot messages have rotated out): the RSDT/XSDT OEM IDs are not checked")
 	}
 	return s, nil
