@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/oemact/edition"
+	"github.com/oemact/oemact/oemact/inspect"
+)
+
+func init() {
+	register(&command{
+		name:    "inspect",
+		summary: "decode and check the ACPI activation markers (SLIC, MSDM) of this machine or of table files",
+		run:     runInspect,
+	})
+}
+
+func runInspect(io stdio, args []string) int {
+	fs := newFlagSet(io, "inspect", "[--json] [--release win7] [--show-keys] [--dmesg FILE] [PATH...]\n\n"+
+		"PATH is a folder laid out like /sys/firmware/acpi/tables (one table set), an acpidump text file\n"+
+		"(one set), or raw table files (all of them together form one set). No PATH reads this machine.\n")
+	asJSON := fs.Bool("json", false, "print one JSON document")
+	release := fs.String("release", "win7", "target Windows release for the SLIC version check (vista, server2008, win7, server2008r2, win8)")
+	showKeys := fs.Bool("show-keys", false, "show MSDM product keys whole (masked by default)")
+	dmesg := fs.String("dmesg", "", "kernel log (dmesg output) whose 'ACPI: RSDT/XSDT' lines give the root tables' OEM IDs (one table set only)")
+	strictFADT := fs.Bool("strict-fadt", false, "a FADT whose OEM IDs differ from the marker's is an error, not a warning")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	rel, err := edition.LookupRelease(*release)
+	if err != nil {
+		fmt.Fprintf(io.stderr, "oemact inspect: %v\n", err)
+		return exitUsage
+	}
+	sets, err := firmware.Load(fs.Args()...)
+	if err != nil {
+		fmt.Fprintf(io.stderr, "oemact inspect: %v\n", err)
+		return exitUsage
+	}
+	if *dmesg != "" {
+		if len(sets) != 1 {
+			fmt.Fprintf(io.stderr, "oemact inspect: --dmesg belongs to one machine, but the paths make %d table sets; inspect one folder at a time\n", len(sets))
+			return exitUsage
+		}
+		b, err := os.ReadFile(*dmesg)
+		if err != nil {
+			fmt.Fprintf(io.stderr, "oemact inspect: --dmesg: %v\n", err)
+			return exitUsage
+		}
+		hs, err := firmware.ParseKernelLog(bytes.NewReader(b))
+		if err != nil {
+			fmt.Fprintf(io.stderr, "oemact inspect: --dmesg %s: %v\n", *dmesg, err)
+			return exitUsage
+		}
+		sets[0].AddKernelLog(hs, *dmesg)
+	}
+	doc := inspect.Build(sets, inspect.Options{Release: rel, ShowKeys: *showKeys, StrictFADT: *strictFADT})
+	if *asJSON {
+		enc := json.NewEncoder(io.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			fmt.Fprintf(io.stderr, "oemact inspect: %v\n", err)
+			return exitUsage
+		}
+	} else if err := inspect.WriteText(io.stdout, doc); err != nil {
+		fmt.Fprintf(io.stderr, "oemact inspect: %v\n", err)
+		return exitUsage
+	}
+	if doc.Failed() {
+		return exitFailed
+	}
+	return exitOK
+}

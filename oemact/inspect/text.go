@@ -1,0 +1,130 @@
+package inspect
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/finding"
+)
+
+// WriteText prints the document for people: per set, each table's field-by-field dump (offsets,
+// raw values, meanings, like `iasl -d` with the SLIC decoded), then the set's findings; findings
+// that belong to no set last; then a summary.
+func WriteText(w io.Writer, d *Document) error {
+	var b strings.Builder
+	rel := d.Release.Name
+	if rel == "" {
+		rel = "none"
+	}
+	fmt.Fprintf(&b, "oemact inspect: %d table set(s), %d table(s); target release %s", len(d.Sets), len(d.Tables), rel)
+	if v := d.Release.SLICVersion; v != 0 {
+		fmt.Fprintf(&b, " (needs SLIC %d.%d)", v>>16, v&0xFFFF)
+	}
+	b.WriteString("\n")
+
+	owner := map[string]int{} // path -> set index
+	for i, s := range d.Sets {
+		owner[s.Name] = i
+		for _, f := range s.Files {
+			owner[f] = i
+		}
+	}
+	for _, t := range d.Tables {
+		for i, s := range d.Sets {
+			if s.Name == t.Set {
+				if t.Path != "" {
+					owner[t.Path] = i
+				}
+			}
+		}
+	}
+	perSet := make([]finding.List, len(d.Sets))
+	var other finding.List
+	for _, f := range d.Findings {
+		if i, ok := owner[f.Path]; ok {
+			perSet[i] = append(perSet[i], f)
+		} else {
+			other = append(other, f)
+		}
+	}
+
+	for i, s := range d.Sets {
+		var tables []Table
+		for _, t := range d.Tables {
+			if t.Set == s.Name {
+				tables = append(tables, t)
+			}
+		}
+		fmt.Fprintf(&b, "\n== %s (%s, %d table(s))\n", s.Name, s.Kind, len(tables))
+		for _, t := range tables {
+			writeTable(&b, t)
+		}
+		writeFindings(&b, "Findings", perSet[i])
+		fmt.Fprintf(&b, "Result: %s\n", result(perSet[i]))
+	}
+	if len(other) > 0 {
+		writeFindings(&b, "\nOther findings", other)
+	}
+	b.WriteString("\n" + summary(d) + "\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeTable(b *strings.Builder, t Table) {
+	fmt.Fprintf(b, "\n-- %s  %s", t.Name, t.Path)
+	switch {
+	case t.Path == "":
+		b.WriteString("(" + t.Source + ")")
+	case t.Source != "file":
+		fmt.Fprintf(b, " (%s)", t.Source)
+	}
+	b.WriteString("\n")
+	if len(t.Fields) == 0 {
+		fmt.Fprintf(b, "   (%d bytes: no ACPI header to decode)\n", t.Bytes)
+		return
+	}
+	firmware.WriteDump(b, t.Fields)
+}
+
+func writeFindings(b *strings.Builder, title string, l finding.List) {
+	if len(l) == 0 {
+		fmt.Fprintf(b, "\n%s: none\n", title)
+		return
+	}
+	fmt.Fprintf(b, "\n%s:\n", title)
+	for _, f := range l {
+		where := f.Table
+		if f.Offset != finding.NoOffset {
+			where += fmt.Sprintf("+0x%X", f.Offset)
+		}
+		fmt.Fprintf(b, "  %-7s %-28s %-12s %s\n", f.Severity, f.Code, where, f.Message)
+	}
+}
+
+func result(l finding.List) string {
+	verdict := "PASS"
+	if l.Failed() {
+		verdict = "FAIL"
+	}
+	return fmt.Sprintf("%s (%d error(s), %d warning(s), %d info)", verdict, l.Count(finding.Error), l.Count(finding.Warning), l.Count(finding.Info))
+}
+
+func summary(d *Document) string {
+	slics, verified := 0, 0
+	for _, t := range d.Tables {
+		if t.Signature == "SLIC" {
+			slics++
+			if t.SLIC != nil && t.SLIC.SignatureValid {
+				verified++
+			}
+		}
+	}
+	verdict := "PASS"
+	if d.Failed() {
+		verdict = "FAIL"
+	}
+	return fmt.Sprintf("Summary: %s. %d of %d SLIC marker signature(s) verify; %d error(s), %d warning(s), %d info.",
+		verdict, verified, slics, d.Findings.Count(finding.Error), d.Findings.Count(finding.Warning), d.Findings.Count(finding.Info))
+}
