@@ -74,6 +74,9 @@ type Config struct {
 	OEMPolicy hwid.Policy
 }
 
+// MaxPeriod bounds every period of a Config: ten years.
+const MaxPeriod = 3650 * Day
+
 // DefaultConfig returns DESIGN.md's numbers and the model's documented choices.
 func DefaultConfig() Config {
 	return Config{
@@ -107,8 +110,14 @@ func (c Config) Validate() error {
 		{"non_genuine_grace", c.NonGenuineGrace},
 	}
 	for _, p := range positive {
-		if p.d <= 0 {
-			return fmt.Errorf("licence config: %s must be positive, got %s", p.name, formatDuration(p.d))
+		if p.d <= 0 || p.d > MaxPeriod {
+			return fmt.Errorf("licence config: %s must be positive and at most %s, got %s", p.name, formatDuration(MaxPeriod), formatDuration(p.d))
+		}
+	}
+	// Windows accepts KMS intervals from 15 minutes (SetVLActivationInterval, SetVLRenewalInterval).
+	for _, p := range positive[2:4] {
+		if p.d < 15*time.Minute {
+			return fmt.Errorf("licence config: %s must be at least 15 minutes, as Windows requires, got %s", p.name, formatDuration(p.d))
 		}
 	}
 	if c.MaxRearms < 0 {

@@ -36,9 +36,16 @@ func (s Schedule) Validate() error {
 		return fmt.Errorf("reminders: hourly_from must be 0 or more, got %s", formatDuration(s.HourlyFrom))
 	case s.DailyUntil < s.HourlyFrom:
 		return fmt.Errorf("reminders: daily_until (%s) must be at least hourly_from (%s)", formatDuration(s.DailyUntil), formatDuration(s.HourlyFrom))
+	case s.DailyUntil > 365*Day:
+		return fmt.Errorf("reminders: daily_until must be at most a year, got %s", formatDuration(s.DailyUntil))
+	case (s.DailyUntil-s.HourlyFrom)/s.Every > maxPeriodic:
+		return fmt.Errorf("reminders: every %s between daily_until and hourly_from makes more than %d reminders", formatDuration(s.Every), maxPeriodic)
 	}
 	return nil
 }
+
+// maxPeriodic bounds the reminders of the periodic phase, so a bad schedule cannot flood a log.
+const maxPeriodic = 1000
 
 // Phase is the part of a grace period a moment falls in.
 type Phase int
