@@ -85,7 +85,10 @@ func TestSaveLoadGivesTheSameLife(t *testing.T) {
 	retailLife := daily(120, func(d int) func(m *Machine) {
 		switch {
 		case d == 2:
-			return func(m *Machine) { m.Boot(Boot{Inventory: hardware()}); _ = m.Activate(ActivationResult{Outcome: Succeeded}) }
+			return func(m *Machine) {
+				m.Boot(Boot{Inventory: hardware()})
+				_ = m.Activate(ActivationResult{Outcome: Succeeded})
+			}
 		case d >= 5 && d < 9:
 			return boot(hardware(hwid.NIC), nil)
 		case d >= 9 && d < 20:
