@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // LogHeader is a table header as the Linux kernel prints it at boot (ACPICA's
@@ -201,14 +202,25 @@ func LogHeaderTable(h LogHeader, name, path string) *Table {
 	return t
 }
 
-// String prints the header the way the kernel does.
+// String prints the header the way the kernel does. The ID fields are written byte for byte
+// (padded or cut to their width), so a parsed line prints back unchanged.
 func (h LogHeader) String() string {
+	sig := fixedWidth(h.Signature, 4)
 	switch {
 	case h.Full:
-		return fmt.Sprintf("ACPI: %-4.4s 0x%016X %06X (v%02d %-6.6s %-8.8s %08X %-4.4s %08X)",
-			h.Signature, h.Address, h.Length, h.Revision, h.OEMID, h.OEMTableID, h.OEMRevision, h.CreatorID, h.CreatorRevision)
+		return fmt.Sprintf("ACPI: %s 0x%016X %06X (v%02d %s %s %08X %s %08X)",
+			sig, h.Address, h.Length, h.Revision, fixedWidth(h.OEMID, 6), fixedWidth(h.OEMTableID, 8),
+			h.OEMRevision, fixedWidth(h.CreatorID, 4), h.CreatorRevision)
 	case h.Signature == "RSDP":
-		return fmt.Sprintf("ACPI: RSDP 0x%016X %06X (v%02d %-6.6s)", h.Address, h.Length, h.Revision, h.OEMID)
+		return fmt.Sprintf("ACPI: RSDP 0x%016X %06X (v%02d %s)", h.Address, h.Length, h.Revision, fixedWidth(h.OEMID, 6))
 	}
-	return fmt.Sprintf("ACPI: %-4.4s 0x%016X %06X", h.Signature, h.Address, h.Length)
+	return fmt.Sprintf("ACPI: %s 0x%016X %06X", sig, h.Address, h.Length)
+}
+
+// fixedWidth pads s with spaces or cuts it to n bytes (not runes: IDs are bytes).
+func fixedWidth(s string, n int) string {
+	if len(s) >= n {
+		return s[:n]
+	}
+	return s + strings.Repeat(" ", n-len(s))
 }

@@ -304,3 +304,5 @@ func TestDumpNamesEveryField(t *testing.T) {
 		assert.Contains(t, text, want)
 	}
 }
+
+func writeFile(p, s string) error { return os.WriteFile(p, []byte(s), 0o644) }
