@@ -165,15 +165,7 @@ func decodeFields(h *Header, s *Structure, v Version, fs []field) {
 // takes over its old slot when no other field shares it, a new one is appended. minLen is the
 // smallest length the type allows.
 func encodeFields(h *Header, typ uint8, fs []field, minLen int) (*Structure, error) {
-	length := int(h.Length)
-	if length == 0 {
-		length = minLen
-	}
-	for _, f := range fs {
-		if f.end() > length && !f.isZero() {
-			length = f.end()
-		}
-	}
+	length := grownLength(h, fs, minLen)
 	if length > 0xFF {
 		return nil, fmt.Errorf("smbios: type %d handle 0x%04X: length %d exceeds 255", typ, h.Handle, length)
 	}
@@ -222,6 +214,21 @@ func encodeFields(h *Header, typ uint8, fs []field, minLen int) (*Structure, err
 		}
 	}
 	return s, nil
+}
+
+// grownLength is the length a view encodes to: its Length (minLen when zero), extended to cover
+// every non-zero field that lies beyond it.
+func grownLength(h *Header, fs []field, minLen int) int {
+	length := int(h.Length)
+	if length == 0 {
+		length = minLen
+	}
+	for _, f := range fs {
+		if f.end() > length && !f.isZero() {
+			length = f.end()
+		}
+	}
+	return length
 }
 
 func placeString(v string, orig uint8, raw *Structure, strs *[]string, uses map[uint8]int) (uint8, error) {

@@ -24,9 +24,11 @@ const (
 	// FormatRSMB is what Windows' GetSystemFirmwareTable('RSMB') returns: an 8-byte header
 	// (Used20CallingMethod, SMBIOS major, minor, DMI revision, table length) and the table.
 	FormatRSMB
+	// FormatBuilt is a table the Builder made.
+	FormatBuilt
 )
 
-var formatNames = [...]string{FormatDumpBin: "dump-bin", FormatSysfs: "sysfs", FormatBare: "bare table", FormatRSMB: "RSMB"}
+var formatNames = [...]string{FormatDumpBin: "dump-bin", FormatSysfs: "sysfs", FormatBare: "bare table", FormatRSMB: "RSMB", FormatBuilt: "built"}
 
 func (f Format) String() string {
 	if int(f) < len(formatNames) && formatNames[f] != "" {

@@ -154,6 +154,8 @@ var (
 		"Targeted content distribution is supported",
 		"UEFI is supported",
 		"System is a virtual machine",
+		"Manufacturing mode is supported",
+		"Manufacturing mode is enabled",
 	}
 )
 
@@ -169,7 +171,7 @@ func (b *BIOSInfo) CharacteristicNames() []string {
 		out = append(out, bitNames(uint64(b.CharacteristicsExt1), 0, 7, biosExt1Names)...)
 	}
 	if b.present(0x14) {
-		out = append(out, bitNames(uint64(b.CharacteristicsExt2), 0, 4, biosExt2Names)...)
+		out = append(out, bitNames(uint64(b.CharacteristicsExt2), 0, 6, biosExt2Names)...)
 	}
 	return out
 }
