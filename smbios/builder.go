@@ -446,4 +446,3 @@ func typeCode(t Typed) uint8 {
 	}
 	return 0
 }
-

@@ -73,13 +73,13 @@ func enumTable(t *testing.T, v Version) *Info {
 		if i == 0x06 || i == 0x05 || i == 0xBE || i == 0x30 || i == 0x01 || i == 0x02 {
 			// The 80386/80486 signatures, the ambiguous codes and the "Other"/"Unknown" x86
 			// heuristics read the ID and the version string; vary them.
-			p.ID = uint64(0x0400 + i) | uint64(rng.Uint32())<<32
+			p.ID = uint64(0x0400+i) | uint64(rng.Uint32())<<32
 			p.Version = []string{"Pentium III MMX", "Intel(R) Core(TM)2 Duo", "AMD Athlon(TM) 64", "Dual-Core AMD Opteron(tm)", "X"}[i%5]
 		}
 		add(p)
 
 		a := &PhysicalMemoryArray{Location: uint8(i), Use: uint8(i), ErrorCorrection: uint8(i),
-			MaximumCapacity: []uint32{0x80000000, uint32(rng.Intn(1 << 30)), 0x100000}[i%3],
+			MaximumCapacity:         []uint32{0x80000000, uint32(rng.Intn(1 << 30)), 0x100000}[i%3],
 			ExtendedMaximumCapacity: rng.Uint64() >> uint(rng.Intn(64)), ErrorInformationHandle: []uint16{0xFFFE, 0xFFFF, 7}[i%3],
 			NumberOfDevices: uint16(i)}
 		add(a)
@@ -95,7 +95,7 @@ func enumTable(t *testing.T, v Version) *Info {
 			MemoryTechnology: uint8(i), OperatingModes: uint16(rng.Intn(0x10000)), FirmwareVersion: strs[i%len(strs)],
 			ModuleManufacturerID: uint16(rng.Intn(0x10000)) * uint16(i%2), ModuleProductID: uint16(rng.Intn(0x10000)),
 			NonVolatileSize: []uint64{0, ^uint64(0), rng.Uint64() >> uint(rng.Intn(64))}[i%3],
-			VolatileSize: uint64(i) << 30, CacheSize: rng.Uint64() >> uint(rng.Intn(64)), LogicalSize: 0,
+			VolatileSize:    uint64(i) << 30, CacheSize: rng.Uint64() >> uint(rng.Intn(64)), LogicalSize: 0,
 			ExtendedSpeed: []uint32{0, 70000}[i%2], ExtendedConfiguredSpeed: rng.Uint32() >> 16}
 		add(m)
 	}
