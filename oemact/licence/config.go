@@ -3,6 +3,8 @@ package licence
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -213,12 +215,51 @@ func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.toJSON()) 
 // decoding into DefaultConfig() overrides only what the document names.
 func (c *Config) UnmarshalJSON(b []byte) error {
 	j := c.toJSON()
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
+	if err := decodeFields(b, &j, ""); err != nil {
 		return fmt.Errorf("licence config: %w", err)
 	}
 	*c = j.config()
+	return nil
+}
+
+// decodeFields decodes a JSON object into the struct dst points to, field by field, so that an
+// error names the field ("oot_grace: duration ...") and an unknown field is refused.
+func decodeFields(b []byte, dst any, prefix string) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		if prefix != "" {
+			return fmt.Errorf("%s: %w", strings.TrimSuffix(prefix, "."), err)
+		}
+		return err
+	}
+	v := reflect.ValueOf(dst).Elem()
+	fields := map[string]reflect.Value{}
+	for i := 0; i < v.NumField(); i++ {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			fields[name] = v.Field(i)
+		}
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f, ok := fields[k]
+		if !ok {
+			return fmt.Errorf("unknown field %q", prefix+k)
+		}
+		if f.Kind() == reflect.Struct && f.Type() == reflect.TypeOf(scheduleJSON{}) {
+			if err := decodeFields(raw[k], f.Addr().Interface(), prefix+k+"."); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := json.Unmarshal(raw[k], f.Addr().Interface()); err != nil {
+			return fmt.Errorf("%s%s: %w", prefix, k, err)
+		}
+	}
 	return nil
 }
 

@@ -611,6 +611,7 @@ func (m *Machine) oemBoot(t time.Time, fw *Firmware, haveInventory bool) {
 		case !boardOK:
 			why = fmt.Sprintf("the system board changed (%s policy: %s)", st.Config.OEMPolicy.Name, board)
 		default:
+			m.oemHardwareNote(t)
 			return
 		}
 		m.enterGrace(t, st.Config.OEMLostStatus, ReasonOEM, st.Config.OOTGrace)
@@ -640,6 +641,30 @@ func (m *Machine) oemBoot(t time.Time, fw *Firmware, haveInventory bool) {
 				Message: "The OEM:SLP key cannot activate from this firmware: " + reasons(cur) + "."})
 		}
 	}
+}
+
+// oemHardwareNote says, once per set of changes, that an OEM:SLP licence ignores changes to
+// components other than the board.
+func (m *Machine) oemHardwareNote(t time.Time) {
+	st := &m.st
+	if st.Baseline == nil || st.Inventory == nil {
+		return
+	}
+	d := st.Config.VotePolicy.Compare(*st.Baseline, *st.Inventory)
+	if len(d.Changes) == 0 {
+		return
+	}
+	names := make([]string, len(d.Changes))
+	for i, c := range d.Changes {
+		names[i] = string(c.Class)
+	}
+	note := "oemhw:" + strings.Join(names, ",")
+	if note == st.LastNote {
+		return
+	}
+	st.LastNote = note
+	m.log(Event{Time: t, Kind: EventHardwareChanged, From: st.Status, To: st.Status,
+		Message: fmt.Sprintf("Hardware changed since activation (%s); an OEM licence depends only on the firmware marker and the system board, so it still holds.", strings.Join(names, ", "))})
 }
 
 // KMSAttemptDue returns when a KMS client next contacts its host (a time in the past means now).

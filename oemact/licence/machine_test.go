@@ -367,7 +367,7 @@ func TestOEMSLP(t *testing.T) {
 		want Status
 		kind EventKind
 	}{
-		{"same marker, disk NIC memory swapped", validMarker(), []hwid.Class{hwid.Disk, hwid.NIC, hwid.Memory}, Licensed, EventOEMActivated},
+		{"same marker, disk NIC memory swapped", validMarker(), []hwid.Class{hwid.Disk, hwid.NIC, hwid.Memory}, Licensed, EventHardwareChanged},
 		{"another OEM's marker", other, nil, OOTGrace, EventOEMLost},
 		{"marker removed", none, nil, OOTGrace, EventOEMLost},
 		{"marker downgraded to 2.0", v20, nil, OOTGrace, EventOEMLost},
