@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/oemact/oemact/oemact/licence"
+	"github.com/oemact/oemact/oemact/productkey"
+)
+
+func init() {
+	register(&command{name: "simulate", summary: "play a licence's life over N days (grace, reminders, rearm, KMS, hardware changes)", run: runSimulate})
+}
+
+// simulateEvents collects repeated --event flags.
+type simulateEvents []string
+
+func (e *simulateEvents) String() string     { return strings.Join(*e, "; ") }
+func (e *simulateEvents) Set(s string) error { *e = append(*e, s); return nil }
+
+func runSimulate(io stdio, args []string) int {
+	fs := newFlagSet(io, "simulate", "[--channel CH] [--edition ID] [--days N] [--event 'day N: ACTION']... [--events FILE] [--json] [--svg FILE]")
+	channel := fs.String("channel", "", "licence channel: Retail (default), OEM:SLP, OEM:COA, OEM:DM, Volume:GVLK, Volume:MAK")
+	edID := fs.String("edition", "", "edition ID (default win7-professional, or the first edition sold through the channel)")
+	days := fs.Int("days", 0, "days to simulate (default 35)")
+	start := fs.String("start", "", "start time, RFC 3339 (default 2009-10-22T08:00:00Z)")
+	var events simulateEvents
+	fs.Var(&events, "event", "an action, 'day N[ HH:MM]: ACTION' (repeatable; see the list below)")
+	file := fs.String("events", "", "YAML scenario file (channel, edition, days, start, kms_count, ip, marker, events, config, countries); flags override it")
+	kmsCount := fs.Int("kms-count", -1, "KMS host count at the start (default: the edition's threshold)")
+	kmsDown := fs.Bool("kms-down", false, "the KMS host is unreachable at the start")
+	ip := fs.String("ip", "", "address activation requests come from (default 203.0.113.10, 'US' in the default country table)")
+	marker := fs.String("marker", "", "firmware marker at the start: valid (default), none, other, v2.0")
+	catalog := fs.String("catalog", "", "TEST key catalog (fixtures/keys/catalog.yaml) to take the product from, with --key")
+	key := fs.String("key", "", "key or label in --catalog: its channel, edition and blocked flag set the product")
+	all := fs.Bool("all", false, "print every event instead of folding runs of reminders")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	svg := fs.String("svg", "", "draw the reminders over the grace period into this SVG file")
+	expect := fs.String("expect", "", "exit 1 unless the final status is this one (name or LicenseStatus number)")
+	fs.Usage = func() {
+		fmt.Fprintln(io.stderr, "usage: oemact simulate [flags]")
+		fs.PrintDefaults()
+		fmt.Fprintln(io.stderr, "\n"+licence.ActionHelp)
+	}
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(io.stderr, "oemact simulate: unexpected argument %q (actions go in --event)\n", fs.Arg(0))
+		return exitUsage
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(io.stderr, "oemact simulate: %v\n", err)
+		return exitUsage
+	}
+
+	spec := &licence.Spec{}
+	if *file != "" {
+		s, err := licence.LoadSpec(*file)
+		if err != nil {
+			return fail(err)
+		}
+		spec = s
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["channel"] {
+		spec.Channel = *channel
+	}
+	if set["edition"] {
+		spec.Edition = *edID
+	}
+	if set["days"] {
+		spec.Days = *days
+		if *days <= 0 {
+			return fail(fmt.Errorf("--days must be positive, got %d", *days))
+		}
+	}
+	if set["start"] {
+		spec.Start = *start
+	}
+	if set["kms-count"] {
+		spec.KMSCount = kmsCount
+	}
+	if set["kms-down"] {
+		spec.KMSDown = *kmsDown
+	}
+	if set["ip"] {
+		spec.IP = *ip
+	}
+	if set["marker"] {
+		spec.Marker = *marker
+	}
+	for i, e := range events {
+		spec.AddEvent(e, fmt.Sprintf("--event %d", i+1))
+	}
+	if (*catalog == "") != (*key == "") {
+		return fail(fmt.Errorf("--catalog and --key go together"))
+	}
+	if *catalog != "" {
+		if set["channel"] || set["edition"] {
+			return fail(fmt.Errorf("--key sets the channel and edition: drop --channel and --edition"))
+		}
+		cat, err := productkey.LoadCatalog(*catalog)
+		if err != nil {
+			return fail(err)
+		}
+		entry, err := simulateFindKey(cat, *key)
+		if err != nil {
+			return fail(err)
+		}
+		p := licence.ProductOf(entry)
+		spec.Product, spec.Blocked = &p, entry.Blocked
+	}
+	var want licence.Status
+	if *expect != "" {
+		s, err := licence.ParseStatus(*expect)
+		if err != nil {
+			return fail(err)
+		}
+		want = s
+	}
+	sc, err := spec.Scenario()
+	if err != nil {
+		return fail(err)
+	}
+	res, err := licence.Simulate(sc)
+	if err != nil {
+		return fail(err)
+	}
+	if *svg != "" {
+		var b bytes.Buffer
+		if err := res.WriteSVG(&b); err != nil {
+			return fail(err)
+		}
+		if err := os.WriteFile(*svg, b.Bytes(), 0o644); err != nil {
+			return fail(fmt.Errorf("writing the SVG: %w", err))
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(io.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return fail(err)
+		}
+	} else if err := res.WriteText(io.stdout, *all); err != nil {
+		return fail(err)
+	}
+	if *expect != "" && res.Final.Status != want {
+		fmt.Fprintf(io.stderr, "oemact simulate: final status is %s, expected %s\n", res.Final.Status, want)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// simulateFindKey finds a catalog entry by key or by label. Errors never show the key whole.
+func simulateFindKey(cat *productkey.Catalog, s string) (*productkey.Entry, error) {
+	for _, e := range cat.Entries() {
+		if e.Label == s {
+			return e, nil
+		}
+	}
+	k, err := productkey.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("--key: no label %q in %s, and not a key: %v", s, cat.Path, err)
+	}
+	return cat.Lookup(k)
+}
