@@ -1,10 +1,15 @@
 package service_test
 
 import (
+	"context"
+	"net/http"
+	"time"
+
 	"github.com/oemact/oemact/oemact/hwid"
 	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/oemact/service/api"
 	"github.com/oemact/oemact/oemact/service/client"
+	"github.com/oemact/oemact/oemact/service/store"
 )
 
 type apiActivate = api.ActivateResponse
@@ -21,4 +26,10 @@ func parse(t interface{ Fatal(...any) }, s string) productkey.Key {
 		t.Fatal(err)
 	}
 	return k
+}
+
+func storeDump(db string) (string, error) { return store.Dump(context.Background(), db) }
+
+func httpClient(conns int) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
 }
