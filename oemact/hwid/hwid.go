@@ -34,11 +34,13 @@ const (
 var Classes = []Class{NIC, Disk, Memory, CPU, Display, StorageController, System, Board, BIOS, TPM}
 
 // Component is one piece of hardware. Value is the raw identifier as read on the machine; it stays
-// local (JSON omits it when empty) and only Digest is sent to an activation service.
+// local (JSON omits it when empty) and only Digest is sent to an activation service. Source says
+// where Collect read it (a file under /proc or /sys); it stays local too.
 type Component struct {
 	Class  Class  `json:"class"`
 	Value  string `json:"value,omitempty"`
 	Digest string `json:"digest"`
+	Source string `json:"source,omitempty"`
 }
 
 // NewComponent makes a component and its digest: the first 8 bytes of SHA-256 over the class
@@ -59,6 +61,8 @@ type Inventory struct {
 	Components []Component `json:"components"`
 	// Dockable machines (laptops, from the SMBIOS chassis type) get a looser tolerance.
 	Dockable bool `json:"dockable"`
+	// Notes are what Collect could not read (a file that exists but is unreadable); local only.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Add appends a component with its digest.
