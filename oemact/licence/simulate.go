@@ -120,6 +120,9 @@ func ParseAction(s, source string) (Action, error) {
 		a.Clock, a.HasClock = time.Duration(h)*time.Hour+time.Duration(mi)*time.Minute, true
 	}
 	words := strings.Fields(m[4])
+	if len(words) == 0 {
+		return Action{}, fmt.Errorf("%s: %q: the action is missing after the colon", source, s)
+	}
 	a.Verb, a.Args = strings.ToLower(words[0]), words[1:]
 	if err := a.check(); err != nil {
 		return Action{}, fmt.Errorf("%s: %q: %w", source, s, err)
