@@ -16,7 +16,7 @@ import (
 // else: its name says "not Microsoft" and every certificate it issues carries the TEST label.
 type Authority struct {
 	key *rsa.PrivateKey
-	// Now gives the time of issue. NewAuthority sets time.Now; set it for reproducible output.
+	// Now gives the time of issue (time.Now when nil); set it for reproducible output.
 	Now func() time.Time
 }
 
@@ -28,7 +28,7 @@ func NewAuthority(key *rsa.PrivateKey) (*Authority, error) {
 	if err := checkPublicKey(RoleAuthority, &key.PublicKey); err != nil {
 		return nil, fmt.Errorf("authority key: %w", err)
 	}
-	return &Authority{key: key, Now: time.Now}, nil
+	return &Authority{key: key}, nil
 }
 
 // PublicKey is what Verify needs.
@@ -43,10 +43,14 @@ func (a *Authority) Issue(oemKey *rsa.PublicKey, ids []OEMIDs) ([]byte, error) {
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("%w: a certificate needs at least one OEM ID pair", ErrOEMIDs)
 	}
+	now := time.Now
+	if a.Now != nil {
+		now = a.Now
+	}
 	c := &Certificate{
 		Title:     Title,
 		TestLabel: TestLabel,
-		IssuedAt:  a.Now().UTC().Truncate(time.Second),
+		IssuedAt:  now().UTC().Truncate(time.Second),
 		OEMKey:    &rsa.PublicKey{N: new(big.Int).Set(oemKey.N), E: oemKey.E},
 	}
 	seen := map[OEMIDs]bool{}
