@@ -5,7 +5,7 @@ CACHE     ?= $(CURDIR)/.cache
 FUZZTIME  ?= 30s
 export OEMACT_CACHE ?= $(CACHE)
 
-.PHONY: all build deps test test-short vet demo fuzz bench clean
+.PHONY: all build deps kernel test test-short vet demo fuzz bench clean
 
 all: build
 
@@ -16,19 +16,24 @@ build:
 deps:
 	.ci/install-deps
 
+# The guest kernel for the QEMU harness: Debian's cloud kernel, fetched into $(OEMACT_CACHE) with
+# apt-get download (no root). Does nothing when it is cached or OEMACT_KERNEL names one.
+kernel: build
+	./$(BIN) kernel fetch
+
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 
 # Every test, the ones that boot QEMU and use swtpm included. cgo is on for the TPM simulator tests.
-test: deps build vet
+test: deps build kernel vet
 	CGO_ENABLED=1 $(GO) test -count=1 -timeout 30m ./...
 
 # Quick loop for development: no tests that need QEMU.
 test-short: build
 	$(GO) test -short ./...
 
-demo: deps build
+demo: deps build kernel
 	./$(BIN) inspect fixtures/acpi/* || test $$? -eq 1
 
 # Runs each fuzz target for FUZZTIME.

@@ -13,6 +13,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/oemact/oemact/harness/statedisk"
 )
 
 // Machine is a QEMU machine type.
@@ -46,7 +48,7 @@ const (
 	DefaultMemoryMB = 256
 	DefaultCPUs     = 1
 	// StateDiskSerial is the virtio-blk serial of the state disk, by which the agent finds it.
-	StateDiskSerial = "oemact-state"
+	StateDiskSerial = statedisk.Serial
 	// maxSerial: virtio-blk serials hold 20 bytes (VIRTIO_BLK_ID_BYTES).
 	maxSerial = 20
 )

@@ -31,6 +31,8 @@ const (
 	// DefaultSize is the disk size the harness creates: 1 MiB, as measured in notes/qemu.md (a raw
 	// virtio disk of 1 MB keeps state across boots). The payload must fit in it minus the header.
 	DefaultSize = 1 << 20
+	// Serial is the disk serial (virtio-blk serial=) by which the guest agent finds its state disk.
+	Serial = "oemact-state"
 )
 
 // ErrEmpty means the disk has never been written: its header is all zeros. A fresh machine

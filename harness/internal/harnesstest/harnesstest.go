@@ -28,9 +28,13 @@ func CacheDir() string {
 	return filepath.Join(RepoRoot(), ".cache")
 }
 
-// QEMU returns qemu-system-x86_64's path.
+// QEMU returns qemu-system-x86_64's path. Under -short (make test-short) tests that boot QEMU
+// are skipped: that loop is for quick checks; make test and CI run them.
 func QEMU(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test boots QEMU")
+	}
 	return hosttooltest.Require(t, "qemu-system-x86_64")
 }
 

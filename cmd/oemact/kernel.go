@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/oemact/oemact/harness/kernel"
+)
+
+func init() {
+	register(&command{name: "kernel", summary: "fetch the guest kernel for the QEMU harness, or show which one is used", run: runKernel})
+}
+
+const kernelUsage = `fetch|path [flags]
+
+  fetch   download Debian's cloud kernel (apt-get download, no root) into the cache and keep
+          vmlinuz and the virtio modules the guest agent loads
+  path    print the kernel the harness would boot (--kernel, OEMACT_KERNEL, or the cache)
+
+The cache is $OEMACT_CACHE, else $XDG_CACHE_HOME/oemact, else .cache in the working directory.`
+
+func runKernel(io stdio, args []string) int {
+	if len(args) == 0 || (args[0] != "fetch" && args[0] != "path") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprintf(io.stderr, "usage: oemact kernel %s\n", kernelUsage)
+			return exitOK
+		}
+		fmt.Fprintf(io.stderr, "usage: oemact kernel %s\n", kernelUsage)
+		return exitUsage
+	}
+	sub := args[0]
+	fs := newFlagSet(io, "kernel "+sub, "[--kernel PATH] [--cache DIR] [--json]")
+	override := fs.String("kernel", "", "kernel to use: a vmlinuz file, a folder made by 'kernel fetch', or an unpacked kernel package (default $OEMACT_KERNEL)")
+	cache := fs.String("cache", "", "cache folder (default $OEMACT_CACHE, $XDG_CACHE_HOME/oemact or ./.cache)")
+	asJSON := fs.Bool("json", false, "print the kernel as JSON")
+	if code, done := parseFlags(fs, args[1:]); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return exitUsage
+	}
+
+	var k *kernel.Kernel
+	var err error
+	if sub == "fetch" && *override == "" && os.Getenv(kernel.EnvKernel) == "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		k, err = kernel.Fetch(ctx, kernel.FetchOptions{CacheDir: *cache, Log: io.stderr})
+	} else {
+		k, err = kernel.Locate(*cache, *override)
+		if err == nil && sub == "fetch" {
+			fmt.Fprintf(io.stderr, "using the kernel from %s; nothing to fetch\n", k.Source)
+		}
+	}
+	if err != nil {
+		// Every failure here is the environment's (a missing kernel, tool or network): exit 2.
+		fmt.Fprintf(io.stderr, "oemact kernel %s: %v\n", sub, err)
+		return exitUsage
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(k, "", "  ")
+		fmt.Fprintln(io.stdout, string(b))
+		return exitOK
+	}
+	fmt.Fprintln(io.stdout, k.Vmlinuz)
+	if k.Note != "" {
+		fmt.Fprintf(io.stderr, "note: %s\n", k.Note)
+	}
+	if k.Package != "" {
+		fmt.Fprintf(io.stderr, "%s %s (%s), %d modules, from %s\n", k.Package, k.Version, k.Release, len(k.Modules), k.Source)
+	}
+	return exitOK
+}

@@ -1,0 +1,271 @@
+//go:build linux
+
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/initramfs"
+	"github.com/oemact/oemact/harness/klog"
+	"github.com/oemact/oemact/harness/statedisk"
+)
+
+// How long the agent waits for devices that virtio probes asynchronously.
+const (
+	portWait  = 10 * time.Second
+	diskWait  = 5 * time.Second
+	errorWait = 3 * time.Second // for the host's ack of an error report
+)
+
+// Main is the guest's /init. It powers the machine off when done, on error and on its watchdog;
+// it returns only if powering off failed.
+func Main() int {
+	g := &guest{start: time.Now()}
+	g.logf("oemact agent %s", Version())
+	if err := g.safeRun(); err != nil {
+		g.logf("error: %v", err)
+	}
+	g.powerOff()
+	return 1
+}
+
+type guest struct {
+	start   time.Time
+	opts    Options
+	port    *os.File
+	conn    *channel.Conn
+	timings []channel.Timing
+	notes   []string
+	offOnce sync.Once
+}
+
+func (g *guest) logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "oemact-agent: %s\n", fmt.Sprintf(format, args...))
+}
+
+func (g *guest) note(format string, args ...any) {
+	n := fmt.Sprintf(format, args...)
+	g.logf("note: %s", n)
+	g.notes = append(g.notes, n)
+}
+
+// step runs f and records how long it took.
+func (g *guest) step(name string, f func() error) error {
+	t := time.Now()
+	err := f()
+	ms := float64(time.Since(t).Microseconds()) / 1000
+	g.timings = append(g.timings, channel.Timing{Step: name, Ms: ms})
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func (g *guest) safeRun() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("agent panic: %v\n%s", r, debug.Stack())
+			g.sendError("panic", err)
+		}
+	}()
+	return g.run()
+}
+
+func (g *guest) run() error {
+	if err := g.step("mount", mountAll); err != nil {
+		return err // no channel without /sys and /dev: the host sees a power-off with no report
+	}
+	cmdline, _ := os.ReadFile("/proc/cmdline")
+	opts, err := ParseCmdline(string(cmdline))
+	if err != nil {
+		g.note("kernel command line: %v; using defaults", err)
+	}
+	g.opts = opts
+	watchdog := time.AfterFunc(opts.Timeout, g.watchdog)
+	defer watchdog.Stop()
+
+	g.step("modules", func() error { g.loadModules(); return nil })
+	if err := g.step("channel", func() error {
+		f, err := channel.OpenPort("/sys", "/dev", opts.Port, portWait)
+		if err != nil {
+			return err
+		}
+		g.port = f
+		g.conn = channel.NewConn(f, channel.Guest, channel.Options{})
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	var report *channel.Report
+	g.step("collect", func() error {
+		report = Collect("/")
+		return nil
+	})
+	g.step("kernel-log", func() error {
+		log, err := readKernelLog()
+		if err != nil {
+			g.note("kernel log (syslog(2)): %v", err)
+		}
+		report.KernelLog = klog.TableLines(log)
+		return nil
+	})
+	var dev string
+	g.step("state-read", func() error {
+		if opts.StateDisk {
+			dev = waitStateDisk(diskWait)
+			if dev == "" {
+				g.note("the command line says a state disk is attached, but no disk has serial %s", statedisk.Serial)
+			}
+		}
+		LoadState(report, dev)
+		return nil
+	})
+	report.Notes = append(g.notes, report.Notes...)
+	report.Timings = g.timings
+
+	resp, err := g.conn.Call(channel.TypeReport, report)
+	if err != nil {
+		// Either the host refused the report (and knows why) or the channel broke: nothing more
+		// can be said over it.
+		return fmt.Errorf("report: %w", err)
+	}
+	reply, err := channel.PayloadOf[channel.Reply](resp)
+	if err != nil {
+		return g.fail("reply", err)
+	}
+	if len(reply.State) > 0 {
+		if err := g.step("state-write", func() error {
+			if dev == "" {
+				return errors.New("the host sent state to save but the machine has no state disk")
+			}
+			return statedisk.Write(dev, reply.State)
+		}); err != nil {
+			return g.fail("state-write", err)
+		}
+	}
+	g.logf("done in %s", time.Since(g.start).Round(time.Millisecond))
+	return nil
+}
+
+// fail reports an error to the host, then returns it.
+func (g *guest) fail(stage string, err error) error {
+	g.sendError(stage, err)
+	return err
+}
+
+// sendError tells the host the agent failed, waiting briefly for its ack.
+func (g *guest) sendError(stage string, err error) {
+	if g.conn == nil {
+		return
+	}
+	g.port.SetReadDeadline(time.Now().Add(errorWait))
+	if _, cerr := g.conn.Call(channel.TypeError, channel.Error{Stage: stage, Message: err.Error()}); cerr != nil {
+		g.logf("could not report the error to the host: %v", cerr)
+	}
+}
+
+func (g *guest) watchdog() {
+	g.logf("watchdog: still running after %s; powering off", g.opts.Timeout)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.sendError("watchdog", fmt.Errorf("the agent was still running after %s (oemact.timeout)", g.opts.Timeout))
+	}()
+	select {
+	case <-done:
+	case <-time.After(errorWait):
+	}
+	g.powerOff()
+}
+
+func (g *guest) powerOff() {
+	g.offOnce.Do(func() {
+		unix.Sync()
+		if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
+			g.logf("power off: %v", err)
+		}
+	})
+}
+
+// mountAll mounts what the agent reads: procfs, sysfs, and devtmpfs (the kernel does not mount it
+// in an initramfs: CONFIG_DEVTMPFS_MOUNT only applies to the real root).
+func mountAll() error {
+	for _, m := range []struct{ src, dir, fstype string }{
+		{"proc", "/proc", "proc"}, {"sysfs", "/sys", "sysfs"}, {"devtmpfs", "/dev", "devtmpfs"},
+	} {
+		if err := os.MkdirAll(m.dir, 0o755); err != nil {
+			return err
+		}
+		if err := unix.Mount(m.src, m.dir, m.fstype, unix.MS_NOSUID|unix.MS_NOEXEC, ""); err != nil && !errors.Is(err, unix.EBUSY) {
+			return fmt.Errorf("mounting %s on %s: %w", m.fstype, m.dir, err)
+		}
+	}
+	return nil
+}
+
+// loadModules loads the modules the initramfs lists, in its order. A module that fails becomes a
+// note: the step that needs it (the channel, a disk) reports the consequence.
+func (g *guest) loadModules() {
+	b, err := os.ReadFile("/" + initramfs.LoadOrderPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return // a kernel with the drivers built in
+	}
+	if err != nil {
+		g.note("module list: %v", err)
+		return
+	}
+	for _, name := range strings.Fields(string(b)) {
+		p := filepath.Join("/", initramfs.ModuleDir, name+".ko")
+		f, err := os.Open(p)
+		if err != nil {
+			g.note("module %s: %v", name, err)
+			continue
+		}
+		err = unix.FinitModule(int(f.Fd()), "", 0)
+		f.Close()
+		if err != nil && !errors.Is(err, unix.EEXIST) {
+			g.note("loading module %s: %v", name, err)
+		}
+	}
+}
+
+// readKernelLog reads the kernel's log buffer with syslog(2), as dmesg does.
+func readKernelLog() (string, error) {
+	n, err := unix.Klogctl(unix.SYSLOG_ACTION_SIZE_BUFFER, nil)
+	if err != nil {
+		return "", err
+	}
+	if n <= 0 || n > 64<<20 {
+		n = 1 << 20
+	}
+	buf := make([]byte, n)
+	m, err := unix.Klogctl(unix.SYSLOG_ACTION_READ_ALL, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:m]), nil
+}
+
+func waitStateDisk(timeout time.Duration) string {
+	deadline := time.Now().Add(timeout)
+	for {
+		if dev, ok := FindStateDisk("/"); ok {
+			return dev
+		}
+		if time.Now().After(deadline) {
+			return ""
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,300 @@
+// Package boot boots one test machine: it builds the initramfs (the static oemact as /init, the
+// kernel's virtio modules), attaches the state disk, listens on the channel, runs QEMU and hands
+// each message the guest agent sends to the caller's handler. The result has the agent's report,
+// timings, the serial log and the command that reproduces the boot.
+//
+// What the report means (tables, findings, licence state) is the caller's: a scenario runner.
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oemact/oemact/harness/agent"
+	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/initramfs"
+	"github.com/oemact/oemact/harness/kernel"
+	"github.com/oemact/oemact/harness/qemu"
+	"github.com/oemact/oemact/harness/statedisk"
+)
+
+// ChannelSocket is the channel's socket file in the artifacts folder.
+const ChannelSocket = "channel.sock"
+
+// BaseAppend is the kernel command line every boot starts with: the console on the first UART,
+// and panic=-1 so that a dying init resets the machine, which -no-reboot turns into QEMU exiting
+// (notes/qemu.md). "quiet" keeps the serial log short; the agent reads the ACPI lines with
+// syslog(2), which is unaffected.
+const BaseAppend = "console=ttyS0 panic=-1 quiet"
+
+// Spec is one boot of one machine.
+type Spec struct {
+	// Machine is the hardware: memory, CPUs, NICs, disks, tables, firmware. Kernel, Initrd, Append,
+	// Channel and StateDisk are filled in by Boot.
+	Machine qemu.Config
+	Kernel  *kernel.Kernel
+	// Agent is the static oemact binary to run as /init; default this executable.
+	Agent string
+	// StateDisk is the machine's state disk image, created blank (statedisk.DefaultSize) if
+	// missing and kept across boots; "" boots without one.
+	StateDisk string
+	// Dir is the artifacts folder of this boot: serial log, QEMU's stderr, the channel socket
+	// while it runs.
+	Dir string
+	// InitramfsDir caches built initramfs archives by content hash; default Dir.
+	InitramfsDir string
+	// Handler answers the agent's requests; default DefaultHandler.
+	Handler channel.Handler
+	// Timeout bounds the boot; default qemu.DefaultTimeout. The agent's watchdog is set 5 s
+	// shorter, so a stuck agent reports itself before the host kills the machine.
+	Timeout time.Duration
+	// Append adds kernel command line words.
+	Append string
+	// Started and Ready are passed to qemu.Options.
+	Started, Ready func(pid int)
+}
+
+// Result is what one boot did.
+type Result struct {
+	QEMU *qemu.Result `json:"qemu"`
+	// Report is the agent's report, nil if none arrived.
+	Report *channel.Report `json:"report,omitempty"`
+	// GuestError is the error the agent reported, if any.
+	GuestError *channel.Error `json:"guest_error,omitempty"`
+	Messages   int            `json:"messages"`
+	Initramfs  string         `json:"initramfs"`
+	Timings    Timings        `json:"timings"`
+}
+
+// Timings of one boot.
+type Timings struct {
+	Initramfs time.Duration `json:"initramfs"` // building (or finding) the archive
+	// Report is from QEMU's start to the agent's report arriving.
+	Report time.Duration `json:"report"`
+	// QEMU is from QEMU's start to its exit.
+	QEMU  time.Duration `json:"qemu"`
+	Total time.Duration `json:"total"`
+}
+
+// Error is a boot that did not end with the agent reporting and powering off: an infrastructure
+// failure, not a test verdict.
+type Error struct {
+	Result *Result
+	Err    error
+}
+
+func (e *Error) Error() string {
+	var qe *qemu.Error
+	if errors.As(e.Err, &qe) {
+		return e.Err.Error()
+	}
+	s := e.Err.Error()
+	if q := e.Result.QEMU; q != nil {
+		s += fmt.Sprintf("\n  serial log: %s\n  reproduce: %s", q.Serial, q.Command)
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrNoReport means the guest powered off without reporting: the agent could not reach the host
+// (see the serial log).
+var ErrNoReport = errors.New("the guest powered off without sending a report")
+
+// GuestError is the agent's own error report.
+type GuestError struct{ Stage, Message string }
+
+func (e *GuestError) Error() string {
+	return fmt.Sprintf("the guest agent failed at %s: %s", e.Stage, e.Message)
+}
+
+// DefaultHandler accepts a report without sending state, and acknowledges an error.
+func DefaultHandler(ctx context.Context, m *channel.Message) (channel.Type, any, error) {
+	switch m.Type {
+	case channel.TypeReport:
+		return channel.TypeReply, channel.Reply{}, nil
+	case channel.TypeError:
+		return channel.TypeAck, nil, nil
+	}
+	return "", nil, fmt.Errorf("the host does not handle %q", m.Type)
+}
+
+// Boot boots the machine once. The error is nil only when the agent reported and QEMU powered off
+// cleanly; otherwise it is an *Error (with the Result), or a plain error when nothing could be
+// started (no kernel, no agent binary).
+func Boot(ctx context.Context, s Spec) (*Result, error) {
+	start := time.Now()
+	if s.Kernel == nil || s.Kernel.Vmlinuz == "" {
+		return nil, errors.New("boot: no kernel: locate one with kernel.Locate")
+	}
+	if s.Dir == "" {
+		return nil, errors.New("boot: Spec.Dir (the artifacts folder) is required")
+	}
+	dir, err := filepath.Abs(s.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("boot: %w", err)
+	}
+	if s.Agent == "" {
+		if s.Agent, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("boot: finding the oemact binary: %w", err)
+		}
+	}
+	if s.Timeout <= 0 {
+		s.Timeout = qemu.DefaultTimeout
+	}
+	if s.InitramfsDir == "" {
+		s.InitramfsDir = dir
+	}
+	if s.Handler == nil {
+		s.Handler = DefaultHandler
+	}
+	res := &Result{}
+
+	spec := initramfs.Spec{Init: s.Agent}
+	for _, m := range s.Kernel.Modules {
+		spec.Modules = append(spec.Modules, initramfs.Module{Name: m.Name, Path: m.Path})
+	}
+	t := time.Now()
+	if res.Initramfs, err = initramfs.WriteCached(s.InitramfsDir, spec); err != nil {
+		return nil, fmt.Errorf("boot: %w", err)
+	}
+	res.Timings.Initramfs = time.Since(t)
+
+	c := s.Machine
+	c.Kernel, c.Initrd = s.Kernel.Vmlinuz, res.Initramfs
+	opts := agent.Options{Port: channel.DefaultPortName, Timeout: s.Timeout - 5*time.Second}
+	if opts.Timeout < time.Second {
+		opts.Timeout = time.Second
+	}
+	if s.StateDisk != "" {
+		if err := statedisk.Create(s.StateDisk, statedisk.DefaultSize); err != nil {
+			return nil, fmt.Errorf("boot: state disk: %w", err)
+		}
+		c.StateDisk = s.StateDisk
+		opts.StateDisk = true
+	}
+	c.Append = strings.Join(nonEmpty(BaseAppend, opts.Cmdline(), s.Append), " ")
+	sock := filepath.Join(dir, ChannelSocket)
+	c.Channel = &qemu.Channel{Socket: sock, Name: opts.Port}
+
+	l, err := channel.Listen(sock)
+	if err != nil {
+		return nil, fmt.Errorf("boot: %w", err)
+	}
+	defer l.Close()
+
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	var (
+		mu        sync.Mutex
+		qemuStart time.Time
+		serveErr  error
+		hostErr   error
+	)
+	handler := func(hctx context.Context, m *channel.Message) (channel.Type, any, error) {
+		mu.Lock()
+		res.Messages++
+		mu.Unlock()
+		switch m.Type {
+		case channel.TypeReport:
+			r, err := channel.PayloadOf[channel.Report](m)
+			if err != nil {
+				return "", nil, &channel.FatalError{Err: err}
+			}
+			mu.Lock()
+			res.Report = &r
+			if !qemuStart.IsZero() {
+				res.Timings.Report = time.Since(qemuStart)
+			}
+			mu.Unlock()
+		case channel.TypeError:
+			e, err := channel.PayloadOf[channel.Error](m)
+			if err != nil {
+				return "", nil, &channel.FatalError{Err: err}
+			}
+			mu.Lock()
+			res.GuestError = &e
+			mu.Unlock()
+		}
+		typ, payload, err := s.Handler(hctx, m)
+		if err != nil {
+			mu.Lock()
+			if hostErr == nil {
+				hostErr = fmt.Errorf("the host's handler failed on %s: %w", m.Type, err)
+			}
+			mu.Unlock()
+		}
+		return typ, payload, err
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		conn, err := l.Accept(runCtx)
+		if err != nil {
+			return // QEMU never connected: its outcome says why
+		}
+		if err := channel.Serve(runCtx, conn, handler, channel.Options{}); err != nil && runCtx.Err() == nil {
+			mu.Lock()
+			serveErr = err
+			mu.Unlock()
+			cancelRun() // the guest broke the protocol: stop the machine now
+		}
+	}()
+
+	qres, qerr := qemu.Run(runCtx, c, qemu.Options{
+		Dir: dir, Timeout: s.Timeout,
+		Started: func(pid int) {
+			mu.Lock()
+			qemuStart = time.Now()
+			mu.Unlock()
+			if s.Started != nil {
+				s.Started(pid)
+			}
+		},
+		Ready: s.Ready,
+	})
+	cancelRun()
+	<-served
+	l.Close()
+	if qres == nil {
+		return nil, fmt.Errorf("boot: %w", qerr)
+	}
+	res.QEMU = qres
+	res.Timings.QEMU = qres.Elapsed
+	res.Timings.Total = time.Since(start)
+
+	mu.Lock()
+	defer mu.Unlock()
+	switch {
+	case serveErr != nil:
+		return res, &Error{Result: res, Err: fmt.Errorf("the guest broke the channel protocol: %w", serveErr)}
+	case res.GuestError != nil:
+		return res, &Error{Result: res, Err: &GuestError{Stage: res.GuestError.Stage, Message: res.GuestError.Message}}
+	case hostErr != nil:
+		return res, &Error{Result: res, Err: hostErr}
+	case qerr != nil:
+		return res, &Error{Result: res, Err: qerr}
+	case res.Report == nil:
+		return res, &Error{Result: res, Err: ErrNoReport}
+	}
+	return res, nil
+}
+
+func nonEmpty(s ...string) []string {
+	var out []string
+	for _, x := range s {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}

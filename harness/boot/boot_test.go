@@ -1,0 +1,325 @@
+package boot
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/internal/harnesstest"
+	"github.com/oemact/oemact/harness/kernel"
+	"github.com/oemact/oemact/harness/klog"
+	"github.com/oemact/oemact/harness/qemu"
+	"github.com/oemact/oemact/harness/statedisk"
+)
+
+var fixtureDir = filepath.Join(harnesstest.RepoRoot(), "fixtures", "acpi", "dell-inspiron-14-3462")
+
+// smbiosStruct assembles one raw SMBIOS structure: formatted area, then the strings, then the
+// double NUL (SMBIOS 3.x section 6.1.3). It stands in for the smbios encoder.
+func smbiosStruct(typ byte, handle uint16, formatted []byte, strs ...string) []byte {
+	b := []byte{typ, byte(4 + len(formatted)), byte(handle), byte(handle >> 8)}
+	b = append(b, formatted...)
+	for _, s := range strs {
+		b = append(append(b, s...), 0)
+	}
+	if len(strs) == 0 {
+		b = append(b, 0)
+	}
+	return append(b, 0)
+}
+
+// type1 is a System Information structure (SMBIOS 2.4+ layout, 27 bytes).
+func type1() []byte {
+	f := []byte{1, 2, 3, 4} // manufacturer, product, version, serial: string numbers
+	f = append(f, 0x62, 0x1a, 0x3f, 0x7d, 0x0e, 0x5c, 0x7e, 0x4b, 0x9a, 0x51, 0x2f, 0x8e, 0x6c, 0x4d, 0x0b, 0x17)
+	f = append(f, 6, 5, 6) // wake-up type power switch, SKU string 5, family string 6
+	return smbiosStruct(1, 0x0100, f, "TSTOEM Computers (TEST)", "TestStation 7100", "Rev A", "TST7100-000417", "TS7100-W7P", "TestStation")
+}
+
+// type11 is an OEM Strings structure.
+func type11() []byte {
+	return smbiosStruct(11, 0x0B00, []byte{1}, "TSTOEM TEST platform - not a real machine")
+}
+
+// structures splits an SMBIOS table into structures, by the same rules a decoder follows, with
+// the handle zeroed (QEMU may renumber handles).
+func structures(t *testing.T, table []byte) [][]byte {
+	var out [][]byte
+	for off := 0; off+4 <= len(table); {
+		l := int(table[off+1])
+		require.GreaterOrEqual(t, l, 4, "structure at %#x", off)
+		end := off + l
+		require.LessOrEqual(t, end, len(table))
+		i := bytes.Index(table[end:], []byte{0, 0})
+		require.GreaterOrEqual(t, i, 0, "unterminated strings at %#x", end)
+		s := append([]byte(nil), table[off:end+i+2]...)
+		binary.LittleEndian.PutUint16(s[2:], 0)
+		out = append(out, s)
+		if table[off] == 127 {
+			break
+		}
+		off = end + i + 2
+	}
+	return out
+}
+
+// printedID is an ACPI ID as the kernel prints it (%-8.8s): up to the first NUL, padded with spaces.
+func printedID(b []byte) string {
+	s, _, _ := strings.Cut(string(b), "\x00")
+	return s + strings.Repeat(" ", len(b)-len(s))
+}
+
+func withoutHandle(s []byte) []byte {
+	s = append([]byte(nil), s...)
+	binary.LittleEndian.PutUint16(s[2:], 0)
+	return s
+}
+
+type env struct {
+	kernel *kernel.Kernel
+	agent  string
+	dir    string // artifacts
+	inputs string // tables, disks
+}
+
+func setup(t *testing.T) env {
+	harnesstest.QEMU(t)
+	k := harnesstest.Kernel(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	t.Setenv(qemu.EnvAccel, string(qemu.TCG)) // the boots below measure TCG; KVM is probed in package qemu
+	e := env{kernel: k, agent: harnesstest.Oemact(t, t.TempDir()), dir: filepath.Join(t.TempDir(), "artifacts"), inputs: t.TempDir()}
+	t.Cleanup(func() {
+		harnesstest.NoProcessIn(t, e.dir)
+		assert.Empty(t, harnesstest.Files(t, tmp), "files left in TMPDIR")
+	})
+	return e
+}
+
+func (e env) machine(t *testing.T) qemu.Config {
+	t1 := filepath.Join(e.inputs, "type1.bin")
+	t11 := filepath.Join(e.inputs, "type11.bin")
+	require.NoError(t, os.WriteFile(t1, type1(), 0o644))
+	require.NoError(t, os.WriteFile(t11, type11(), 0o644))
+	disk := filepath.Join(e.inputs, "disk0.img")
+	require.NoError(t, os.WriteFile(disk, nil, 0o644))
+	require.NoError(t, os.Truncate(disk, 8<<20))
+	return qemu.Config{
+		Machine: qemu.Q35, Firmware: qemu.SeaBIOS, MemoryMB: 256, CPUs: 1,
+		ACPITables:  []string{filepath.Join(fixtureDir, "SLIC"), filepath.Join(fixtureDir, "MSDM")},
+		SMBIOSFiles: []string{t1, t11},
+		NICs:        []qemu.NIC{{MAC: "52:54:00:4f:45:01"}},
+		Disks:       []qemu.Disk{{Path: disk, Serial: "TSTDISK0417"}},
+	}
+}
+
+func table(r *channel.Report, name string) []byte {
+	for _, b := range r.ACPITables {
+		if b.Name == name {
+			return b.Data
+		}
+	}
+	return nil
+}
+
+// TestBootEndToEnd boots the static oemact as the guest's /init twice on q35 + SeaBIOS under TCG,
+// with a real Dell SLIC and MSDM, hand-made SMBIOS structures, a NIC, a disk and a state disk.
+func TestBootEndToEnd(t *testing.T) {
+	e := setup(t)
+	m := e.machine(t)
+	state := filepath.Join(e.dir, "state.img")
+	slic, err := os.ReadFile(filepath.Join(fixtureDir, "SLIC"))
+	require.NoError(t, err)
+	msdm, err := os.ReadFile(filepath.Join(fixtureDir, "MSDM"))
+	require.NoError(t, err)
+
+	var times []time.Duration
+	var prevState json.RawMessage
+	for boot := 1; boot <= 2; boot++ {
+		newState := json.RawMessage(`{"boot":` + string(rune('0'+boot)) + `,"license_status":2,"grace_days_left":30}`)
+		var seen []channel.Type
+		res, err := Boot(context.Background(), Spec{
+			Machine: m, Kernel: e.kernel, Agent: e.agent, StateDisk: state,
+			Dir: filepath.Join(e.dir, "boot"+string(rune('0'+boot))), InitramfsDir: e.dir,
+			Handler: func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+				seen = append(seen, msg.Type)
+				return channel.TypeReply, channel.Reply{State: newState}, nil
+			},
+		})
+		require.NoError(t, err)
+		require.NotNil(t, res.Report)
+		r := res.Report
+		assert.Equal(t, []channel.Type{channel.TypeReport}, seen)
+		assert.Equal(t, qemu.PowerOff, res.QEMU.Outcome)
+		assert.Equal(t, qemu.TCG, res.QEMU.Accel)
+		assert.Empty(t, r.Notes, "the agent met no problem")
+
+		// The markers arrive byte for byte.
+		assert.Equal(t, slic, table(r, "SLIC"), "SLIC")
+		assert.Equal(t, msdm, table(r, "MSDM"), "MSDM")
+		assert.NotNil(t, table(r, "FACP"))
+		assert.NotNil(t, table(r, "DSDT"))
+
+		// The SMBIOS structures are in the table, and the entry point is there.
+		require.NotEmpty(t, r.SMBIOSEntryPoint)
+		assert.Equal(t, "_SM_", string(r.SMBIOSEntryPoint[:4]))
+		structs := structures(t, r.SMBIOSTable)
+		assert.Contains(t, structs, withoutHandle(type1()), "type 1 as given")
+		assert.Contains(t, structs, withoutHandle(type11()), "type 11 as given")
+
+		// The RSDT header from the kernel log: QEMU copies the SLIC's OEM IDs into it.
+		var rsdt *klog.TableLine
+		for _, tl := range klog.Tables(r.KernelLog) {
+			if tl.Signature == "RSDT" {
+				rsdt = &tl
+			}
+		}
+		require.NotNil(t, rsdt, "kernel log lines: %q", r.KernelLog)
+		assert.Equal(t, printedID(slic[10:16]), rsdt.OEMID)
+		assert.Equal(t, printedID(slic[16:24]), rsdt.OEMTableID)
+
+		// The hardware the command line describes.
+		assert.Contains(t, r.Devices.NICs, channel.NIC{Name: "eth0", MAC: "52:54:00:4f:45:01"}, "%+v", r.Devices.NICs)
+		serials := map[string]uint64{}
+		for _, d := range r.Devices.Disks {
+			serials[d.Serial] = d.SizeBytes
+		}
+		assert.Equal(t, uint64(8<<20), serials["TSTDISK0417"])
+		assert.Equal(t, uint64(statedisk.DefaultSize), serials[statedisk.Serial])
+		assert.Equal(t, 1, r.Devices.CPUs)
+		assert.InDelta(t, 256*1024-32*1024, float64(r.Devices.MemTotalKB), 32*1024, "MemTotal is -m minus about 32 MB")
+		assert.Contains(t, r.Agent.Cmdline, "oemact.state=1")
+		assert.Equal(t, e.kernel.Release, r.Agent.KernelRelease)
+
+		// State: blank on the first boot, what the host sent on the boot before after that.
+		if boot == 1 {
+			assert.Equal(t, "blank", r.StateStatus)
+			assert.Nil(t, r.State)
+		} else {
+			assert.Equal(t, "ok", r.StateStatus)
+			assert.JSONEq(t, string(prevState), string(r.State))
+		}
+		saved, err := statedisk.Read(state)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(newState), string(saved), "the agent saved the host's state before powering off")
+		prevState = newState
+
+		times = append(times, res.Timings.QEMU)
+		var steps []string
+		for _, tm := range r.Timings {
+			steps = append(steps, tm.Step+"="+time.Duration(tm.Ms*float64(time.Millisecond)).Round(time.Millisecond).String())
+		}
+		t.Logf("boot %d: qemu %s (report after %s, initramfs %s); agent steps %s",
+			boot, res.Timings.QEMU.Round(time.Millisecond), res.Timings.Report.Round(time.Millisecond),
+			res.Timings.Initramfs.Round(time.Millisecond), strings.Join(steps, " "))
+	}
+
+	// Only the artifacts the boots made, in the artifacts folder: the cached initramfs (reused by
+	// the second boot), the state disk, and per boot the serial log and QEMU's stderr.
+	files := harnesstest.Files(t, e.dir)
+	sort.Strings(files)
+	var cpio []string
+	for _, f := range files {
+		if strings.HasPrefix(f, "initramfs-") {
+			cpio = append(cpio, f)
+		}
+	}
+	assert.Len(t, cpio, 1, "one cached initramfs for both boots: %v", files)
+	assert.ElementsMatch(t, append(cpio, "boot1/", "boot1/serial.log", "boot1/qemu.stderr",
+		"boot2/", "boot2/serial.log", "boot2/qemu.stderr", "state.img"), files)
+}
+
+func TestBootAgentReportsError(t *testing.T) {
+	e := setup(t)
+	// A state larger than the 1 MiB state disk: the agent cannot save it and must say so.
+	big := json.RawMessage(`{"pad":"` + strings.Repeat("x", statedisk.DefaultSize) + `"}`)
+	var gotError channel.Error
+	res, err := Boot(context.Background(), Spec{
+		Kernel: e.kernel, Agent: e.agent, StateDisk: filepath.Join(e.dir, "state.img"), Dir: e.dir,
+		Machine: qemu.Config{MemoryMB: 256},
+		Handler: func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+			if msg.Type == channel.TypeError {
+				gotError, _ = channel.PayloadOf[channel.Error](msg)
+				return channel.TypeAck, nil, nil
+			}
+			return channel.TypeReply, channel.Reply{State: big}, nil
+		},
+	})
+	require.Error(t, err)
+	var ge *GuestError
+	require.ErrorAs(t, err, &ge)
+	assert.Equal(t, "state-write", ge.Stage)
+	assert.Contains(t, ge.Message, "give the machine a larger state disk")
+	assert.Equal(t, "state-write", gotError.Stage, "the handler saw the error too")
+	assert.Equal(t, qemu.PowerOff, res.QEMU.Outcome, "the agent still powered off")
+	assert.Contains(t, err.Error(), "reproduce: cd ")
+	_, serr := statedisk.Read(filepath.Join(e.dir, "state.img"))
+	assert.ErrorIs(t, serr, statedisk.ErrEmpty, "nothing half-written")
+}
+
+func TestBootHostRefusesReport(t *testing.T) {
+	e := setup(t)
+	res, err := Boot(context.Background(), Spec{
+		Kernel: e.kernel, Agent: e.agent, Dir: e.dir,
+		Handler: func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+			return "", nil, errors.New("no scenario step expects a report now")
+		},
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the host's handler failed on report: no scenario step expects a report now")
+	assert.Equal(t, qemu.PowerOff, res.QEMU.Outcome)
+	serial, _ := os.ReadFile(res.QEMU.Serial)
+	assert.Contains(t, string(serial), "the peer refused report: no scenario step expects a report now")
+}
+
+// TestBootWithoutChannelDriver boots a kernel whose initramfs lacks virtio_console: the agent
+// cannot reach the host, so it must power off by itself (no hang), and the boot fails as "no report".
+func TestBootWithoutChannelDriver(t *testing.T) {
+	e := setup(t)
+	k := *e.kernel
+	k.Modules = nil
+	for _, m := range e.kernel.Modules {
+		if m.Name != "virtio_console" {
+			k.Modules = append(k.Modules, m)
+		}
+	}
+	res, err := Boot(context.Background(), Spec{Kernel: &k, Agent: e.agent, Dir: e.dir})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrNoReport)
+	assert.Equal(t, qemu.PowerOff, res.QEMU.Outcome)
+	assert.Zero(t, res.Messages)
+	serial, _ := os.ReadFile(res.QEMU.Serial)
+	assert.Contains(t, string(serial), "is virtio_console loaded")
+	assert.Contains(t, err.Error(), "serial log: "+res.QEMU.Serial)
+}
+
+func TestBootTimeout(t *testing.T) {
+	e := setup(t)
+	res, err := Boot(context.Background(), Spec{Kernel: e.kernel, Agent: e.agent, Dir: e.dir, Timeout: 700 * time.Millisecond})
+	require.Error(t, err)
+	var qe *qemu.Error
+	require.ErrorAs(t, err, &qe)
+	assert.Equal(t, qemu.Timeout, res.QEMU.Outcome)
+	assert.Nil(t, res.Report)
+	_, statErr := os.Stat(filepath.Join(e.dir, ChannelSocket))
+	assert.ErrorIs(t, statErr, os.ErrNotExist, "the channel socket is removed")
+}
+
+func TestBootSetupErrors(t *testing.T) {
+	_, err := Boot(context.Background(), Spec{Dir: t.TempDir()})
+	assert.ErrorContains(t, err, "no kernel")
+	_, err = Boot(context.Background(), Spec{Kernel: &kernel.Kernel{Vmlinuz: "k"}, Agent: "/bin/sh", Dir: t.TempDir()})
+	assert.ErrorContains(t, err, "dynamically linked")
+}
