@@ -54,7 +54,7 @@ func TestTableLines(t *testing.T) {
 func TestParseTableLineRejects(t *testing.T) {
 	for _, l := range []string{
 		"", "ACPI:", "ACPI: HPET id: 0x8086a201 base: 0xfed00000",
-		"ACPI: RSDT 0x0FFE2270 000038 (v01 BOCHS  BXPC     00000001 BXPC 00000001)", // short address
+		"ACPI: RSDT 0x0FFE2270 000038 (v01 BOCHS  BXPC     00000001 BXPC 00000001)",     // short address
 		"ACPI: RSDT 0x000000000FFE2270 000038 (v01 BOCHS  BXPC 00000001 BXPC 00000001)", // table ID not 8 wide
 		"random text ACPI: RSDT 0x000000000FFE2270 000038",
 	} {
