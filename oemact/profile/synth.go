@@ -1,0 +1,394 @@
+package profile
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/oemact/cert"
+	"github.com/oemact/oemact/oemact/edition"
+	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/smbios"
+)
+
+// Tables are the firmware tables a profile describes, ready to hand to QEMU.
+type Tables struct {
+	Profile *Profile
+	SLIC    []byte // nil when the profile has no SLIC
+	MSDM    []byte // nil when the profile has no MSDM
+	// MSDMKey is the TEST key in a synthesized MSDM (zero for a captured table).
+	MSDMKey productkey.Key
+	SMBIOS  *smbios.Info
+}
+
+// Synthesize builds the profile's tables: a SLIC signed with the profile's TEST OEM key (or the
+// captured SLIC, byte for byte), the MSDM, and the SMBIOS table.
+func (p *Profile) Synthesize() (*Tables, error) {
+	t := &Tables{Profile: p}
+	var err error
+	if s := p.Markers.SLIC; s != nil {
+		if t.SLIC, err = p.slic(s); err != nil {
+			return nil, err
+		}
+	}
+	if m := p.Markers.MSDM; m != nil {
+		if t.MSDM, t.MSDMKey, err = p.msdm(m); err != nil {
+			return nil, err
+		}
+	}
+	if t.SMBIOS, err = p.smbios(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// readTable reads a captured ACPI table and checks that it is the table it claims to be; its
+// bytes are used as they are (real tables are never altered).
+func (p *Profile) readTable(field, name, sig string) ([]byte, error) {
+	b, err := os.ReadFile(p.Resolve(name))
+	if err != nil {
+		return nil, p.errAt(field, "%v", err)
+	}
+	h, err := firmware.DecodeHeader(b)
+	if err != nil {
+		return nil, p.errAt(field, "%s: %v", name, err)
+	}
+	if h.Sig() != sig {
+		return nil, p.errAt(field, "%s holds a %q table, not %s", name, h.Sig(), sig)
+	}
+	if int(h.Length) != len(b) {
+		return nil, p.errAt(field, "%s: the header says %d bytes but the file has %d; QEMU's -acpitable needs the exact table", name, h.Length, len(b))
+	}
+	return b, nil
+}
+
+func (p *Profile) slic(s *SLIC) ([]byte, error) {
+	if s.File != "" {
+		return p.readTable("markers.slic.file", s.File, "SLIC")
+	}
+	pemBytes, err := os.ReadFile(p.Resolve(s.Key))
+	if err != nil {
+		return nil, p.errAt("markers.slic.key", "%v", err)
+	}
+	if !cert.IsTestLabelled(pemBytes) {
+		return nil, p.errAt("markers.slic.key", "%s is not labelled as an oemact TEST key; markers are signed only with TEST keys made by 'oemact keygen'", s.Key)
+	}
+	priv, err := cert.ParsePrivateKeyPEM(pemBytes, p.Resolve(s.Key))
+	if err != nil {
+		return nil, p.errAt("markers.slic.key", "%v", err)
+	}
+	version, err := p.slicVersion(s)
+	if err != nil {
+		return nil, err
+	}
+	t, err := firmware.NewSLIC(firmware.SLICParams{
+		OEMID: p.ACPI.OEMID, OEMTableID: p.ACPI.OEMTableID, OEMRevision: p.ACPI.OEMRevision,
+		MarkerOEMID: s.MarkerOEMID, MarkerOEMTableID: s.MarkerOEMTableID,
+	})
+	if err != nil {
+		return nil, p.errAt("markers.slic", "%v", err)
+	}
+	// NewSLIC reads a zero version as "default"; set the field itself so 0 stays 0.
+	t.Marker.SLICVersion = version
+	if err := t.SignMarker(priv); err != nil {
+		return nil, p.errAt("markers.slic.key", "%v", err)
+	}
+	switch s.Tamper {
+	case "signature":
+		t.Marker.Signature[len(t.Marker.Signature)-1] ^= 0x01
+	case "marker":
+		t.Marker.Reserved[0] ^= 0x01
+	}
+	return t.Encode(), nil
+}
+
+func (p *Profile) slicVersion(s *SLIC) (uint32, error) {
+	if s.Version != "" {
+		return ParseSLICVersion(s.Version) // validated by Parse
+	}
+	r, err := edition.LookupRelease(s.Release)
+	if err != nil {
+		return 0, p.errAt("markers.slic.release", "%v", err)
+	}
+	if r.SLICVersion == 0 {
+		return 0, p.errAt("markers.slic.release", "%s does not use SLIC markers (it uses the MSDM of OEM Activation 3.0); give markers.slic.version", r.Name)
+	}
+	return r.SLICVersion, nil
+}
+
+func (p *Profile) msdm(m *MSDM) ([]byte, productkey.Key, error) {
+	if m.File != "" {
+		b, err := p.readTable("markers.msdm.file", m.File, "MSDM")
+		return b, productkey.Key{}, err
+	}
+	key := productkey.Derive(m.KeyLabel)
+	t, err := firmware.NewMSDM(firmware.MSDMParams{
+		OEMID: p.ACPI.OEMID, OEMTableID: p.ACPI.OEMTableID, OEMRevision: p.ACPI.OEMRevision,
+		Key: key.Reveal(),
+	})
+	if err != nil {
+		return nil, productkey.Key{}, p.errAt("markers.msdm", "%v", err)
+	}
+	return t.Encode(), key, nil
+}
+
+func (p *Profile) smbios() (*smbios.Info, error) {
+	s := &p.SMBIOS
+	if s.File != "" {
+		in, err := smbios.Read(p.Resolve(s.File))
+		if err != nil {
+			return nil, p.errAt("smbios.file", "%v", err)
+		}
+		if err := p.overrideSMBIOS(in); err != nil {
+			return nil, err
+		}
+		if s.EntryPoint != "" {
+			kind, err := entryPointKind(s.EntryPoint)
+			if err != nil {
+				return nil, p.errAt("smbios.entry_point", "%v", err)
+			}
+			if err := in.SetEntryPoint(kind); err != nil {
+				return nil, p.errAt("smbios.entry_point", "%v", err)
+			}
+		}
+		return in, nil
+	}
+	v, err := smbios.ParseVersion(s.Version)
+	if err != nil {
+		return nil, p.errAt("smbios.version", "%v", err)
+	}
+	b := smbios.Builder{Version: v}
+	b.BIOS = p.biosInfo(&smbios.BIOSInfo{})
+	b.System, err = p.systemInfo(&smbios.SystemInfo{})
+	if err != nil {
+		return nil, err
+	}
+	if s.Baseboard != nil {
+		b.Baseboards = []*smbios.BaseboardInfo{p.baseboardInfo(&smbios.BaseboardInfo{})}
+	}
+	if s.Chassis != nil {
+		b.Chassis = []*smbios.ChassisInfo{p.chassisInfo(&smbios.ChassisInfo{})}
+	}
+	for i := range s.Processors {
+		b.Processors = append(b.Processors, p.processorInfo(i, &smbios.ProcessorInfo{}))
+	}
+	b.OEMStrings = s.OEMStrings
+	for i := range s.MemoryDevices {
+		d, err := p.memoryDevice(i, &smbios.MemoryDevice{})
+		if err != nil {
+			return nil, err
+		}
+		b.MemoryDevices = append(b.MemoryDevices, d)
+	}
+	kind := smbios.EntryPoint32
+	if s.EntryPoint == "64" || (s.EntryPoint == "" && v.AtLeast(3, 0)) {
+		kind = smbios.EntryPoint64
+	}
+	in, err := b.Build(kind)
+	if err != nil {
+		return nil, p.errAt("smbios", "%v", err)
+	}
+	return in, nil
+}
+
+func entryPointKind(s string) (smbios.EntryPointKind, error) {
+	if s == "64" {
+		return smbios.EntryPoint64, nil
+	}
+	return smbios.EntryPoint32, nil
+}
+
+// set copies a profile string over a table string when the profile gives one.
+func set(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+func (p *Profile) biosInfo(b *smbios.BIOSInfo) *smbios.BIOSInfo {
+	if x := p.SMBIOS.BIOS; x != nil {
+		set(&b.Vendor, x.Vendor)
+		set(&b.Version, x.Version)
+		set(&b.ReleaseDate, x.ReleaseDate)
+	}
+	return b
+}
+
+func (p *Profile) systemInfo(sys *smbios.SystemInfo) (*smbios.SystemInfo, error) {
+	if x := p.SMBIOS.System; x != nil {
+		set(&sys.Manufacturer, x.Manufacturer)
+		set(&sys.ProductName, x.ProductName)
+		set(&sys.Version, x.Version)
+		set(&sys.SerialNumber, x.SerialNumber)
+		set(&sys.SKUNumber, x.SKUNumber)
+		set(&sys.Family, x.Family)
+		if x.UUID != "" {
+			u, err := smbios.ParseUUID(x.UUID)
+			if err != nil {
+				return nil, p.errAt("smbios.system.uuid", "%v", err)
+			}
+			sys.UUID = u
+		}
+	}
+	return sys, nil
+}
+
+func (p *Profile) baseboardInfo(b *smbios.BaseboardInfo) *smbios.BaseboardInfo {
+	if x := p.SMBIOS.Baseboard; x != nil {
+		set(&b.Manufacturer, x.Manufacturer)
+		set(&b.Product, x.ProductName)
+		set(&b.Version, x.Version)
+		set(&b.SerialNumber, x.SerialNumber)
+		set(&b.AssetTag, x.AssetTag)
+	}
+	return b
+}
+
+func (p *Profile) chassisInfo(c *smbios.ChassisInfo) *smbios.ChassisInfo {
+	if x := p.SMBIOS.Chassis; x != nil {
+		set(&c.Manufacturer, x.Manufacturer)
+		set(&c.Version, x.Version)
+		set(&c.SerialNumber, x.SerialNumber)
+		set(&c.AssetTag, x.AssetTag)
+		if x.Type != 0 {
+			c.TypeAndLock = c.TypeAndLock&0x80 | uint8(x.Type)
+		}
+	}
+	return c
+}
+
+func (p *Profile) processorInfo(i int, c *smbios.ProcessorInfo) *smbios.ProcessorInfo {
+	x := p.SMBIOS.Processors[i]
+	set(&c.SocketDesignation, x.Socket)
+	set(&c.Manufacturer, x.Manufacturer)
+	set(&c.Version, x.Version)
+	if x.MaxSpeedMHz != 0 {
+		c.MaxSpeed, c.CurrentSpeed = uint16(x.MaxSpeedMHz), uint16(x.MaxSpeedMHz)
+	}
+	if x.CoreCount != 0 || x.ThreadCount != 0 {
+		c.SetCounts(x.CoreCount, x.CoreCount, x.ThreadCount)
+	}
+	return c
+}
+
+func (p *Profile) memoryDevice(i int, d *smbios.MemoryDevice) (*smbios.MemoryDevice, error) {
+	x := p.SMBIOS.MemoryDevices[i]
+	field := fmt.Sprintf("smbios.memory_devices.%d", i)
+	set(&d.DeviceLocator, x.Locator)
+	set(&d.BankLocator, x.BankLocator)
+	set(&d.Manufacturer, x.Manufacturer)
+	set(&d.SerialNumber, x.SerialNumber)
+	set(&d.PartNumber, x.PartNumber)
+	if x.SizeMB != 0 {
+		if err := d.SetSize(uint64(x.SizeMB) << 20); err != nil {
+			return nil, p.errAt(field+".size_mb", "%v", err)
+		}
+	}
+	if x.SpeedMTs != 0 {
+		d.Speed, d.ConfiguredMemorySpeed = uint16(x.SpeedMTs), uint16(x.SpeedMTs)
+	}
+	if x.Type != "" {
+		code, ok := memoryTypeCode(x.Type)
+		if !ok {
+			return nil, p.errAt(field+".type", "%q is not an SMBIOS memory type name (DDR3, DDR4, DRAM, ...)", x.Type)
+		}
+		d.MemoryType = code
+	}
+	return d, nil
+}
+
+// memoryTypeCode finds the SMBIOS memory type whose dmidecode name is name.
+func memoryTypeCode(name string) (uint8, bool) {
+	for c := 1; c < 0x100; c++ {
+		if strings.EqualFold((&smbios.MemoryDevice{MemoryType: uint8(c)}).TypeName(), name) {
+			return uint8(c), true
+		}
+	}
+	return 0, false
+}
+
+// overrideSMBIOS writes the profile's SMBIOS fields into a captured table, structure by structure.
+func (p *Profile) overrideSMBIOS(in *smbios.Info) error {
+	s := &p.SMBIOS
+	update := func(field string, v smbios.Typed) error {
+		if err := in.Update(v); err != nil {
+			return p.errAt(field, "%v", err)
+		}
+		return nil
+	}
+	if s.BIOS != nil {
+		b, err := in.BIOS()
+		if err != nil {
+			return p.errAt("smbios.bios", "%v", err)
+		}
+		if err := update("smbios.bios", p.biosInfo(b)); err != nil {
+			return err
+		}
+	}
+	if s.System != nil {
+		sys, err := in.System()
+		if err != nil {
+			return p.errAt("smbios.system", "%v", err)
+		}
+		if sys, err = p.systemInfo(sys); err != nil {
+			return err
+		}
+		if err := update("smbios.system", sys); err != nil {
+			return err
+		}
+	}
+	if s.Baseboard != nil {
+		bs, err := in.Baseboards()
+		if err != nil || len(bs) == 0 {
+			return p.errAt("smbios.baseboard", "the captured table has no readable baseboard (type 2) to change: %v", err)
+		}
+		if err := update("smbios.baseboard", p.baseboardInfo(bs[0])); err != nil {
+			return err
+		}
+	}
+	if s.Chassis != nil {
+		cs, err := in.Chassis()
+		if err != nil || len(cs) == 0 {
+			return p.errAt("smbios.chassis", "the captured table has no readable chassis (type 3) to change: %v", err)
+		}
+		if err := update("smbios.chassis", p.chassisInfo(cs[0])); err != nil {
+			return err
+		}
+	}
+	if len(s.Processors) > 0 || len(s.MemoryDevices) > 0 || len(s.OEMStrings) > 0 {
+		return p.errAt("smbios", "processors, memory_devices and oem_strings cannot be changed in a captured table (smbios.file); remove them or build the table from fields")
+	}
+	return nil
+}
+
+// QEMUArgs returns the QEMU arguments that carry the tables, given the files Write made.
+func (t *Tables) QEMUArgs(files *Files) []string {
+	var args []string
+	p := t.Profile
+	if p.ACPI.OEMID != "" || p.ACPI.OEMTableID != "" {
+		var opts []string
+		if p.ACPI.OEMID != "" {
+			opts = append(opts, "x-oem-id="+qemuOptValue(p.ACPI.OEMID))
+		}
+		if p.ACPI.OEMTableID != "" {
+			opts = append(opts, "x-oem-table-id="+qemuOptValue(p.ACPI.OEMTableID))
+		}
+		args = append(args, "-machine", p.VM.Machine+","+strings.Join(opts, ","))
+	}
+	for _, f := range []string{files.SLIC, files.MSDM} {
+		if f != "" {
+			args = append(args, "-acpitable", "file="+qemuOptValue(f))
+		}
+	}
+	for _, f := range files.SMBIOS {
+		args = append(args, "-smbios", "file="+qemuOptValue(f))
+	}
+	if t.SMBIOS != nil && t.SMBIOS.EntryPoint != nil && t.SMBIOS.EntryPoint.Kind == smbios.EntryPoint64 {
+		args = append(args, "-machine", "smbios-entry-point-type=64")
+	}
+	return args
+}
+
+// qemuOptValue escapes a value for QEMU's comma-separated option syntax (a comma is doubled).
+func qemuOptValue(s string) string { return strings.ReplaceAll(s, ",", ",,") }
