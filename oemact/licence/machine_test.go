@@ -673,6 +673,14 @@ func TestConfigJSON(t *testing.T) {
 	assert.Equal(t, 5, over.MaxRearms)
 	assert.Equal(t, 30*Day, over.InitialGrace, "fields not named keep their value")
 
+	nested := DefaultConfig()
+	require.NoError(t, json.Unmarshal([]byte(`{"reminders": {"every": "2h"}}`), &nested))
+	assert.Equal(t, 2*time.Hour, nested.Reminders.Every)
+	assert.Equal(t, 3*Day, nested.Reminders.DailyUntil)
+	assert.ErrorContains(t, json.Unmarshal([]byte(`{"reminders": {"often": "2h"}}`), &nested), `unknown field "reminders.often"`)
+	assert.ErrorContains(t, json.Unmarshal([]byte(`{"reminders": {"every": 7}}`), &nested), "reminders.every")
+	assert.ErrorContains(t, json.Unmarshal([]byte(`{"kms_expiry_status": "Happy"}`), &nested), "kms_expiry_status")
+
 	bad := DefaultConfig()
 	bad.KMSExpiryStatus = Licensed
 	assert.ErrorContains(t, bad.Validate(), "kms_expiry_status")
