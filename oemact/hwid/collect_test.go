@@ -302,3 +302,14 @@ func TestCollectLiveMachine(t *testing.T) {
 		assert.True(t, has(BIOS, ""), "a BIOS component")
 	}
 }
+
+// The guest agent collects once per boot; this measures the cost on the laptop tree.
+func BenchmarkCollect(b *testing.B) {
+	root := tree("laptop")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Collect(root, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
