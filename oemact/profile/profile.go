@@ -22,12 +22,12 @@ import (
 // Profile is one platform identity. Relative file names inside it are relative to the folder of
 // the profile file.
 type Profile struct {
-	Name        string  `yaml:"name"`
-	Description string  `yaml:"description"`
-	ACPI        ACPI    `yaml:"acpi"`
-	Markers     Markers `yaml:"markers"`
-	SMBIOS      SMBIOS  `yaml:"smbios"`
-	VM          VM      `yaml:"vm"`
+	Name        string  `yaml:"name,omitempty"`
+	Description string  `yaml:"description,omitempty"`
+	ACPI        ACPI    `yaml:"acpi,omitempty"`
+	Markers     Markers `yaml:"markers,omitempty"`
+	SMBIOS      SMBIOS  `yaml:"smbios,omitempty"`
+	VM          VM      `yaml:"vm,omitempty"`
 
 	// Path is the file the profile was read from ("" when parsed from bytes without a name).
 	Path string `yaml:"-"`
@@ -37,143 +37,151 @@ type Profile struct {
 // ACPI holds the platform's OEM IDs: QEMU writes them into the RSDT, XSDT and FADT
 // (-machine x-oem-id/x-oem-table-id), and they head the synthesized SLIC and MSDM.
 type ACPI struct {
-	OEMID      string `yaml:"oem_id"`       // up to 6 ASCII characters
-	OEMTableID string `yaml:"oem_table_id"` // up to 8 ASCII characters
+	OEMID      string `yaml:"oem_id,omitempty"`       // up to 6 ASCII characters
+	OEMTableID string `yaml:"oem_table_id,omitempty"` // up to 8 ASCII characters
 	// OEMRevision goes in the SLIC and MSDM headers (default 1).
-	OEMRevision uint32 `yaml:"oem_revision"`
+	OEMRevision uint32 `yaml:"oem_revision,omitempty"`
 }
 
 // Markers are the OEM activation tables.
 type Markers struct {
-	SLIC *SLIC `yaml:"slic"`
-	MSDM *MSDM `yaml:"msdm"`
+	SLIC *SLIC `yaml:"slic,omitempty"`
+	MSDM *MSDM `yaml:"msdm,omitempty"`
 }
 
 // SLIC describes an OEM Activation 2.x marker: either a table file used byte for byte (a captured
 // real table), or a marker synthesized and signed with a TEST OEM key.
 type SLIC struct {
-	File string `yaml:"file"`
+	File string `yaml:"file,omitempty"`
 	// Key is a PEM file with the TEST OEM private key (RSA-1024) that signs the marker.
-	Key string `yaml:"key"`
+	Key string `yaml:"key,omitempty"`
 	// Version is the marker's SLICVersion: "2.0", "2.1" (Windows 7 / 2008 R2), "2.2", "2.3" or a
 	// number such as 0x00020001. Default: the release's requirement.
-	Version string `yaml:"version"`
+	Version string `yaml:"version,omitempty"`
 	// Release chooses the default version ("win7" gives 2.1). Default win7.
-	Release string `yaml:"release"`
+	Release string `yaml:"release,omitempty"`
 	// MarkerOEMID and MarkerOEMTableID are the IDs inside the marker. Default: the ACPI IDs. A
 	// different value makes a marker that disagrees with its header (the Insyde placeholder
 	// pattern).
-	MarkerOEMID      string `yaml:"marker_oem_id"`
-	MarkerOEMTableID string `yaml:"marker_oem_table_id"`
+	MarkerOEMID      string `yaml:"marker_oem_id,omitempty"`
+	MarkerOEMTableID string `yaml:"marker_oem_table_id,omitempty"`
 	// Tamper damages the table after signing, for negative tests: "signature" flips a bit of
 	// the marker signature, "marker" changes a byte of the signed marker data.
-	Tamper string `yaml:"tamper"`
+	Tamper string `yaml:"tamper,omitempty"`
 }
 
 // MSDM describes an OEM Activation 3.0 table: a table file used byte for byte, or a table
 // carrying the TEST product key derived from KeyLabel (see productkey.Derive and the catalog).
 type MSDM struct {
-	File     string `yaml:"file"`
-	KeyLabel string `yaml:"key_label"`
+	File     string `yaml:"file,omitempty"`
+	KeyLabel string `yaml:"key_label,omitempty"`
 }
 
 // SMBIOS is the system identity. With File, a captured table is the base and the fields given
 // here replace its values; without it the table is built from these fields alone.
 type SMBIOS struct {
-	File string `yaml:"file"`
+	File string `yaml:"file,omitempty"`
 	// Version is the SMBIOS version written in the entry point ("2.8", "3.0"). Default 2.8.
-	Version string `yaml:"version"`
+	Version string `yaml:"version,omitempty"`
 	// EntryPoint is "32" (_SM_) or "64" (_SM3_). Default 32 for versions below 3.0.
-	EntryPoint    string         `yaml:"entry_point"`
-	BIOS          *BIOS          `yaml:"bios"`
-	System        *System        `yaml:"system"`
-	Baseboard     *Baseboard     `yaml:"baseboard"`
-	Chassis       *Chassis       `yaml:"chassis"`
-	Processors    []Processor    `yaml:"processors"`
-	OEMStrings    []string       `yaml:"oem_strings"`
-	MemoryDevices []MemoryDevice `yaml:"memory_devices"`
+	EntryPoint    string         `yaml:"entry_point,omitempty"`
+	BIOS          *BIOS          `yaml:"bios,omitempty"`
+	System        *System        `yaml:"system,omitempty"`
+	Baseboard     *Baseboard     `yaml:"baseboard,omitempty"`
+	Chassis       *Chassis       `yaml:"chassis,omitempty"`
+	Processors    []Processor    `yaml:"processors,omitempty"`
+	OEMStrings    []string       `yaml:"oem_strings,omitempty"`
+	MemoryDevices []MemoryDevice `yaml:"memory_devices,omitempty"`
+}
+
+// Empty reports whether the profile says nothing about SMBIOS; QEMU then supplies its own
+// default structures.
+func (s *SMBIOS) Empty() bool {
+	return s.File == "" && s.Version == "" && s.EntryPoint == "" && s.BIOS == nil && s.System == nil &&
+		s.Baseboard == nil && s.Chassis == nil && len(s.Processors) == 0 && len(s.OEMStrings) == 0 &&
+		len(s.MemoryDevices) == 0
 }
 
 // BIOS is SMBIOS type 0.
 type BIOS struct {
-	Vendor      string `yaml:"vendor"`
-	Version     string `yaml:"version"`
-	ReleaseDate string `yaml:"release_date"` // MM/DD/YYYY, as SMBIOS stores it
+	Vendor      string `yaml:"vendor,omitempty"`
+	Version     string `yaml:"version,omitempty"`
+	ReleaseDate string `yaml:"release_date,omitempty"` // MM/DD/YYYY, as SMBIOS stores it
 }
 
 // System is SMBIOS type 1.
 type System struct {
-	Manufacturer string `yaml:"manufacturer"`
-	ProductName  string `yaml:"product_name"`
-	Version      string `yaml:"version"`
-	SerialNumber string `yaml:"serial_number"`
-	UUID         string `yaml:"uuid"`
-	SKUNumber    string `yaml:"sku_number"`
-	Family       string `yaml:"family"`
+	Manufacturer string `yaml:"manufacturer,omitempty"`
+	ProductName  string `yaml:"product_name,omitempty"`
+	Version      string `yaml:"version,omitempty"`
+	SerialNumber string `yaml:"serial_number,omitempty"`
+	UUID         string `yaml:"uuid,omitempty"`
+	SKUNumber    string `yaml:"sku_number,omitempty"`
+	Family       string `yaml:"family,omitempty"`
 }
 
 // Baseboard is SMBIOS type 2.
 type Baseboard struct {
-	Manufacturer string `yaml:"manufacturer"`
-	ProductName  string `yaml:"product_name"`
-	Version      string `yaml:"version"`
-	SerialNumber string `yaml:"serial_number"`
-	AssetTag     string `yaml:"asset_tag"`
+	Manufacturer string `yaml:"manufacturer,omitempty"`
+	ProductName  string `yaml:"product_name,omitempty"`
+	Version      string `yaml:"version,omitempty"`
+	SerialNumber string `yaml:"serial_number,omitempty"`
+	AssetTag     string `yaml:"asset_tag,omitempty"`
 }
 
 // Chassis is SMBIOS type 3.
 type Chassis struct {
-	Manufacturer string `yaml:"manufacturer"`
+	Manufacturer string `yaml:"manufacturer,omitempty"`
 	// Type is the SMBIOS chassis type number (3 desktop, 9 laptop, 10 notebook, 17 main server
 	// chassis, ...).
-	Type         int    `yaml:"type"`
-	Version      string `yaml:"version"`
-	SerialNumber string `yaml:"serial_number"`
-	AssetTag     string `yaml:"asset_tag"`
+	Type         int    `yaml:"type,omitempty"`
+	Version      string `yaml:"version,omitempty"`
+	SerialNumber string `yaml:"serial_number,omitempty"`
+	AssetTag     string `yaml:"asset_tag,omitempty"`
 }
 
 // Processor is SMBIOS type 4.
 type Processor struct {
-	Socket       string `yaml:"socket"`
-	Manufacturer string `yaml:"manufacturer"`
-	Version      string `yaml:"version"`
-	MaxSpeedMHz  int    `yaml:"max_speed_mhz"`
-	CoreCount    int    `yaml:"core_count"`
-	ThreadCount  int    `yaml:"thread_count"`
+	Socket       string `yaml:"socket,omitempty"`
+	Manufacturer string `yaml:"manufacturer,omitempty"`
+	Version      string `yaml:"version,omitempty"`
+	MaxSpeedMHz  int    `yaml:"max_speed_mhz,omitempty"`
+	CoreCount    int    `yaml:"core_count,omitempty"`
+	ThreadCount  int    `yaml:"thread_count,omitempty"`
 }
 
 // MemoryDevice is SMBIOS type 17.
 type MemoryDevice struct {
-	Locator      string `yaml:"locator"`
-	BankLocator  string `yaml:"bank_locator"`
-	SizeMB       int    `yaml:"size_mb"`
-	Type         string `yaml:"type"` // DDR3, DDR4, RAM ...
-	SpeedMTs     int    `yaml:"speed_mts"`
-	Manufacturer string `yaml:"manufacturer"`
-	SerialNumber string `yaml:"serial_number"`
-	PartNumber   string `yaml:"part_number"`
+	Locator      string `yaml:"locator,omitempty"`
+	BankLocator  string `yaml:"bank_locator,omitempty"`
+	SizeMB       int    `yaml:"size_mb,omitempty"`
+	Type         string `yaml:"type,omitempty"` // DDR3, DDR4, RAM ...
+	SpeedMTs     int    `yaml:"speed_mts,omitempty"`
+	Manufacturer string `yaml:"manufacturer,omitempty"`
+	SerialNumber string `yaml:"serial_number,omitempty"`
+	PartNumber   string `yaml:"part_number,omitempty"`
 }
 
 // VM is the virtual hardware the harness boots the profile on.
 type VM struct {
-	Machine  string `yaml:"machine"`  // q35 (default) or pc
-	Firmware string `yaml:"firmware"` // seabios (default) or ovmf
-	MemoryMB int    `yaml:"memory_mb"`
-	CPUs     int    `yaml:"cpus"`
-	NICs     []NIC  `yaml:"nics"`
-	Disks    []Disk `yaml:"disks"`
-	TPM      bool   `yaml:"tpm"`
+	Machine  string `yaml:"machine,omitempty"`  // q35 (default) or pc
+	Firmware string `yaml:"firmware,omitempty"` // seabios (default) or ovmf
+	MemoryMB int    `yaml:"memory_mb,omitempty"`
+	CPUs     int    `yaml:"cpus,omitempty"`
+	NICs     []NIC  `yaml:"nics,omitempty"`
+	Disks    []Disk `yaml:"disks,omitempty"`
+	TPM      bool   `yaml:"tpm,omitempty"`
 }
 
 // NIC is a virtio network adapter; only its MAC matters to activation.
 type NIC struct {
-	MAC string `yaml:"mac"`
+	MAC string `yaml:"mac,omitempty"`
 }
 
 // Disk is a virtio disk with a serial number.
 type Disk struct {
-	Serial string `yaml:"serial"`
-	SizeMB int    `yaml:"size_mb"`
+	Serial string `yaml:"serial,omitempty"`
+	SizeMB int    `yaml:"size_mb,omitempty"`
 }
 
 // Defaults applied by Parse where the profile says nothing.
@@ -275,7 +283,7 @@ func (p *Profile) applyDefaults() {
 			s.MarkerOEMTableID = p.ACPI.OEMTableID
 		}
 	}
-	if p.SMBIOS.Version == "" && p.SMBIOS.File == "" {
+	if p.SMBIOS.Version == "" && p.SMBIOS.File == "" && !p.SMBIOS.Empty() {
 		p.SMBIOS.Version = DefaultSMBIOS
 	}
 	v := &p.VM

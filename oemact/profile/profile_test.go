@@ -46,7 +46,8 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, "win7", p.Markers.SLIC.Release)
 	assert.Equal(t, "TSTOEM", p.Markers.SLIC.MarkerOEMID)
 	assert.Equal(t, "TSTBOARD", p.Markers.SLIC.MarkerOEMTableID)
-	assert.Equal(t, "2.8", p.SMBIOS.Version)
+	assert.True(t, p.SMBIOS.Empty(), "no smbios section: QEMU's own structures")
+	assert.Equal(t, "", p.SMBIOS.Version)
 	assert.Equal(t, filepath.Join(filepath.Dir(p.Path), "oem.pem"), p.Resolve(p.Markers.SLIC.Key))
 }
 

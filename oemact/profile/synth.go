@@ -19,7 +19,8 @@ type Tables struct {
 	MSDM    []byte // nil when the profile has no MSDM
 	// MSDMKey is the TEST key in a synthesized MSDM (zero for a captured table).
 	MSDMKey productkey.Key
-	SMBIOS  *smbios.Info
+	// SMBIOS is nil when the profile gives no SMBIOS: QEMU then writes its default structures.
+	SMBIOS *smbios.Info
 }
 
 // Synthesize builds the profile's tables: a SLIC signed with the profile's TEST OEM key (or the
@@ -135,6 +136,9 @@ func (p *Profile) msdm(m *MSDM) ([]byte, productkey.Key, error) {
 
 func (p *Profile) smbios() (*smbios.Info, error) {
 	s := &p.SMBIOS
+	if s.Empty() {
+		return nil, nil
+	}
 	if s.File != "" {
 		in, err := smbios.Read(p.Resolve(s.File))
 		if err != nil {
