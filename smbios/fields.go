@@ -78,13 +78,16 @@ type field struct {
 	// origOff is where the decoded original holds this string's number, when that differs from
 	// off (a chassis SKU after a resized element list). Zero means off.
 	origOff int
-	u8      *uint8
-	u16     *uint16
-	u32     *uint32
-	u64     *uint64
-	str     *string
-	uuid    *UUID
+	// p points at the Go value: *uint8, *uint16, *uint32, *uint64, *string or *UUID by kind.
+	p any
 }
+
+func (f field) u8() *uint8   { return f.p.(*uint8) }
+func (f field) u16() *uint16 { return f.p.(*uint16) }
+func (f field) u32() *uint32 { return f.p.(*uint32) }
+func (f field) u64() *uint64 { return f.p.(*uint64) }
+func (f field) str() *string { return f.p.(*string) }
+func (f field) uuid() *UUID  { return f.p.(*UUID) }
 
 func (f field) end() int { return f.off + kindSize[f.kind] }
 
@@ -96,38 +99,38 @@ func (f field) origin() int {
 }
 
 func fByte(off int, name string, p *uint8) field {
-	return field{off: off, kind: kindByte, name: name, u8: p}
+	return field{off: off, kind: kindByte, name: name, p: p}
 }
 func fWord(off int, name string, p *uint16) field {
-	return field{off: off, kind: kindWord, name: name, u16: p}
+	return field{off: off, kind: kindWord, name: name, p: p}
 }
 func fDWord(off int, name string, p *uint32) field {
-	return field{off: off, kind: kindDWord, name: name, u32: p}
+	return field{off: off, kind: kindDWord, name: name, p: p}
 }
 func fQWord(off int, name string, p *uint64) field {
-	return field{off: off, kind: kindQWord, name: name, u64: p}
+	return field{off: off, kind: kindQWord, name: name, p: p}
 }
 func fString(off int, name string, p *string) field {
-	return field{off: off, kind: kindString, name: name, str: p}
+	return field{off: off, kind: kindString, name: name, p: p}
 }
 func fUUID(off int, name string, p *UUID) field {
-	return field{off: off, kind: kindUUID, name: name, uuid: p}
+	return field{off: off, kind: kindUUID, name: name, p: p}
 }
 
 func (f field) isZero() bool {
 	switch f.kind {
 	case kindByte:
-		return *f.u8 == 0
+		return *f.u8() == 0
 	case kindWord:
-		return *f.u16 == 0
+		return *f.u16() == 0
 	case kindDWord:
-		return *f.u32 == 0
+		return *f.u32() == 0
 	case kindQWord:
-		return *f.u64 == 0
+		return *f.u64() == 0
 	case kindString:
-		return *f.str == ""
+		return *f.str() == ""
 	case kindUUID:
-		return *f.uuid == UUID{}
+		return *f.uuid() == UUID{}
 	}
 	return true
 }
@@ -144,17 +147,17 @@ func decodeFields(h *Header, s *Structure, v Version, fs []field) {
 		b := s.Formatted[f.off-4:]
 		switch f.kind {
 		case kindByte:
-			*f.u8 = b[0]
+			*f.u8() = b[0]
 		case kindWord:
-			*f.u16 = binary.LittleEndian.Uint16(b)
+			*f.u16() = binary.LittleEndian.Uint16(b)
 		case kindDWord:
-			*f.u32 = binary.LittleEndian.Uint32(b)
+			*f.u32() = binary.LittleEndian.Uint32(b)
 		case kindQWord:
-			*f.u64 = binary.LittleEndian.Uint64(b)
+			*f.u64() = binary.LittleEndian.Uint64(b)
 		case kindString:
-			*f.str, _ = s.String(b[0])
+			*f.str(), _ = s.String(b[0])
 		case kindUUID:
-			*f.uuid = uuidFromWire(b[:16], v)
+			*f.uuid() = uuidFromWire(b[:16], v)
 		}
 	}
 }
@@ -191,22 +194,22 @@ func encodeFields(h *Header, typ uint8, fs []field, minLen int) (*Structure, err
 		b := s.Formatted[f.off-4:]
 		switch f.kind {
 		case kindByte:
-			b[0] = *f.u8
+			b[0] = *f.u8()
 		case kindWord:
-			binary.LittleEndian.PutUint16(b, *f.u16)
+			binary.LittleEndian.PutUint16(b, *f.u16())
 		case kindDWord:
-			binary.LittleEndian.PutUint32(b, *f.u32)
+			binary.LittleEndian.PutUint32(b, *f.u32())
 		case kindQWord:
-			binary.LittleEndian.PutUint64(b, *f.u64)
+			binary.LittleEndian.PutUint64(b, *f.u64())
 		case kindUUID:
-			w := f.uuid.wire(ver)
+			w := f.uuid().wire(ver)
 			copy(b, w[:])
 		case kindString:
 			var orig uint8
 			if raw != nil {
 				orig, _ = raw.Byte(f.origin())
 			}
-			n, err := placeString(*f.str, orig, raw, &s.Strings, uses)
+			n, err := placeString(*f.str(), orig, raw, &s.Strings, uses)
 			if err != nil {
 				return nil, fmt.Errorf("smbios: type %d handle 0x%04X, %s: %w", typ, h.Handle, f.name, err)
 			}

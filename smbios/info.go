@@ -108,7 +108,7 @@ func decode(b []byte, path string) (*Info, error) {
 		return in.decodeDumpBin(b)
 	case looksLikeRSMB(b):
 		return in.decodeRSMB(b)
-	case len(b) >= 4 && b[1] >= 4:
+	case looksLikeTable(b):
 		in.Format = FormatBare
 		in.DeclaredTableLength = int64(len(b))
 		in.decodeTable(b)
@@ -116,9 +116,15 @@ func decode(b []byte, path string) (*Info, error) {
 		return in, in.firstProblem()
 	}
 	e := fileError(CodeUnrecognized, ErrUnrecognized, 0,
-		"not SMBIOS data: no _SM_, _SM3_ or _DMI_ anchor, not an RSMB blob, and no structure header at the start (%d bytes)", len(b))
+		"not SMBIOS data: no _SM_, _SM3_ or _DMI_ anchor, not an RSMB blob, and no well-formed structure at the start (%d bytes)", len(b))
 	e.Path = path
 	return nil, e
+}
+
+// looksLikeTable reports whether b starts with a structure that decodes: a bare table.
+func looksLikeTable(b []byte) bool {
+	_, _, err := DecodeStructure(b, 0, 0)
+	return err == nil
 }
 
 func looksLikeRSMB(b []byte) bool {

@@ -31,7 +31,7 @@ func (b *BaseboardInfo) fields() []field {
 		fString(0x07, "Serial Number", &b.SerialNumber),
 		fString(0x08, "Asset Tag", &b.AssetTag),
 		fByte(0x09, "Feature Flags", &b.FeatureFlags),
-		fString(0x0A, "Location in Chassis", &b.LocationInChassis),
+		fString(0x0A, "Location In Chassis", &b.LocationInChassis),
 		fWord(0x0B, "Chassis Handle", &b.ChassisHandle),
 		fByte(0x0D, "Board Type", &b.BoardType),
 	}

@@ -130,7 +130,7 @@ func (c *ChassisInfo) fixedFields() []field {
 		fByte(0x05, "Type", &c.TypeAndLock),
 		fString(0x06, "Version", &c.Version),
 		fString(0x07, "Serial Number", &c.SerialNumber),
-		fString(0x08, "Asset Tag Number", &c.AssetTag),
+		fString(0x08, "Asset Tag", &c.AssetTag),
 		fByte(0x09, "Boot-up State", &c.BootUpState),
 		fByte(0x0A, "Power Supply State", &c.PowerSupplyState),
 		fByte(0x0B, "Thermal State", &c.ThermalState),

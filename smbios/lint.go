@@ -1,0 +1,403 @@
+package smbios
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/oemact/oemact/firmware/finding"
+)
+
+// LintOptions tunes Lint. The zero value (or nil) uses the defaults.
+type LintOptions struct {
+	// Placeholders replaces DefaultPlaceholders when not nil.
+	Placeholders []Placeholder
+	// PlaceholderUUIDs replaces the package's PlaceholderUUIDs when not nil.
+	PlaceholderUUIDs []string
+}
+
+// identityField marks the string fields hardware identity reads (oemact/hwid: BIOS vendor and
+// version, system manufacturer, product and serial, baseboard manufacturer, product and serial).
+// A problem there is a warning or an error; elsewhere it is informational.
+var identityField = map[uint8]map[int]bool{
+	0: {0x04: true, 0x05: true},
+	1: {0x04: true, 0x05: true, 0x07: true},
+	2: {0x04: true, 0x05: true, 0x07: true},
+}
+
+// kernelField marks the fields Linux reads (fwts dmicheck's dmi_used_by_kernel_table); -1 means
+// every field of the type.
+var kernelField = fieldSet{
+	0:  {0x04: true, 0x05: true, 0x08: true},
+	1:  {0x04: true, 0x05: true, 0x06: true, 0x07: true, 0x08: true},
+	2:  {0x04: true, 0x05: true, 0x06: true, 0x07: true, 0x08: true},
+	3:  {0x04: true, 0x05: true, 0x06: true, 0x07: true, 0x08: true},
+	11: {-1: true},
+}
+
+// fieldSet marks fields by structure type and offset.
+type fieldSet map[uint8]map[int]bool
+
+func (t fieldSet) has(typ uint8, off int) bool { return t[typ][off] || t[typ][-1] }
+
+// Lint checks decoded SMBIOS data and reports findings with codes from this package (prefix
+// "smbios-"), fwts dmicheck's checks where they matter for identity: entry point checksums,
+// lengths and version; the table length and structure count against the entry point; damaged
+// structures; string numbers past the string set; placeholder strings and UUIDs; duplicate
+// handles; a missing end-of-table marker; missing identity structures; chassis types outside
+// the specification.
+func Lint(in *Info, opts *LintOptions) finding.List {
+	if opts == nil {
+		opts = &LintOptions{}
+	}
+	ps := opts.Placeholders
+	if ps == nil {
+		ps = DefaultPlaceholders
+	}
+	uuids := opts.PlaceholderUUIDs
+	if uuids == nil {
+		uuids = PlaceholderUUIDs
+	}
+	l := &linter{in: in}
+	l.entryPoint()
+	for _, p := range in.Problems {
+		l.fromError(p)
+	}
+	l.table()
+	l.structures(indexPlaceholders(ps), uuids)
+	return l.out
+}
+
+type linter struct {
+	in   *Info
+	out  finding.List
+	seen map[string]bool
+}
+
+func (l *linter) add(code string, sev finding.Severity, table string, off int64, format string, args ...any) {
+	key := fmt.Sprintf("%s|%s|%d", code, table, off)
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	if l.seen[key] {
+		return
+	}
+	l.seen[key] = true
+	l.out = append(l.out, finding.Finding{Code: code, Severity: sev, Table: table, Path: l.in.Path, Offset: off,
+		Message: fmt.Sprintf(format, args...)})
+}
+
+const (
+	tableEntryPoint = "SMBIOS entry point"
+	tableTable      = "SMBIOS table"
+	tableFile       = "SMBIOS file"
+)
+
+func structTable(typ uint8) string { return fmt.Sprintf("SMBIOS type %d", typ) }
+
+func (l *linter) fromError(e *FormatError) {
+	table := tableTable
+	switch e.Part {
+	case PartEntryPoint:
+		table = tableEntryPoint
+	case PartFile:
+		table = tableFile
+	}
+	// A structure whose header is broken has no trustworthy type: name the table.
+	if e.Type >= 0 && e.Part == PartTable && e.Code != CodeStructureLength && e.Code != CodeStructureOverrun {
+		table = structTable(uint8(e.Type))
+	}
+	msg := e.Msg
+	if e.Index >= 0 {
+		msg = fmt.Sprintf("structure #%d", e.Index)
+		if e.Handle >= 0 {
+			msg += fmt.Sprintf(" (handle 0x%04X)", e.Handle)
+		}
+		msg += ": " + e.Msg
+	}
+	l.add(e.Code, finding.Error, table, e.Off, "%s", msg)
+}
+
+func (l *linter) entryPoint() {
+	in := l.in
+	if in.Format == FormatBare {
+		l.add(CodeNoEntryPoint, finding.Info, tableTable, finding.NoOffset,
+			"a bare structure table with no entry point; SMBIOS version %v guessed from the structure lengths", in.Version)
+	}
+	ep := in.EntryPoint
+	if ep == nil {
+		return
+	}
+	if !ep.ChecksumOK() {
+		l.add(CodeEntryPointChecksum, finding.Error, tableEntryPoint, checksumOffset(ep.Kind),
+			"%s checksum 0x%02x is wrong: the %d bytes do not sum to zero (readers such as dmidecode ignore this entry point)", ep.Kind, ep.Checksum, ep.Size())
+	}
+	if !ep.IntermediateChecksumOK() {
+		l.add(CodeIntermediateChecksum, finding.Error, tableEntryPoint, 0x15,
+			"_SM_ intermediate (_DMI_) checksum 0x%02x is wrong", ep.IntermediateChecksum)
+	}
+	switch ep.Kind {
+	case EntryPoint32:
+		switch {
+		case ep.Length == 0x1E && ep.Major == 2 && ep.Minor == 1:
+			l.add(CodeEntryPointLength, finding.Info, tableEntryPoint, 5,
+				"_SM_ length 0x1e: SMBIOS 2.1 said 0x1e by mistake, 0x1f is right")
+		case ep.Length != len32:
+			l.add(CodeEntryPointLength, finding.Warning, tableEntryPoint, 5, "_SM_ length 0x%02x, should be 0x1f", ep.Length)
+		}
+	case EntryPoint64:
+		if ep.Length != len64 {
+			l.add(CodeEntryPointLength, finding.Warning, tableEntryPoint, 6, "_SM3_ length 0x%02x, should be 0x18", ep.Length)
+		}
+		if ep.Reserved != 0 {
+			l.add(CodeEntryPointReserved, finding.Warning, tableEntryPoint, 0x0B, "_SM3_ reserved byte is 0x%02x, should be 0", ep.Reserved)
+		}
+	}
+	if v := ep.Version(); v.Effective() != v && !v.IsZero() {
+		l.add(CodeEntryPointVersion, finding.Warning, tableEntryPoint, finding.NoOffset,
+			"SMBIOS version %v does not exist; read as %v, as dmidecode and fwts do", v, v.Effective())
+	}
+	if in.Format == FormatSysfs && ep.TableAddress == 0 && ep.TableLength > 0 {
+		l.add(CodeTableAddress, finding.Warning, tableEntryPoint, tableAddressOffset(ep.Kind),
+			"the structure table address is 0 but its length is %d", ep.TableLength)
+	}
+}
+
+func checksumOffset(k EntryPointKind) int64 {
+	if k == EntryPoint32 {
+		return 4
+	}
+	return 5
+}
+
+func (l *linter) table() {
+	in := l.in
+	broken := false
+	for _, p := range in.Problems {
+		if p.Part == PartTable || p.Code == CodeTableTruncated {
+			broken = true
+		}
+	}
+	ep := in.EntryPoint
+	if ep != nil && !broken {
+		if ep.Kind != EntryPoint64 {
+			if int(ep.NumStructures) != len(in.Structures) {
+				l.add(CodeStructureCount, finding.Warning, tableEntryPoint, 0x1C,
+					"the entry point announces %d structures, the table has %d up to its end marker", ep.NumStructures, len(in.Structures))
+			}
+			if in.End != in.DeclaredTableLength {
+				l.add(CodeTableLength, finding.Warning, tableEntryPoint, 0x16,
+					"the entry point announces a %d-byte table, the structures occupy %d bytes", in.DeclaredTableLength, in.End)
+			}
+		}
+		if ep.Kind == EntryPoint32 {
+			largest := 0
+			for _, s := range in.Structures {
+				largest = max(largest, s.Size())
+			}
+			if int(ep.MaxStructureSize) < largest {
+				l.add(CodeMaxStructureSize, finding.Warning, tableEntryPoint, 8,
+					"the entry point's maximum structure size is %d, the largest structure is %d bytes", ep.MaxStructureSize, largest)
+			}
+		}
+	}
+	if !broken {
+		hasEnd := len(in.Structures) > 0 && in.Structures[len(in.Structures)-1].Type == EndOfTable
+		if !hasEnd {
+			sev := finding.Warning
+			if ep != nil && ep.Kind == EntryPoint64 {
+				sev = finding.Error // SMBIOS 3 readers stop only at the end marker
+			}
+			l.add(CodeNoEndOfTable, sev, tableTable, in.End, "the table has no end-of-table structure (type 127)")
+		}
+	}
+	if len(in.Trailing) > 0 && !allZero(in.Trailing) {
+		l.add(CodeTrailingData, finding.Info, tableTable, in.End,
+			"%d bytes after the end-of-table structure are not zero", len(in.Trailing))
+	}
+}
+
+// structures checks each structure: duplicate handles, minimum lengths, string numbers,
+// placeholders, UUID, chassis type.
+func (l *linter) structures(ps placeholderIndex, uuids []string) {
+	in := l.in
+	handles := map[uint16]int{}
+	var off int64
+	have := map[uint8]bool{}
+	for i, s := range in.Structures {
+		at := s.Offset
+		if at < 0 {
+			at = off
+		}
+		off = at + int64(s.Size())
+		have[s.Type] = true
+		table := structTable(s.Type)
+		if first, dup := handles[s.Handle]; dup {
+			l.add(CodeDuplicateHandle, finding.Error, table, at,
+				"structure #%d has handle 0x%04X, already used by structure #%d", i, s.Handle, first)
+		} else {
+			handles[s.Handle] = i
+		}
+		if minLen := minLength(s.Type); minLen > 0 && s.Length() < minLen {
+			l.add(CodeStructureTooShort, finding.Warning, table, at+1,
+				"handle 0x%04X: length %d is below the %d bytes type %d needs; its fields are absent", s.Handle, s.Length(), minLen, s.Type)
+		}
+		l.counts(s, at, table)
+		tv, _ := ParseTyped(s, in.Version)
+		if tv == nil {
+			continue
+		}
+		for _, f := range stringFields(tv) {
+			n, ok := s.Byte(f.off)
+			if !ok || n == 0 {
+				continue
+			}
+			val, ok := s.String(n)
+			if !ok {
+				sev := finding.Warning
+				if identityField[s.Type][f.off] || kernelField.has(s.Type, f.off) {
+					sev = finding.Error
+				}
+				l.add(CodeStringIndex, sev, table, at+int64(f.off),
+					"handle 0x%04X: %s is string %d but the structure has %d usable strings", s.Handle, f.name, n, usableStrings(s))
+				continue
+			}
+			if p, ok := ps.match(f.name, val); ok {
+				sev := finding.Info
+				if identityField[s.Type][f.off] {
+					sev = finding.Warning
+				}
+				code := p.Code
+				switch f.name {
+				case "Serial Number":
+					code = CodePlaceholderSerial
+				case "Asset Tag":
+					code = CodePlaceholderAssetTag
+				}
+				l.add(code, sev, table, at+int64(f.off),
+					"handle 0x%04X: %s is %q, a firmware default rather than a value for this machine (%s)", s.Handle, f.name, val, p.Source)
+			}
+		}
+		if o, ok := tv.(*OEMStrings); ok {
+			for j, str := range o.Strings {
+				if str == "" {
+					l.add(CodeStringIndex, finding.Error, table, at+4,
+						"handle 0x%04X: the count says %d OEM strings, string %d is missing", s.Handle, len(o.Strings), j+1)
+					break
+				}
+			}
+		}
+		switch x := tv.(type) {
+		case *SystemInfo:
+			l.uuid(x, at, uuids)
+		case *ChassisInfo:
+			if !x.Type().Valid() {
+				l.add(CodeValueOutOfRange, finding.Warning, table, at+5,
+					"handle 0x%04X: chassis type 0x%02x is outside the specification (0x01-0x24)", s.Handle, uint8(x.Type()))
+			}
+		}
+	}
+	if len(l.in.Problems) == 0 {
+		for _, typ := range []uint8{0, 1} {
+			if !have[typ] {
+				l.add(CodeMissingStructure, finding.Warning, tableTable, finding.NoOffset,
+					"no type %d (%s) structure: hardware identity reads it", typ, structureTypeName(typ))
+			}
+		}
+	}
+}
+
+func (l *linter) uuid(s *SystemInfo, at int64, placeholders []string) {
+	if !s.HasUUID() {
+		return
+	}
+	table := structTable(1)
+	switch {
+	case s.UUID.IsNotPresent():
+		l.add(CodeUUIDPlaceholder, finding.Warning, table, at+8, "handle 0x%04X: the system UUID is all FF (not present)", s.Handle)
+		return
+	case s.UUID.IsNotSettable():
+		l.add(CodeUUIDPlaceholder, finding.Warning, table, at+8, "handle 0x%04X: the system UUID is all zero (not set)", s.Handle)
+		return
+	}
+	for _, p := range placeholders {
+		if strings.EqualFold(p, s.UUID.String()) {
+			l.add(CodeUUIDPlaceholder, finding.Warning, table, at+8,
+				"handle 0x%04X: the system UUID %s is a firmware default, shared by many machines", s.Handle, s.UUID)
+		}
+	}
+}
+
+// counts checks the variable parts whose counts may overrun the structure.
+func (l *linter) counts(s *Structure, at int64, table string) {
+	switch s.Type {
+	case 2:
+		if n, ok := s.Byte(0x0E); ok && 0x0F+2*int(n) > s.Length() {
+			l.add(CodeStructureTooShort, finding.Warning, table, at+0x0E,
+				"handle 0x%04X: %d contained handles need %d bytes, the structure has %d", s.Handle, n, 0x0F+2*int(n), s.Length())
+		}
+	case 3:
+		n, ok1 := s.Byte(0x13)
+		m, ok2 := s.Byte(0x14)
+		if ok1 && ok2 && 0x15+int(n)*int(m) > s.Length() {
+			l.add(CodeStructureTooShort, finding.Warning, table, at+0x13,
+				"handle 0x%04X: %d contained elements of %d bytes need %d bytes, the structure has %d", s.Handle, n, m, 0x15+int(n)*int(m), s.Length())
+		}
+	}
+}
+
+func usableStrings(s *Structure) int {
+	for i, str := range s.Strings {
+		if str == "" {
+			return i
+		}
+	}
+	return len(s.Strings)
+}
+
+func minLength(typ uint8) int {
+	switch typ {
+	case 0:
+		return biosMinLength
+	case 1:
+		return systemMinLength
+	case 2:
+		return baseboardMinLength
+	case 3:
+		return chassisMinLength
+	case 4:
+		return processorMinLength
+	case 11:
+		return oemStringsMinLength
+	case 16:
+		return memoryArrayMinLength
+	case 17:
+		return memoryDeviceMinLength
+	}
+	return 0
+}
+
+// stringFields lists a typed view's string fields.
+func stringFields(tv Typed) []field {
+	var fs []field
+	switch x := tv.(type) {
+	case *BIOSInfo:
+		fs = x.fields()
+	case *SystemInfo:
+		fs = x.fields()
+	case *BaseboardInfo:
+		fs = x.fields()
+	case *ChassisInfo:
+		fs = append(x.fixedFields(), fString(x.skuOffset(), "SKU Number", &x.SKUNumber))
+	case *ProcessorInfo:
+		fs = x.fields()
+	case *MemoryDevice:
+		fs = x.fields()
+	}
+	var out []field
+	for _, f := range fs {
+		if f.kind == kindString {
+			out = append(out, f)
+		}
+	}
+	return out
+}
