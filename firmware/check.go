@@ -230,16 +230,28 @@ func (c *checker) duplicates(set *Set, sig, code string) {
 	}
 }
 
+// slicBytes returns the SLIC table's bytes; for a Table built by hand around a decoded or
+// synthesized SLIC (no Raw), the SLIC's encoding.
+func slicBytes(t *Table) []byte {
+	d := t.Data()
+	if s := t.SLIC; s.HasMarker && len(d) < SLICSize {
+		cp := *s
+		d = cp.Encode()
+	}
+	return d
+}
+
 // CheckSLIC checks one SLIC on its own: completeness, erased body, placeholder marker, the public
 // key structure, the Windows marker fields, the SLIC version against the target release and the
-// marker signature. The activation model reuses these findings to explain an OA 2.1 verdict.
+// marker signature. The activation model reuses these findings to explain an OA 2.1 verdict; a
+// Table made with NewTable(name, "", FromBytes, raw), or around a decoded *SLIC, will do.
 func CheckSLIC(t *Table, opts Options) finding.List {
 	c := &checker{opts: opts}
 	s := t.SLIC
 	if s == nil {
 		return nil
 	}
-	data := t.Data()
+	data := slicBytes(t)
 	if !s.HasMarker {
 		what := "its public key structure and Windows marker are missing"
 		if s.HasKey {
@@ -371,7 +383,7 @@ func CheckMarkerIDs(set *Set, slic *Table, opts Options) finding.List {
 	if s == nil || !s.HasMarker || s.Placeholder() {
 		return nil
 	}
-	if _, erased := erasedFill(slic.Data()[SLICKeyOffset:SLICSize]); erased {
+	if _, erased := erasedFill(slicBytes(slic)[SLICKeyOffset:SLICSize]); erased {
 		return nil
 	}
 	m := &s.Marker
@@ -429,6 +441,11 @@ func CheckMSDM(t *Table) finding.List {
 		return nil
 	}
 	data := t.Data()
+	if m.HasFields && len(data) < MSDMDataOffset {
+		// A Table built by hand around a decoded or synthesized MSDM: check its encoding.
+		cp := *m
+		data = cp.Encode()
+	}
 	if !m.HasFields {
 		c.add(t, CodeMSDMTruncated, finding.Error, int64(len(data)),
 			"the MSDM ends after %d bytes, before its fields end at %d: no product key", len(data), MSDMDataOffset)

@@ -33,10 +33,7 @@ func DecodeSDT(b []byte) (*SDT, error) {
 	t := &SDT{Header: h}
 	data, err := tableData(sig, b, &h)
 	size := t.EntrySize()
-	body := data[HeaderSize:]
-	if len(data) < HeaderSize {
-		body = nil
-	}
+	body := data[HeaderSize:] // DecodeHeader and tableData leave at least the header
 	t.Entries = make([]uint64, 0, len(body)/size)
 	for off := 0; off+size <= len(body); off += size {
 		if size == 8 {

@@ -156,3 +156,16 @@ func TestSynthesizedSDTRoundTrip(t *testing.T) {
 		assert.True(t, ChecksumOK(b))
 	}
 }
+
+// The model may check a SLIC it holds as a struct, without table bytes.
+func TestCheckTablesBuiltAroundStructs(t *testing.T) {
+	s := synthSLIC(t, SLICParams{OEMID: "TSTOEM", OEMTableID: "TSTBOARD", SLICVersion: SLICVersion20})
+	tb := &Table{Name: "SLIC", Header: s.Header, SLIC: s}
+	got := CheckSLIC(tb, Options{MinSLICVersion: SLICVersion21})
+	assert.Equal(t, []string{CodeSLICVersionLow}, got.Codes())
+	assert.Equal(t, []string{CodeNoRootTable}, CheckMarkerIDs(NewSet("x", SetBytes), tb, Options{}).Codes())
+
+	m, err := NewMSDM(MSDMParams{OEMID: "TSTOEM", OEMTableID: "TSTBOARD", Key: productkey.Derive("x").Reveal()})
+	require.NoError(t, err)
+	assert.Empty(t, CheckMSDM(&Table{Name: "MSDM", MSDM: m}))
+}

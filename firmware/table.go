@@ -141,10 +141,14 @@ func (t *Table) Dump(showKeys bool) []DumpLine {
 	default:
 		lines = t.Header.Dump()
 	}
-	if t.StdHeader() && !t.HeaderOnly {
+	if t.StdHeader() {
 		for i := range lines {
 			if lines[i].Off == OffChecksum && lines[i].Name == "Checksum" {
-				lines[i].Note = t.checksumNote()
+				if t.HeaderOnly {
+					lines[i].Value, lines[i].Note = "--", "not in the kernel log line"
+				} else {
+					lines[i].Note = t.checksumNote()
+				}
 				break
 			}
 		}
