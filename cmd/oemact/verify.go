@@ -1,0 +1,241 @@
+package main
+
+import (
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/fixtures"
+	"github.com/oemact/oemact/oemact/cert"
+	"github.com/oemact/oemact/oemact/edition"
+	"github.com/oemact/oemact/oemact/oa"
+	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/oemact/profile"
+)
+
+func init() {
+	register(&command{
+		name:    "verify",
+		summary: "OEM Activation verdict (OA 2.1 or 3.0) for tables or a profile, a certificate, a key and an edition",
+		run:     runVerify,
+	})
+}
+
+func runVerify(io stdio, args []string) int {
+	fs := newFlagSet(io, "verify", "--edition ID [--key LABEL|KEY] [--cert FILE] [--authority FILE] [--catalog FILE] [--oa 2.1|3.0] [--json] [--show-keys] PATH...\n\n"+
+		"PATH is a firmware profile (.yaml), a tables folder, acpidump text or table files (as for inspect).\n"+
+		"--key takes a catalog label (oem-slp/TSTOEM/win7-professional) or a key; the catalog, the TEST\n"+
+		"authority and the TEST certificate of the marker's OEM are built in unless given.\n")
+	edID := fs.String("edition", "", "installed edition (see oemact/edition: win7-professional, server2008r2-standard, win8-pro, ...)")
+	keyArg := fs.String("key", "", "installed product key: a catalog label or a 5x5 key (OA 2.1)")
+	certFile := fs.String("cert", "", "OEM certificate (.xrm-ms); default: the built-in TEST certificate of the marker's OEM ID")
+	authFile := fs.String("authority", "", "authority key (PEM) the certificate must chain to; default: the built-in TEST authority")
+	catFile := fs.String("catalog", "", "key catalog (YAML); default: the built-in TEST catalog")
+	kind := fs.String("oa", "auto", "which OEM Activation to evaluate: 2.1, 3.0, or auto (3.0 for Windows 8 editions)")
+	asJSON := fs.Bool("json", false, "print the verdict as JSON")
+	showKeys := fs.Bool("show-keys", false, "show product keys whole (masked by default)")
+	strictFADT := fs.Bool("strict-fadt", false, "a FADT whose OEM IDs differ from the marker's fails rule 3")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(io.stderr, "oemact verify: "+format+"\n", a...)
+		return exitUsage
+	}
+	if *edID == "" || fs.NArg() == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	ed, err := edition.Lookup(*edID)
+	if err != nil {
+		return fail("%v", err)
+	}
+	cat, err := loadCatalog(*catFile)
+	if err != nil {
+		return fail("%v", err)
+	}
+	set, err := verifySet(fs.Args())
+	if err != nil {
+		return fail("%v", err)
+	}
+	if *kind == "auto" {
+		*kind = "2.1"
+		if ed.ReleaseInfo().SLICVersion == 0 {
+			*kind = "3.0"
+		}
+	}
+	var v *oa.Verdict
+	var key *productkey.Entry
+	switch *kind {
+	case "2.1":
+		if *keyArg != "" {
+			if key, err = catalogEntry(cat, *keyArg); err != nil {
+				return fail("%v", err)
+			}
+		}
+		auth, err := loadAuthority(*authFile)
+		if err != nil {
+			return fail("%v", err)
+		}
+		c, err := loadCertificate(*certFile, set)
+		if err != nil && *certFile != "" {
+			return fail("%v", err)
+		}
+		v = oa.Evaluate21(oa.Input21{Set: set, Certificate: c, Authority: auth, Key: key, Edition: ed,
+			Firmware: firmware.Options{StrictFADT: *strictFADT}})
+	case "3.0":
+		v, key = oa.Evaluate30(oa.Input30{Set: set, Catalog: cat, Edition: ed})
+	default:
+		return fail("--oa %q: want 2.1, 3.0 or auto", *kind)
+	}
+	if *asJSON {
+		doc := struct {
+			*oa.Verdict
+			Edition string `json:"edition"`
+			Key     string `json:"product_key,omitempty"`
+			Channel string `json:"channel,omitempty"`
+		}{Verdict: v, Edition: ed.ID}
+		if key != nil {
+			doc.Key, doc.Channel = key.Key.Show(*showKeys), string(key.Channel)
+		}
+		enc := json.NewEncoder(io.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return fail("%v", err)
+		}
+	} else {
+		writeVerdict(io.stdout, v, ed, key, *showKeys)
+	}
+	if !v.Valid {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func writeVerdict(w io.Writer, v *oa.Verdict, ed edition.Edition, key *productkey.Entry, showKeys bool) {
+	fmt.Fprintf(w, "%s verdict for %s", v.Kind, ed.Name)
+	if key != nil {
+		fmt.Fprintf(w, ", key %s (%s", key.Key.Show(showKeys), key.Channel)
+		if key.OEMID != "" {
+			fmt.Fprintf(w, " of %s", key.OEMID)
+		}
+		fmt.Fprint(w, ")")
+	}
+	fmt.Fprintln(w)
+	if v.Marker != "" {
+		fmt.Fprintf(w, "marker: %s\n", v.Marker)
+	}
+	for _, r := range v.Rules {
+		state := "ok  "
+		if !r.OK {
+			state = "FAIL"
+		}
+		fmt.Fprintf(w, "  rule %d %s  %s: %s\n", r.Number, state, r.Name, r.Reason)
+	}
+	var shown []string
+	for _, f := range v.Findings {
+		if f.Severity != 0 {
+			shown = append(shown, "  "+f.String())
+		}
+	}
+	if len(shown) > 0 {
+		fmt.Fprintln(w, "findings:")
+		fmt.Fprintln(w, strings.Join(shown, "\n"))
+	}
+	if v.Valid {
+		fmt.Fprintln(w, "Result: VALID")
+	} else {
+		fmt.Fprintln(w, "Result: NOT VALID")
+	}
+}
+
+// verifySet reads one machine's tables: a profile is synthesized in memory, anything else is
+// loaded as inspect loads it.
+func verifySet(paths []string) (*firmware.Set, error) {
+	if len(paths) == 1 && (strings.HasSuffix(paths[0], ".yaml") || strings.HasSuffix(paths[0], ".yml")) {
+		p, err := profile.Load(paths[0])
+		if err != nil {
+			return nil, err
+		}
+		t, err := p.Synthesize()
+		if err != nil {
+			return nil, err
+		}
+		s := firmware.NewSet(paths[0], firmware.SetBytes)
+		if t.SLIC != nil {
+			s.AddBytes("SLIC", t.SLIC)
+		}
+		if t.MSDM != nil {
+			s.AddBytes("MSDM", t.MSDM)
+		}
+		return s, nil
+	}
+	sets, err := firmware.Load(paths...)
+	if err != nil {
+		return nil, err
+	}
+	if len(sets) != 1 {
+		return nil, fmt.Errorf("the paths make %d table sets; verify one machine at a time", len(sets))
+	}
+	return sets[0], nil
+}
+
+func loadCatalog(path string) (*productkey.Catalog, error) {
+	if path == "" {
+		return fixtures.Catalog()
+	}
+	return productkey.LoadCatalog(path)
+}
+
+func loadAuthority(path string) (*rsa.PublicKey, error) {
+	if path == "" {
+		return fixtures.Authority()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if pub, err := cert.ParsePublicKeyPEM(b, path); err == nil {
+		return pub, nil
+	}
+	priv, err := cert.ParsePrivateKeyPEM(b, path)
+	if err != nil {
+		return nil, err
+	}
+	return &priv.PublicKey, nil
+}
+
+// loadCertificate reads --cert, or the built-in TEST certificate of the marker's OEM. A missing
+// built-in certificate is not an error here: rule 2 reports it.
+func loadCertificate(path string, set *firmware.Set) (*cert.Certificate, error) {
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return cert.Parse(b)
+	}
+	t := set.First("SLIC")
+	if t == nil || t.SLIC == nil || !t.SLIC.HasMarker {
+		return nil, fmt.Errorf("no marker to choose a certificate by")
+	}
+	return fixtures.Certificate(string(t.SLIC.Marker.OEMID[:]))
+}
+
+// catalogEntry finds a key by catalog label or by the key itself.
+func catalogEntry(cat *productkey.Catalog, s string) (*productkey.Entry, error) {
+	for _, e := range cat.Entries() {
+		if e.Label == s {
+			return e, nil
+		}
+	}
+	k, err := productkey.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("--key %q is neither a catalog label nor a product key: %v", productkey.Mask(s), err)
+	}
+	return cat.Lookup(k)
+}
