@@ -19,7 +19,6 @@ func fixtures(t testing.TB) string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "fixtures")
 }
 
-
 func load(t testing.TB) (authority *cert.Certificate, other *cert.Certificate, cat *productkey.Catalog, auth *cert.Authority) {
 	t.Helper()
 	read := func(name string) []byte {
