@@ -32,6 +32,7 @@ var known = map[string]Tool{
 	"dpkg-deb":           {Name: "dpkg-deb", Package: "dpkg"},
 	"chromium":           {Name: "chromium", Package: "chromium", Env: "OEMACT_CHROMIUM"},
 	"gcc":                {Name: "gcc", Package: "gcc"},
+	"openssl":            {Name: "openssl", Package: "openssl"},
 }
 
 // Lookup returns the description of a known tool, or a bare one for an unknown name.
