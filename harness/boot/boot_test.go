@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,7 +56,7 @@ func type11() []byte {
 
 // structures splits an SMBIOS table into structures, by the same rules a decoder follows, with
 // the handle zeroed (QEMU may renumber handles).
-func structures(t *testing.T, table []byte) [][]byte {
+func structures(t testing.TB, table []byte) [][]byte {
 	var out [][]byte
 	for off := 0; off+4 <= len(table); {
 		l := int(table[off+1])
@@ -87,6 +88,31 @@ func withoutHandle(s []byte) []byte {
 	return s
 }
 
+// The static oemact binary for the guests, built once into a folder TestMain removes (made before
+// any test points TMPDIR at the folder it checks).
+var (
+	binDir    string
+	buildOnce sync.Once
+	oemactBin string
+	oemactErr error
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if binDir, err = os.MkdirTemp("", "oemact-boot-test-"); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(binDir)
+	os.Exit(code)
+}
+
+func agentBinary(t testing.TB) string {
+	buildOnce.Do(func() { oemactBin, oemactErr = harnesstest.BuildOemact(binDir) })
+	require.NoError(t, oemactErr)
+	return oemactBin
+}
+
 type env struct {
 	kernel *kernel.Kernel
 	agent  string
@@ -94,13 +120,14 @@ type env struct {
 	inputs string // tables, disks
 }
 
-func setup(t *testing.T) env {
+func setup(t testing.TB) env {
 	harnesstest.QEMU(t)
 	k := harnesstest.Kernel(t)
+	bin := agentBinary(t)
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	t.Setenv(qemu.EnvAccel, string(qemu.TCG)) // the boots below measure TCG; KVM is probed in package qemu
-	e := env{kernel: k, agent: harnesstest.Oemact(t, t.TempDir()), dir: filepath.Join(t.TempDir(), "artifacts"), inputs: t.TempDir()}
+	e := env{kernel: k, agent: bin, dir: filepath.Join(t.TempDir(), "artifacts"), inputs: t.TempDir()}
 	t.Cleanup(func() {
 		harnesstest.NoProcessIn(t, e.dir)
 		assert.Empty(t, harnesstest.Files(t, tmp), "files left in TMPDIR")
@@ -108,7 +135,7 @@ func setup(t *testing.T) env {
 	return e
 }
 
-func (e env) machine(t *testing.T) qemu.Config {
+func (e env) machine(t testing.TB) qemu.Config {
 	t1 := filepath.Join(e.inputs, "type1.bin")
 	t11 := filepath.Join(e.inputs, "type11.bin")
 	require.NoError(t, os.WriteFile(t1, type1(), 0o644))

@@ -3,6 +3,7 @@
 package harnesstest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,19 +49,18 @@ func Kernel(t testing.TB) *kernel.Kernel {
 	return k
 }
 
-// Oemact builds the static oemact binary (CGO_ENABLED=0, as the Makefile does) into dir and
-// returns its path.
-func Oemact(t testing.TB, dir string) string {
-	t.Helper()
+// BuildOemact builds the static oemact binary (CGO_ENABLED=0, as the Makefile does) into dir and
+// returns its path. Packages call it once from TestMain: linking takes seconds on a loaded host.
+func BuildOemact(dir string) (string, error) {
 	out := filepath.Join(dir, "oemact")
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	cmd := exec.Command(gobin, "build", "-trimpath", "-o", out, "./cmd/oemact")
 	cmd.Dir = RepoRoot()
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the static oemact binary: %v\n%s", err, b)
+		return "", fmt.Errorf("building the static oemact binary: %v\n%s", err, b)
 	}
-	return out
+	return out, nil
 }
 
 // NoProcessIn fails the test if a process still runs with dir (or a folder inside it) as its
