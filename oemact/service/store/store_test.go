@@ -1,0 +1,297 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oemact/oemact/oemact/edition"
+	"github.com/oemact/oemact/oemact/hwid"
+	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/oemact/service/rules"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var ctx = context.Background()
+
+func inv(tag string) hwid.Inventory {
+	var i hwid.Inventory
+	for _, c := range hwid.Classes {
+		i.Add(c, tag+"-"+string(c))
+	}
+	return i.Redacted()
+}
+
+func open(t *testing.T, path string, version int) *Store {
+	t.Helper()
+	s, err := Open(ctx, Options{Path: path, targetVersion: version})
+	require.NoError(t, err)
+	return s
+}
+
+func addMAK(t *testing.T, s *Store, label string, limit int) Key {
+	ed, err := edition.Lookup("win7-enterprise")
+	require.NoError(t, err)
+	h, id := s.KeyHash(productkey.Derive(label))
+	k := Key{ID: id, Channel: edition.VolumeMAK, Edition: ed, MAKLimit: limit, Source: "test"}
+	require.NoError(t, s.Do(ctx, func(tx *Tx) error { return tx.AddKey(h, k) }))
+	return k
+}
+
+func TestMigrateFromEmpty(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := open(t, path, 0)
+	assert.Equal(t, SchemaVersion(), s.Version())
+	require.NoError(t, s.Close())
+	d, err := Dump(ctx, path)
+	require.NoError(t, err)
+	for _, m := range migrations {
+		assert.Contains(t, d, fmt.Sprintf("%d|%s\n", m.version, m.name))
+	}
+	// Opening again changes nothing.
+	s = open(t, path, 0)
+	require.NoError(t, s.Close())
+	d2, err := Dump(ctx, path)
+	require.NoError(t, err)
+	assert.Equal(t, d, d2)
+}
+
+// A database left at each earlier version, with rows that version can hold, migrates to the
+// current one with its rows intact.
+func TestMigrateFromEachVersion(t *testing.T) {
+	for v := 1; v < SchemaVersion(); v++ {
+		t.Run(fmt.Sprint("v", v), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.db")
+			old := open(t, path, v)
+			require.Equal(t, v, old.Version())
+			h, id := old.KeyHash(productkey.Derive("mak/old"))
+			hw, err := encodeHardware(inv("old"))
+			require.NoError(t, err)
+			_, err = old.conn.ExecContext(ctx, `INSERT INTO keys(key_id, key_hmac, channel, edition, mak_limit, mak_used, source, added_at)
+				VALUES (?, ?, 'Volume:MAK', 'win7-enterprise', 3, 1, 'test', 0)`, id, h[:])
+			require.NoError(t, err)
+			_, err = old.conn.ExecContext(ctx, `INSERT INTO bindings(id, key_id, hardware, via, created_at, updated_at) VALUES (1, ?, ?, 'online', 0, 0)`, id, hw)
+			require.NoError(t, err)
+			if v >= 2 {
+				_, err = old.conn.ExecContext(ctx, `INSERT INTO kms_clients(cmid, last_seen) VALUES ('6f9619ff-8b86-4011-b42d-000000000001', 5)`)
+				require.NoError(t, err)
+			}
+			require.NoError(t, old.Close())
+
+			s := open(t, path, 0)
+			defer s.Close()
+			assert.Equal(t, SchemaVersion(), s.Version())
+			require.NoError(t, s.Do(ctx, func(tx *Tx) error {
+				k, ok := tx.KeyByHash(h)
+				require.True(t, ok)
+				assert.Equal(t, 1, k.MAKUsed)
+				c := tx.Candidates(id, inv("old"), hwid.VotePolicy)
+				require.Len(t, c, 1)
+				assert.Equal(t, int64(1), c[0].ID)
+				assert.Equal(t, v >= 2, len(tx.KMSClients()) == 1)
+				// The tables of the later versions work.
+				tx.Count(Outcome{Kind: "online", Channel: "Volume:MAK", Edition: "win7-enterprise", Result: "activated"})
+				return tx.PutBatch("b1", []byte{1}, []byte(`{}`))
+			}))
+		})
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := open(t, path, 0)
+	_, err := s.conn.ExecContext(ctx, `INSERT INTO schema_versions(version, name, applied_at) VALUES (99, 'future', '')`)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	_, err = Open(ctx, Options{Path: path})
+	assert.ErrorContains(t, err, "schema version 99, newer than this build's")
+}
+
+func TestSecret(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.db")
+	s := open(t, path, 0)
+	addMAK(t, s, "k", 1)
+	require.NoError(t, s.Close())
+	st, err := os.Stat(SecretPath(path))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+
+	require.NoError(t, os.Chmod(SecretPath(path), 0o644))
+	_, err = Open(ctx, Options{Path: path})
+	assert.ErrorContains(t, err, "readable by others")
+	require.NoError(t, os.Chmod(SecretPath(path), 0o600))
+
+	// Another database's secret is refused.
+	other := filepath.Join(dir, "o.db")
+	open(t, other, 0).Close()
+	b, err := os.ReadFile(SecretPath(other))
+	require.NoError(t, err)
+	good, err := os.ReadFile(SecretPath(path))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(SecretPath(path), b, 0o600))
+	_, err = Open(ctx, Options{Path: path})
+	assert.ErrorContains(t, err, "does not belong to the database")
+
+	// A database without its secret is refused, and no new secret is made for it.
+	require.NoError(t, os.Remove(SecretPath(path)))
+	_, err = Open(ctx, Options{Path: path})
+	assert.ErrorContains(t, err, "exists but its secret")
+	_, err = os.Stat(SecretPath(path))
+	assert.True(t, errors.Is(err, os.ErrNotExist))
+	require.NoError(t, os.WriteFile(SecretPath(path), good, 0o600))
+	open(t, path, 0).Close()
+}
+
+// Decisions queued while the writer is busy go into one transaction; one that fails is undone
+// alone; later decisions in the batch see the earlier ones' changes.
+func TestGroupCommit(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), 0)
+	defer s.Close()
+	k := addMAK(t, s, "pool", 60)
+
+	hold, held := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.Do(ctx, func(tx *Tx) error { close(held); <-hold; return nil }) // keeps the writer busy
+	}()
+	<-held
+	commits := s.Commits()
+	errs := make([]error, 100)
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = s.Do(ctx, func(tx *Tx) error {
+				used, _ := tx.KeyByID(k.ID)
+				if used.MAKUsed >= used.MAKLimit {
+					return errors.New("pool full")
+				}
+				if _, err := tx.Bind(k.ID, inv(fmt.Sprint("m", i)), rules.Online); err != nil {
+					return err
+				}
+				tx.Count(Outcome{Kind: "online", Result: "activated"})
+				if i%10 == 0 {
+					return errors.New("fails after writing") // undone
+				}
+				return nil
+			})
+		}(i)
+	}
+	for len(s.queue) != 100 {
+		time.Sleep(time.Millisecond)
+	}
+	close(hold)
+	wg.Wait()
+	assert.LessOrEqual(t, s.Commits()-commits, int64(2), "100 queued decisions, one or two transactions")
+	var ok, full, failed int
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case err.Error() == "pool full":
+			full++
+		default:
+			failed++
+		}
+	}
+	assert.Equal(t, 60, ok)
+	assert.Equal(t, 40, full+failed)
+	assert.LessOrEqual(t, failed, 10)
+	require.NoError(t, s.Do(ctx, func(tx *Tx) error {
+		got, _ := tx.KeyByID(k.ID)
+		assert.Equal(t, 60, got.MAKUsed)
+		assert.EqualValues(t, 60, tx.Outcomes()[Outcome{Kind: "online", Result: "activated"}])
+		return nil
+	}))
+	d, err := Dump(ctx, s.Path())
+	require.NoError(t, err)
+	assert.Equal(t, 60, strings.Count(d, "|"+k.ID+"|"))
+	assert.Contains(t, d, "online|||activated|60\n")
+}
+
+// When the commit fails, no decision of the batch is acknowledged, the memory copy is rolled
+// back, and the store takes no more decisions.
+func TestCommitFailureAcknowledgesNothing(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), 0)
+	defer s.Close()
+	k := addMAK(t, s, "pool", 10)
+	require.NoError(t, s.Do(ctx, func(tx *Tx) error {
+		_, err := tx.Bind(k.ID, inv("a"), rules.Online)
+		return err
+	}))
+	// Run on the writer's connection, between batches: a trigger that fails every new binding.
+	require.NoError(t, s.Do(ctx, func(tx *Tx) error {
+		_, err := s.conn.ExecContext(ctx, `CREATE TRIGGER fail BEFORE INSERT ON bindings BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`)
+		return err
+	}))
+	before, err := Dump(ctx, s.Path())
+	require.NoError(t, err)
+	err = s.Do(ctx, func(tx *Tx) error {
+		_, err := tx.Bind(k.ID, inv("b"), rules.Online)
+		return err
+	})
+	require.ErrorIs(t, err, ErrNotDurable)
+	assert.ErrorContains(t, err, "disk on fire")
+	err = s.Do(ctx, func(tx *Tx) error {
+		got, _ := tx.KeyByID(k.ID)
+		assert.Equal(t, 1, got.MAKUsed, "memory rolled back")
+		return nil
+	})
+	require.ErrorIs(t, err, ErrNotDurable, "the store stops after a failed commit")
+	after, err := Dump(ctx, s.Path())
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+}
+
+func TestDoAfterClose(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), 0)
+	require.NoError(t, s.Close())
+	assert.ErrorIs(t, s.Do(ctx, func(*Tx) error { return nil }), ErrClosed)
+}
+
+func TestHardwareEncoding(t *testing.T) {
+	in := inv("x")
+	in.Dockable = true
+	in.Components = append(in.Components, hwid.Component{Class: hwid.NIC, Digest: "abc"})
+	b, err := encodeHardware(in)
+	require.NoError(t, err)
+	out, err := decodeHardware(b)
+	require.NoError(t, err)
+	assert.Equal(t, in, out)
+	for _, bad := range [][]byte{nil, {2, 0, 0}, {1, 0, 1}, {1, 0, 1, 99, 0}, {1, 0, 1, 0, 5, 'a'}, append(b, 0)} {
+		_, err := decodeHardware(bad)
+		assert.Error(t, err, "%x", bad)
+	}
+	_, err = encodeHardware(hwid.Inventory{Components: []hwid.Component{{Class: "gpu", Digest: "1"}}})
+	assert.Error(t, err)
+}
+
+func FuzzDecodeHardware(f *testing.F) {
+	b, _ := encodeHardware(inv("seed"))
+	f.Add(b)
+	f.Add([]byte{1, 1, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		in, err := decodeHardware(b)
+		if err != nil {
+			return
+		}
+		again, err := encodeHardware(in)
+		if err != nil {
+			t.Fatalf("re-encoding: %v", err)
+		}
+		in2, err := decodeHardware(again)
+		if err != nil || len(in2.Components) != len(in.Components) {
+			t.Fatalf("round trip: %v", err)
+		}
+	})
+}
