@@ -96,6 +96,9 @@ type EntryPoint struct {
 	Extra []byte
 
 	checksumOK, intermediateOK bool
+	// noBCD: a 0x1e-byte _SM_ entry point read from a 0x1e-byte buffer (the kernel exports
+	// Length bytes), so the BCD revision byte and the end of the intermediate part were absent.
+	noBCD bool
 }
 
 // Size is the number of bytes the entry point occupies.
@@ -106,7 +109,10 @@ func (ep *EntryPoint) Size() int {
 	case EntryPoint64:
 		return max(int(ep.Length), len64)
 	default:
-		return max(int(ep.Length), len32Min)
+		if ep.noBCD {
+			return int(ep.Length)
+		}
+		return max(int(ep.Length), len32)
 	}
 }
 
@@ -195,7 +201,9 @@ func decode32(b []byte) (*EntryPoint, error) {
 		ep.Extra = append([]byte(nil), b[len32:n]...)
 	}
 	ep.checksumOK = sum8(b[:n]) == 0
-	ep.intermediateOK = sum8(b[0x10:phys]) == 0
+	// The intermediate checksum covers 0x10-0x1e; without the last byte it cannot be verified.
+	ep.noBCD = phys < len32
+	ep.intermediateOK = ep.noBCD || sum8(b[0x10:len32]) == 0
 	if string(ep.IntermediateAnchor[:]) != "_DMI_" {
 		return nil, epError(CodeIntermediateAnchor, ErrBadValue, 0x10,
 			"_SM_ entry point has %q where the intermediate anchor _DMI_ belongs", ep.IntermediateAnchor[:])
@@ -208,7 +216,7 @@ func decode32(b []byte) (*EntryPoint, error) {
 	if !ep.intermediateOK {
 		return ep, epError(CodeIntermediateChecksum, ErrChecksum, 0x15,
 			"_SM_ intermediate (_DMI_) checksum 0x%02x is wrong (0x%02x would be right)",
-			ep.IntermediateChecksum, ep.IntermediateChecksum-sum8(b[0x10:phys]))
+			ep.IntermediateChecksum, ep.IntermediateChecksum-sum8(b[0x10:len32]))
 	}
 	return ep, nil
 }
@@ -307,8 +315,16 @@ func (ep *EntryPoint) Bytes() ([]byte, error) {
 		b[0x1E] = ep.BCDRevision
 		copy(b[len32:], ep.Extra)
 		b[0x15] = -sum8(b[0x10:len32])
+		if ep.noBCD {
+			// Without the BCD byte the right intermediate checksum is unknown: keep the stored one.
+			b[0x15] = ep.IntermediateChecksum
+		}
 		b[4] = -sum8(b[:n])
-		return b[:n:n], nil
+		if ep.noBCD {
+			return b[:n:n], nil
+		}
+		// The BCD revision byte is part of the structure even when the length says 0x1e.
+		return b[:max(n, len32)], nil
 	case EntryPoint64:
 		n := int(ep.Length)
 		if n < len64 || n > maxEntryPointLen {
