@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/oemact/service"
+	"github.com/oemact/oemact/oemact/service/geo"
+	"github.com/oemact/oemact/oemact/service/rules"
+)
+
+func init() {
+	register(&command{name: "serve", summary: "run the emulated activation service (online, telephone, MAK proxy, KMS host) over HTTP", run: runServe})
+}
+
+// envAdminToken is where serve reads the admin token when --admin-token-file is not given.
+const envAdminToken = "OEMACT_ADMIN_TOKEN"
+
+// serveContext returns the context serve runs under: until SIGTERM or SIGINT. Tests replace it.
+var serveContext = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+}
+
+const serveHelp = `
+The service answers HTTP/JSON under /v1 (see package oemact/service/api): POST /v1/activate,
+/v1/phone, /v1/mak/batches, /v1/kms; GET /v1/stats, /v1/health; admin: POST /v1/admin/keys,
+PATCH /v1/admin/keys/{key_id}. It prints "listening on http://ADDR" once ready (--listen with port
+0 picks a free port) and stops gracefully on SIGTERM or SIGINT: requests in flight are answered and
+their decisions committed, then it exits 0.
+
+The database keeps keys only as HMAC-SHA256 under a secret created beside it (FILE.hmac-secret,
+mode 0600) on first start; keep the two together. Catalog keys missing from the database are added
+at start; stored keys keep their settings (change them with the admin API).
+
+--trust-client-time is for tests and the harness: KMS requests' request_time becomes the time of
+the decision, so a run can simulate days passing. Never use it for anything else.`
+
+func runServe(io stdio, args []string) int {
+	fs := newFlagSet(io, "serve", "[--listen ADDR] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [flags]")
+	listen := fs.String("listen", service.DefaultListen, "address to listen on (loopback by default; port 0 picks a free port)")
+	db := fs.String("db", "oemact-service.db", "SQLite database (created with its secret on first start)")
+	catalog := fs.String("catalog", "", "TEST key catalog to add to the database at start (fixtures/keys/catalog.yaml)")
+	geoFile := fs.String("geo", "", "table of 'CIDR COUNTRY' lines laid over the default table (loopback and private ranges)")
+	country := fs.String("default-country", geo.DefaultCountry, "country of loopback and private addresses in the default table")
+	tokenFile := fs.String("admin-token-file", "", "file holding the admin token that guards catalog changes (default $"+envAdminToken+"; none disables them)")
+	trust := fs.Bool("trust-client-time", false, "use KMS requests' request_time as the time (tests only)")
+	moves := fs.Int("retail-online-moves", 0, "online moves a retail or OEM:COA key gets to out-of-tolerance hardware (0: telephone only)")
+	timeout := fs.Duration("request-timeout", 10*time.Second, "how long a request waits for its decision before answering 503")
+	logJSON := fs.Bool("log-json", false, "write the log (stderr) as JSON lines")
+	fs.Usage = func() {
+		fmt.Fprintln(io.stderr, "usage: oemact serve [--listen ADDR] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [flags]")
+		fs.PrintDefaults()
+		fmt.Fprintln(io.stderr, serveHelp)
+	}
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(io.stderr, "oemact serve: "+format+"\n", a...)
+		return exitUsage
+	}
+	if fs.NArg() != 0 {
+		return fail("unexpected argument %q; serve takes flags only", fs.Arg(0))
+	}
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return fail("--listen %q: want HOST:PORT, e.g. %s", *listen, service.DefaultListen)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		fmt.Fprintf(io.stderr, "oemact serve: warning: listening on %s, beyond loopback: anyone who reaches it can use the service\n", host)
+	}
+	rc := rules.DefaultConfig()
+	rc.RetailOnlineMoves = *moves
+	if err := rc.Validate(); err != nil {
+		return fail("--retail-online-moves: %v", err)
+	}
+	if *timeout <= 0 {
+		return fail("--request-timeout must be positive, got %s", *timeout)
+	}
+	table, err := geo.Default(*country)
+	if err != nil {
+		return fail("--default-country: %v", strings.TrimPrefix(err.Error(), "default country: "))
+	}
+	if *geoFile != "" {
+		if table, err = geo.Load(*geoFile, table); err != nil {
+			return fail("--geo: %v", err)
+		}
+	}
+	cfg := service.Config{DBPath: *db, Geo: table, Rules: &rc, TrustClientTime: *trust, RequestTimeout: *timeout}
+	if *catalog != "" {
+		if cfg.Catalog, err = productkey.LoadCatalog(*catalog); err != nil {
+			return fail("--catalog: %v", err)
+		}
+	}
+	if cfg.AdminToken, err = adminToken(*tokenFile); err != nil {
+		return fail("%v", err)
+	}
+	var h slog.Handler = slog.NewTextHandler(io.stderr, nil)
+	if *logJSON {
+		h = slog.NewJSONHandler(io.stderr, nil)
+	}
+	cfg.Log = slog.New(h)
+	if *trust {
+		cfg.Log.Warn("trusting clients' request_time: for tests only")
+	}
+	if cfg.AdminToken == "" {
+		cfg.Log.Info("admin endpoints disabled: no --admin-token-file and no " + envAdminToken)
+	}
+	ctx, stop := serveContext()
+	defer stop()
+	if err := service.Run(ctx, cfg, *listen, io.stdout); err != nil {
+		fmt.Fprintf(io.stderr, "oemact serve: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}
+
+// adminToken reads the token from a file (which must not be readable by others) or the
+// environment; "" means none.
+func adminToken(file string) (string, error) {
+	if file == "" {
+		return strings.TrimSpace(os.Getenv(envAdminToken)), nil
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		return "", fmt.Errorf("--admin-token-file: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("--admin-token-file %s is readable by others (mode %v): run chmod 600 on it", file, st.Mode().Perm())
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--admin-token-file: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < 16 {
+		return "", fmt.Errorf("--admin-token-file %s: the token has %d characters; use at least 16", file, len(tok))
+	}
+	return tok, nil
+}
