@@ -137,6 +137,32 @@ func (m *MemoryDevice) SetSize(bytes uint64) error {
 	return nil
 }
 
+// SetSpeed sets the module's maximum speed in MT/s, in the extended field (SMBIOS 3.3) when it
+// does not fit 16 bits. SetConfiguredSpeed does the same for the configured speed.
+func (m *MemoryDevice) SetSpeed(mts uint32) {
+	if mts >= 0xFFFF {
+		m.Speed, m.ExtendedSpeed = 0xFFFF, mts
+	} else {
+		m.Speed, m.ExtendedSpeed = uint16(mts), 0
+	}
+}
+
+// SetConfiguredSpeed sets the configured speed in MT/s, like SetSpeed.
+func (m *MemoryDevice) SetConfiguredSpeed(mts uint32) {
+	if mts >= 0xFFFF {
+		m.ConfiguredMemorySpeed, m.ExtendedConfiguredSpeed = 0xFFFF, mts
+	} else {
+		m.ConfiguredMemorySpeed, m.ExtendedConfiguredSpeed = uint16(mts), 0
+	}
+}
+
+// SetVoltage sets the processor voltage in volts (one decimal, SMBIOS's current-voltage form,
+// bit 7 set). Volts above 12.7 do not fit and are clamped.
+func (p *ProcessorInfo) SetVoltage(volts float64) {
+	d := int(volts*10 + 0.5)
+	p.Voltage = 0x80 | uint8(min(max(d, 0), 0x7F))
+}
+
 // SetCounts sets core, enabled core and thread counts. Counts above 255 go in the 16-bit fields
 // (SMBIOS 3.0, which they extend the structure to); the builder mirrors smaller ones there when
 // the version has those fields.
