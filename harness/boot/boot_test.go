@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 	"github.com/oemact/oemact/harness/internal/harnesstest"
 	"github.com/oemact/oemact/harness/kernel"
 	"github.com/oemact/oemact/harness/klog"
@@ -349,4 +350,47 @@ func TestBootSetupErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "no kernel")
 	_, err = Boot(context.Background(), Spec{Kernel: &kernel.Kernel{Vmlinuz: "k"}, Agent: "/bin/sh", Dir: t.TempDir()})
 	assert.ErrorContains(t, err, "dynamically linked")
+}
+
+// TestMachineFirmwares boots the same markers on pc + SeaBIOS and on q35 + OVMF through a Machine:
+// the SLIC and MSDM arrive byte for byte with either firmware, and the root table the kernel
+// logs (RSDT with SeaBIOS, XSDT with OVMF) carries the SLIC's OEM IDs (notes/qemu.md).
+func TestMachineFirmwares(t *testing.T) {
+	e := setup(t)
+	slic, err := os.ReadFile(filepath.Join(fixtureDir, "SLIC"))
+	require.NoError(t, err)
+	for _, c := range []struct {
+		machine qemu.Machine
+		fw      qemu.Firmware
+		root    string
+	}{{qemu.PC, qemu.SeaBIOS, "RSDT"}, {qemu.Q35, qemu.OVMF, "XSDT"}} {
+		t.Run(string(c.machine)+"-"+string(c.fw), func(t *testing.T) {
+			if c.fw == qemu.OVMF {
+				if _, err := qemu.FindOVMF(); err != nil {
+					hosttooltest.Unavailable(t, err.Error())
+				}
+			}
+			cfg := e.machine(t)
+			cfg.Machine, cfg.Firmware = c.machine, c.fw
+			m := &Machine{Name: "m", Config: cfg, Kernel: e.kernel, Agent: e.agent,
+				Dir: filepath.Join(e.dir, string(c.machine)+"-"+string(c.fw)), InitramfsDir: e.dir}
+			res, err := m.Boot(context.Background(), nil)
+			require.NoError(t, err)
+			assert.Equal(t, 1, m.Boots)
+			assert.Equal(t, m.BootDir(1), res.QEMU.Dir)
+			assert.Equal(t, slic, table(res.Report, "SLIC"))
+			assert.NotNil(t, table(res.Report, "MSDM"))
+			var root *klog.TableLine
+			for _, tl := range klog.Tables(res.Report.KernelLog) {
+				if tl.Signature == c.root {
+					root = &tl
+				}
+			}
+			require.NotNil(t, root, "%s in %q", c.root, res.Report.KernelLog)
+			assert.Equal(t, printedID(slic[10:16]), root.OEMID)
+			assert.Equal(t, printedID(slic[16:24]), root.OEMTableID)
+			assert.Equal(t, "blank", res.Report.StateStatus)
+			t.Logf("%s + %s: qemu %s", c.machine, c.fw, res.Timings.QEMU.Round(time.Millisecond))
+		})
+	}
 }
