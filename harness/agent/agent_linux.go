@@ -42,6 +42,7 @@ func Main() int {
 type guest struct {
 	start   time.Time
 	opts    Options
+	mu      sync.Mutex // guards port and conn, which the watchdog reads
 	port    *os.File
 	conn    *channel.Conn
 	timings []channel.Timing
@@ -100,8 +101,10 @@ func (g *guest) run() error {
 		if err != nil {
 			return err
 		}
+		g.mu.Lock()
 		g.port = f
 		g.conn = channel.NewConn(f, channel.Guest, channel.Options{})
+		g.mu.Unlock()
 		return nil
 	}); err != nil {
 		return err
@@ -166,25 +169,36 @@ func (g *guest) fail(stage string, err error) error {
 
 // sendError tells the host the agent failed, waiting briefly for its ack.
 func (g *guest) sendError(stage string, err error) {
-	if g.conn == nil {
+	g.mu.Lock()
+	conn, port := g.conn, g.port
+	g.mu.Unlock()
+	if conn == nil {
 		return
 	}
-	g.port.SetReadDeadline(time.Now().Add(errorWait))
-	if _, cerr := g.conn.Call(channel.TypeError, channel.Error{Stage: stage, Message: err.Error()}); cerr != nil {
+	port.SetReadDeadline(time.Now().Add(errorWait))
+	if _, cerr := conn.Call(channel.TypeError, channel.Error{Stage: stage, Message: err.Error()}); cerr != nil {
 		g.logf("could not report the error to the host: %v", cerr)
 	}
 }
 
+// watchdog runs on its own goroutine while the main one may be reading the channel, so it only
+// sends (sends are safe alongside a receive) and powers off without waiting for the host's ack.
 func (g *guest) watchdog() {
 	g.logf("watchdog: still running after %s; powering off", g.opts.Timeout)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		g.sendError("watchdog", fmt.Errorf("the agent was still running after %s (oemact.timeout)", g.opts.Timeout))
-	}()
-	select {
-	case <-done:
-	case <-time.After(errorWait):
+	g.mu.Lock()
+	conn := g.conn
+	g.mu.Unlock()
+	if conn != nil {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			conn.Send(channel.TypeError, channel.Error{Stage: "watchdog",
+				Message: fmt.Sprintf("the agent was still running after %s (oemact.timeout)", g.opts.Timeout)})
+		}()
+		select {
+		case <-done:
+		case <-time.After(errorWait):
+		}
 	}
 	g.powerOff()
 }

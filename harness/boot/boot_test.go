@@ -394,3 +394,23 @@ func TestMachineFirmwares(t *testing.T) {
 		})
 	}
 }
+
+// TestBootAgentWatchdog stalls the host's answer past the agent's watchdog (3 s from the agent's
+// start, well inside the host's timeout): the agent must power the machine off by itself rather
+// than wait to be killed.
+func TestBootAgentWatchdog(t *testing.T) {
+	e := setup(t)
+	res, err := Boot(context.Background(), Spec{
+		Kernel: e.kernel, Agent: e.agent, Dir: e.dir, Timeout: 2 * qemu.DefaultTimeout,
+		Append: "oemact.timeout=3", // the last word wins over the one Boot derives from Timeout
+		Handler: func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+			<-ctx.Done() // a host that never answers
+			return "", nil, ctx.Err()
+		},
+	})
+	require.Error(t, err)
+	assert.Equal(t, qemu.PowerOff, res.QEMU.Outcome, "the agent powered off before the host's timeout: %v", err)
+	serial, _ := os.ReadFile(res.QEMU.Serial)
+	assert.Contains(t, string(serial), "watchdog: still running after 3s; powering off")
+	assert.Contains(t, err.Error(), "the host's handler failed on report")
+}
