@@ -9,9 +9,10 @@ import (
 // view was decoded from, so that encoding it again changes only what was changed.
 type Header struct {
 	Type uint8
-	// Length is the length byte (header and formatted area). Zero means the length the type has
-	// in the table's SMBIOS version (the builder fills it). Setting a field that lies past Length
-	// extends it.
+	// Length is the length byte (header and formatted area). The builder fills a zero Length
+	// with the length the type has in the table's SMBIOS version (DefaultLength); a view encoded
+	// on its own with Length zero gets the type's minimum length. Setting a field that lies past
+	// Length extends it.
 	Length uint8
 	Handle uint16
 
