@@ -246,6 +246,11 @@ func (s *Set) addFile(path, name string, b []byte, inFolder bool) {
 			"skipped: a text file that is neither an ACPI table nor acpidump output")
 		return
 	}
+	if isSMBIOSDump(b) {
+		s.note("acpi-skipped-file", finding.Info, name, path,
+			"skipped: SMBIOS data (an _SM_/_SM3_/_DMI_ entry point), not an ACPI table; 'oemact inspect' reads it as SMBIOS")
+		return
+	}
 	tname := name
 	if !inFolder {
 		tname = "" // named by signature in numberDuplicates
@@ -304,4 +309,10 @@ func isText(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// isSMBIOSDump reports whether b starts with an SMBIOS entry point anchor (a dmidecode --dump-bin
+// file, or the smbios.bin 'oemact synth' writes beside the tables).
+func isSMBIOSDump(b []byte) bool {
+	return bytes.HasPrefix(b, []byte("_SM_")) || bytes.HasPrefix(b, []byte("_SM3_")) || bytes.HasPrefix(b, []byte("_DMI_"))
 }

@@ -186,7 +186,10 @@ func (s *Summary) Text() string {
 	}
 	b.WriteString("\n")
 	line := func(label, format string, args ...any) {
-		fmt.Fprintf(&b, "  %-12s %s\n", label+":", fmt.Sprintf(format, args...))
+		if label != "" {
+			label += ":"
+		}
+		fmt.Fprintf(&b, "  %-12s %s\n", label, fmt.Sprintf(format, args...))
 	}
 	if x := s.BIOS; x != nil {
 		extra := ""

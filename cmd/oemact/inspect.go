@@ -5,16 +5,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/finding"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/inspect"
+	"github.com/oemact/oemact/smbios"
 )
 
 func init() {
 	register(&command{
 		name:    "inspect",
-		summary: "decode and check the ACPI activation markers (SLIC, MSDM) of this machine or of table files",
+		summary: "decode and check the activation markers (SLIC, MSDM) and SMBIOS identity of this machine or of files",
 		run:     runInspect,
 	})
 }
@@ -26,6 +29,7 @@ func runInspect(io stdio, args []string) int {
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	release := fs.String("release", "win7", "target Windows release for the SLIC version check (vista, server2008, win7, server2008r2, win8)")
 	showKeys := fs.Bool("show-keys", false, "show MSDM product keys whole (masked by default)")
+	smbiosPath := fs.String("smbios", "", "SMBIOS data to inspect: a dmidecode --dump-bin file, a sysfs-style folder, a bare table or an RSMB blob (found among PATHs too)")
 	dmesg := fs.String("dmesg", "", "kernel log (dmesg output) whose 'ACPI: RSDT/XSDT' lines give the root tables' OEM IDs (one table set only)")
 	strictFADT := fs.Bool("strict-fadt", false, "a FADT whose OEM IDs differ from the marker's is an error, not a warning")
 	if code, done := parseFlags(fs, args); done {
@@ -36,10 +40,25 @@ func runInspect(io stdio, args []string) int {
 		fmt.Fprintf(io.stderr, "oemact inspect: %v\n", err)
 		return exitUsage
 	}
-	sets, err := firmware.Load(fs.Args()...)
+	live := fs.NArg() == 0 && *smbiosPath == ""
+	srcs, err := inspect.Classify(fs.Args())
 	if err != nil {
 		fmt.Fprintf(io.stderr, "oemact inspect: %v\n", err)
 		return exitUsage
+	}
+	if *smbiosPath != "" {
+		srcs.SMBIOS = append(srcs.SMBIOS, *smbiosPath)
+	}
+	if len(srcs.SMBIOS) > 1 {
+		fmt.Fprintf(io.stderr, "oemact inspect: %d SMBIOS sources (%s); inspect one machine's SMBIOS at a time\n", len(srcs.SMBIOS), strings.Join(srcs.SMBIOS, ", "))
+		return exitUsage
+	}
+	var sets []*firmware.Set
+	if live || len(srcs.ACPI) > 0 {
+		if sets, err = firmware.Load(srcs.ACPI...); err != nil {
+			fmt.Fprintf(io.stderr, "oemact inspect: %v\n", err)
+			return exitUsage
+		}
 	}
 	if *dmesg != "" {
 		if len(sets) != 1 {
@@ -59,6 +78,23 @@ func runInspect(io stdio, args []string) int {
 		sets[0].AddKernelLog(hs, *dmesg)
 	}
 	doc := inspect.Build(sets, inspect.Options{Release: rel, ShowKeys: *showKeys, StrictFADT: *strictFADT})
+	switch {
+	case len(srcs.SMBIOS) == 1:
+		in, err := smbios.Read(srcs.SMBIOS[0])
+		if err := doc.AddSMBIOS(in, err, srcs.SMBIOS[0]); err != nil {
+			fmt.Fprintf(io.stderr, "oemact inspect: %v\n", err)
+			return exitUsage
+		}
+	case live:
+		in, err := smbios.ReadLive()
+		if in == nil {
+			doc.Findings = append(doc.Findings, finding.Finding{Code: "smbios-unavailable", Severity: finding.Info,
+				Table: "SMBIOS", Path: smbios.SysfsDir, Offset: finding.NoOffset,
+				Message: fmt.Sprintf("this machine's SMBIOS could not be read (%v): run as root, or pass a dmidecode --dump-bin file", err)})
+		} else {
+			_ = doc.AddSMBIOS(in, err, smbios.SysfsDir)
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(io.stdout)
 		enc.SetIndent("", "  ")

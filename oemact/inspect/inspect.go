@@ -18,6 +18,7 @@ type Document struct {
 	Sets     []Set        `json:"sets"`
 	Tables   []Table      `json:"tables"`
 	Findings finding.List `json:"findings"`
+	SMBIOS   *SMBIOS      `json:"smbios,omitempty"`
 }
 
 // Release is the target release the SLIC version was checked against.

@@ -18,11 +18,15 @@ func WriteText(w io.Writer, d *Document) error {
 	if rel == "" {
 		rel = "none"
 	}
-	fmt.Fprintf(&b, "oemact inspect: %d table set(s), %d table(s); target release %s", len(d.Sets), len(d.Tables), rel)
-	if v := d.Release.SLICVersion; v != 0 {
-		fmt.Fprintf(&b, " (needs SLIC %d.%d)", v>>16, v&0xFFFF)
+	if len(d.Sets) == 0 && d.SMBIOS != nil {
+		b.WriteString("oemact inspect: SMBIOS only, no ACPI tables\n")
+	} else {
+		fmt.Fprintf(&b, "oemact inspect: %d table set(s), %d table(s); target release %s", len(d.Sets), len(d.Tables), rel)
+		if v := d.Release.SLICVersion; v != 0 {
+			fmt.Fprintf(&b, " (needs SLIC %d.%d)", v>>16, v&0xFFFF)
+		}
+		b.WriteString("\n")
 	}
-	b.WriteString("\n")
 
 	owner := map[string]int{} // path -> set index
 	for i, s := range d.Sets {
@@ -41,8 +45,12 @@ func WriteText(w io.Writer, d *Document) error {
 		}
 	}
 	perSet := make([]finding.List, len(d.Sets))
-	var other finding.List
+	var other, smb finding.List
 	for _, f := range d.Findings {
+		if d.SMBIOS != nil && f.Path == d.SMBIOS.Path {
+			smb = append(smb, f)
+			continue
+		}
 		if i, ok := owner[f.Path]; ok {
 			perSet[i] = append(perSet[i], f)
 		} else {
@@ -63,6 +71,9 @@ func WriteText(w io.Writer, d *Document) error {
 		}
 		writeFindings(&b, "Findings", perSet[i])
 		fmt.Fprintf(&b, "Result: %s\n", result(perSet[i]))
+	}
+	if d.SMBIOS != nil {
+		writeSMBIOS(&b, d.SMBIOS, smb)
 	}
 	if len(other) > 0 {
 		writeFindings(&b, "\nOther findings", other)
