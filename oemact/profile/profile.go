@@ -5,18 +5,15 @@
 package profile
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/oemact/oemact/oemact/yamldoc"
 )
 
 // Profile is one platform identity. Relative file names inside it are relative to the folder of
@@ -31,7 +28,7 @@ type Profile struct {
 
 	// Path is the file the profile was read from ("" when parsed from bytes without a name).
 	Path string `yaml:"-"`
-	root *yaml.Node
+	doc  *yamldoc.Doc
 }
 
 // ACPI holds the platform's OEM IDs: QEMU writes them into the RSDT, XSDT and FADT
@@ -194,33 +191,8 @@ const (
 	DefaultSMBIOS   = "2.8"
 )
 
-// Error is a profile error with the file and line it is about.
-type Error struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		b.WriteString(":")
-	}
-	if e.Line > 0 {
-		fmt.Fprintf(&b, "%d:", e.Line)
-	}
-	if b.Len() > 0 {
-		b.WriteString(" ")
-	}
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// Error is a profile error with the file, line and field it is about.
+type Error = yamldoc.Error
 
 // Load reads and validates a profile file.
 func Load(path string) (*Profile, error) {
@@ -234,38 +206,18 @@ func Load(path string) (*Profile, error) {
 // Parse reads and validates a profile; name is the file name used in errors and to resolve
 // relative paths.
 func Parse(b []byte, name string) (*Profile, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, yamlError(name, err)
-	}
-	if root.Kind == 0 || len(root.Content) == 0 {
-		return nil, &Error{File: name, Msg: "empty profile"}
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
 	p := &Profile{}
-	if err := dec.Decode(p); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlError(name, err)
+	doc, err := yamldoc.Decode(b, name, p)
+	if err != nil {
+		return nil, err
 	}
 	p.Path = name
-	p.root = &root
+	p.doc = doc
 	p.applyDefaults()
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
 	return p, nil
-}
-
-// yamlError turns yaml's "yaml: line 3: ..." into "FILE:3: ...".
-func yamlError(name string, err error) error {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
-	if m := regexp.MustCompile(`^line (\d+): (.*)$`).FindStringSubmatch(strings.SplitN(msg, "\n", 2)[0]); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: name, Line: line, Msg: m[2]}
-	}
-	return &Error{File: name, Msg: msg}
 }
 
 func (p *Profile) applyDefaults() {
@@ -307,41 +259,12 @@ func (p *Profile) applyDefaults() {
 }
 
 // errAt makes an Error for the field at the dotted path ("markers.slic.version", "vm.nics.1.mac"),
-// with the line of that field in the file, or of its closest parent that is present.
+// at the line of that field in the file, or of its closest parent that is present.
 func (p *Profile) errAt(path, format string, args ...any) error {
-	return &Error{File: p.Path, Line: p.line(path), Field: path, Msg: fmt.Sprintf(format, args...)}
-}
-
-// line finds the line of a dotted path in the YAML tree.
-func (p *Profile) line(path string) int {
-	if p.root == nil || len(p.root.Content) == 0 {
-		return 0
+	if p.doc == nil {
+		return &Error{File: p.Path, Field: path, Msg: fmt.Sprintf(format, args...)}
 	}
-	n := p.root.Content[0]
-	best := n.Line
-	for _, part := range strings.Split(path, ".") {
-		var next *yaml.Node
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == part {
-					next = n.Content[i+1]
-					best = n.Content[i].Line
-					break
-				}
-			}
-		case yaml.SequenceNode:
-			if i, err := strconv.Atoi(part); err == nil && i >= 0 && i < len(n.Content) {
-				next = n.Content[i]
-				best = next.Line
-			}
-		}
-		if next == nil {
-			return best
-		}
-		n = next
-	}
-	return best
+	return p.doc.Errorf(path, format, args...)
 }
 
 // Resolve returns a file name from the profile relative to the profile's folder.

@@ -65,7 +65,7 @@ func TestBundledProfiles(t *testing.T) {
 
 func TestErrorsNameFileAndLine(t *testing.T) {
 	for _, tc := range []struct{ name, body, want string }{
-		{"empty", "", "p.yaml: empty profile"},
+		{"empty", "", "p.yaml: empty document"},
 		{"syntax", "name: [", "p.yaml:1:"},
 		{"unknown field", minimal + "colour: red\n", "p.yaml:8: field colour not found"},
 		{"wrong type", "name: m\nvm:\n  cpus: many\n", "p.yaml:3: cannot unmarshal !!str `many`"},
