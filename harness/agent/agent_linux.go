@@ -25,6 +25,12 @@ const (
 	portWait  = 10 * time.Second
 	diskWait  = 5 * time.Second
 	errorWait = 3 * time.Second // for the host's ack of an error report
+	// hostWait bounds the wait for the host end of the channel: QEMU connects to the host's socket
+	// when it starts, long before the guest boots, so the host is there unless nobody listens
+	// (someone rerunning the printed QEMU command by hand).
+	hostWait = 5 * time.Second
+	// sendWait bounds writing the report once the host is connected.
+	sendWait = 10 * time.Second
 )
 
 // Main is the guest's /init. It powers the machine off when done, on error and on its watchdog;
@@ -101,6 +107,10 @@ func (g *guest) run() error {
 		if err != nil {
 			return err
 		}
+		if err := waitHost(f, hostWait); err != nil {
+			f.Close()
+			return err
+		}
 		g.mu.Lock()
 		g.port = f
 		g.conn = channel.NewConn(f, channel.Guest, channel.Options{})
@@ -137,6 +147,7 @@ func (g *guest) run() error {
 	report.Notes = append(g.notes, report.Notes...)
 	report.Timings = g.timings
 
+	g.port.SetWriteDeadline(time.Now().Add(sendWait))
 	resp, err := g.conn.Call(channel.TypeReport, report)
 	if err != nil {
 		// Either the host refused the report (and knows why) or the channel broke: nothing more
@@ -269,6 +280,37 @@ func readKernelLog() (string, error) {
 		return "", err
 	}
 	return string(buf[:m]), nil
+}
+
+// waitHost waits until the host end of a virtio-serial port is connected. Until then the port
+// polls POLLHUP and writes block (Linux drivers/char/virtio_console.c).
+func waitHost(f *os.File, timeout time.Duration) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		var revents int16
+		var perr error
+		if err := rc.Control(func(fd uintptr) {
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+			_, perr = unix.Poll(fds, 50)
+			revents = fds[0].Revents
+		}); err != nil {
+			return err
+		}
+		if perr != nil && !errors.Is(perr, unix.EINTR) {
+			return fmt.Errorf("polling the channel port: %w", perr)
+		}
+		if revents&unix.POLLHUP == 0 && revents&unix.POLLOUT != 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nobody is listening on the host end of the channel (waited %s): is the harness running, or was QEMU started by hand?", timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func waitStateDisk(timeout time.Duration) string {
