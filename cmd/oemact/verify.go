@@ -29,10 +29,10 @@ func runVerify(io stdio, args []string) int {
 	fs := newFlagSet(io, "verify", "--edition ID [--key LABEL|KEY] [--cert FILE] [--authority FILE] [--catalog FILE] [--oa 2.1|3.0] [--json] [--show-keys] PATH...\n\n"+
 		"PATH is a firmware profile (.yaml), a tables folder, acpidump text or table files (as for inspect).\n"+
 		"--key takes a catalog label (oem-slp/TSTOEM/win7-professional) or a key; the catalog, the TEST\n"+
-		"authority and the TEST certificate of the marker's OEM are built in unless given.\n")
+		"authority and the TEST certificate of the SLIC's OEM are built in unless given.\n")
 	edID := fs.String("edition", "", "installed edition (see oemact/edition: win7-professional, server2008r2-standard, win8-pro, ...)")
 	keyArg := fs.String("key", "", "installed product key: a catalog label or a 5x5 key (OA 2.1)")
-	certFile := fs.String("cert", "", "OEM certificate (.xrm-ms); default: the built-in TEST certificate of the marker's OEM ID")
+	certFile := fs.String("cert", "", "OEM certificate (.xrm-ms); default: the built-in TEST certificate of the SLIC header's OEM ID")
 	authFile := fs.String("authority", "", "authority key (PEM) the certificate must chain to; default: the built-in TEST authority")
 	catFile := fs.String("catalog", "", "key catalog (YAML); default: the built-in TEST catalog")
 	kind := fs.String("oa", "auto", "which OEM Activation to evaluate: 2.1, 3.0, or auto (3.0 for Windows 8 editions)")
@@ -219,11 +219,13 @@ func loadCertificate(path string, set *firmware.Set) (*cert.Certificate, error) 
 		}
 		return cert.Parse(b)
 	}
+	// The OEM installs its certificate with its image: choose it by the OEM ID of the SLIC header
+	// (the platform's), not by the marker's, which may name someone else.
 	t := set.First("SLIC")
-	if t == nil || t.SLIC == nil || !t.SLIC.HasMarker {
-		return nil, fmt.Errorf("no marker to choose a certificate by")
+	if t == nil || t.HeaderOnly {
+		return nil, fmt.Errorf("no SLIC to choose a certificate by")
 	}
-	return fixtures.Certificate(string(t.SLIC.Marker.OEMID[:]))
+	return fixtures.Certificate(string(t.Header.OEMID[:]))
 }
 
 // catalogEntry finds a key by catalog label or by the key itself.
