@@ -128,6 +128,9 @@ func WriteCached(dir string, s Spec) (string, error) {
 		werr = cerr
 	}
 	if werr == nil {
+		werr = os.Chmod(tmp.Name(), 0o644) // CreateTemp makes it 0600; the cache is shared
+	}
+	if werr == nil {
 		werr = os.Rename(tmp.Name(), name)
 	}
 	if werr != nil {

@@ -173,6 +173,7 @@ func TestWriteSpec(t *testing.T) {
 	p2, err := WriteCached(cache, spec)
 	require.NoError(t, err)
 	assert.Equal(t, p1, p2, "same inputs, same cached file")
+	assert.Equal(t, os.FileMode(0o644), st1.Mode().Perm())
 	st2, err := os.Stat(p2)
 	require.NoError(t, err)
 	assert.Equal(t, st1.ModTime(), st2.ModTime(), "the cached file is reused, not rewritten")
