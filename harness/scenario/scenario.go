@@ -1,0 +1,698 @@
+// Package scenario reads scenario files: the machines of a test (a firmware profile, an edition,
+// a TEST key), the steps that happen to them (boots, activations, rearms, hardware and firmware
+// changes, time passing) and what each step must show.
+//
+// It parses and validates; running a scenario is package runner's job.
+package scenario
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/oemact/oemact/fixtures"
+	"github.com/oemact/oemact/oemact/edition"
+	"github.com/oemact/oemact/oemact/licence"
+	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/oemact/profile"
+	"github.com/oemact/oemact/oemact/yamldoc"
+)
+
+// DefaultStart is when a scenario's clock starts unless it says otherwise: Windows 7's general
+// availability, 2009-10-22, at 08:00 UTC.
+var DefaultStart = time.Date(2009, 10, 22, 8, 0, 0, 0, time.UTC)
+
+// Scenario is one scenario file.
+type Scenario struct {
+	Name        string
+	Description string
+	Path        string
+	Start       time.Time
+	Machines    []*Machine
+	Service     Service
+	Steps       []*Step
+	// Catalog is the key catalog the scenario's keys come from (the built-in TEST catalog unless
+	// the file names another).
+	Catalog *productkey.Catalog
+}
+
+// Machine is one test machine.
+type Machine struct {
+	Name    string
+	Profile *profile.Profile
+	Edition edition.Edition
+	// Key is the catalog entry of the key installed at the first boot (nil: none).
+	Key *productkey.Entry
+	// Line is where the machine is declared.
+	Line int
+}
+
+// Service is the emulated activation service's state before the first step.
+type Service struct {
+	// KMSClients are simulated KMS clients that asked the host before the scenario started.
+	KMSClients []KMSClients
+	// MAKUsed takes activations out of MAK pools before the scenario starts (simulated machines),
+	// by catalog label.
+	MAKUsed map[string]int
+}
+
+// KMSClients is a group of simulated KMS clients of one edition.
+type KMSClients struct {
+	Count   int
+	Edition edition.Edition
+}
+
+// Kind is what a step does.
+type Kind string
+
+const (
+	Boot       Kind = "boot"        // boot the machine: the guest checks its firmware and licence
+	Activate   Kind = "activate"    // boot and activate (online, telephone, or with the KMS host)
+	Rearm      Kind = "rearm"       // boot and rearm
+	InstallKey Kind = "install_key" // boot and install another key
+	Change     Kind = "change"      // change hardware or firmware (takes effect at the next boot)
+	Advance    Kind = "advance"     // move the clock forward
+	AddKMS     Kind = "kms_clients" // simulated KMS clients ask the host now
+	Check      Kind = "check"       // check the service's counts, no boot
+)
+
+// Boots reports whether the step boots its machine.
+func (k Kind) Boots() bool { return k == Boot || k == Activate || k == Rearm || k == InstallKey }
+
+// Step is one step.
+type Step struct {
+	Index   int
+	Line    int
+	Kind    Kind
+	Machine *Machine
+	// Method is how Activate activates: "online" (default) or "telephone".
+	Method string
+	// Key is the key InstallKey installs.
+	Key *productkey.Entry
+	// Advance is how far Advance moves the clock.
+	Advance time.Duration
+	Change  *Changes
+	KMS     KMSClients
+	Expect  *Expect
+}
+
+// Describe is a short label, e.g. "activate pc (online)".
+func (s *Step) Describe() string {
+	switch s.Kind {
+	case Advance:
+		return "advance " + FormatDuration(s.Advance)
+	case AddKMS:
+		return fmt.Sprintf("%d simulated KMS clients (%s)", s.KMS.Count, s.KMS.Edition.ID)
+	case Check:
+		return "check the service"
+	case Activate:
+		return fmt.Sprintf("activate %s (%s)", s.Machine.Name, s.Method)
+	case InstallKey:
+		return fmt.Sprintf("install key %s on %s", s.Key.Label, s.Machine.Name)
+	case Change:
+		return fmt.Sprintf("change %s: %s", s.Machine.Name, s.Change.Describe())
+	}
+	return string(s.Kind) + " " + s.Machine.Name
+}
+
+// Changes to a machine's hardware or firmware. Zero fields change nothing.
+type Changes struct {
+	NIC      string // new MAC of NIC 0
+	AddNIC   string // MAC of an added NIC
+	Disk     string // new serial of disk 0 (a new disk)
+	MemoryMB int
+	CPUs     int
+	// SMBIOS sets fields of the profile's SMBIOS, e.g. "system.serial_number".
+	SMBIOS map[string]string
+	// Board swaps the system board: the ACPI IDs, markers and SMBIOS of another profile, the
+	// machine's own disks and NICs kept. The TPM, on the board, is replaced too.
+	Board *profile.Profile
+	// TPM replaces the TPM alone (a new endorsement key).
+	TPM bool
+}
+
+// Describe lists the changes.
+func (c *Changes) Describe() string {
+	var out []string
+	if c.NIC != "" {
+		out = append(out, "NIC "+c.NIC)
+	}
+	if c.AddNIC != "" {
+		out = append(out, "add NIC "+c.AddNIC)
+	}
+	if c.Disk != "" {
+		out = append(out, "disk "+c.Disk)
+	}
+	if c.MemoryMB != 0 {
+		out = append(out, fmt.Sprintf("memory %d MB", c.MemoryMB))
+	}
+	if c.CPUs != 0 {
+		out = append(out, fmt.Sprintf("%d CPUs", c.CPUs))
+	}
+	keys := make([]string, 0, len(c.SMBIOS))
+	for k := range c.SMBIOS {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf("SMBIOS %s=%q", k, c.SMBIOS[k]))
+	}
+	if c.Board != nil {
+		out = append(out, "board "+c.Board.Name)
+	}
+	if c.TPM {
+		out = append(out, "new TPM")
+	}
+	return strings.Join(out, ", ")
+}
+
+// Expect is what a step must show. Nil and empty fields are not checked.
+type Expect struct {
+	Status     *licence.Status
+	GraceDays  *int // whole days of grace left (rounded down)
+	Rearms     *int // rearms used
+	Findings   []string
+	NoFindings []string
+	// OA is "valid" or "invalid": the guest's OEM Activation verdict.
+	OA *string
+	// OARulesFailed lists the OA rules that must fail (and no other).
+	OARulesFailed []int
+	// Activation is the service's answer to this step's activation: success, failure, blocked.
+	Activation     *string
+	ActivationCode *string
+	Hardware       *HardwareExpect
+	// Reminders is how many reminders the user saw since the previous step of this machine.
+	Reminders *int
+	Surfaces  []string
+	// Service counts.
+	KMSCount     *int
+	MAKRemaining map[string]int
+	// TPM is the result of unsealing the licence state: "unsealed", "changed" or "none".
+	TPM *string
+	// SameTables: the guest saw the SLIC, MSDM and SMBIOS the host synthesized, byte for byte.
+	SameTables *bool
+}
+
+// HardwareExpect checks the hardware comparison.
+type HardwareExpect struct {
+	InTolerance *bool
+	LostVotes   *int
+	Changed     []string
+}
+
+// Load reads and validates a scenario file.
+func Load(path string) (*Scenario, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("scenario: %w", err)
+	}
+	return Parse(b, path)
+}
+
+// raw types mirror the YAML.
+type rawScenario struct {
+	Name        string                `yaml:"name"`
+	Description string                `yaml:"description"`
+	Start       string                `yaml:"start"`
+	Catalog     string                `yaml:"catalog"`
+	Machines    map[string]rawMachine `yaml:"machines"`
+	Service     rawService            `yaml:"service"`
+	Steps       []rawStep             `yaml:"steps"`
+}
+
+type rawMachine struct {
+	Profile string `yaml:"profile"`
+	Edition string `yaml:"edition"`
+	Key     string `yaml:"key"`
+}
+
+type rawService struct {
+	KMSClients []rawKMS       `yaml:"kms_clients"`
+	MAKUsed    map[string]int `yaml:"mak_used"`
+}
+
+type rawKMS struct {
+	Count   int    `yaml:"count"`
+	Edition string `yaml:"edition"`
+}
+
+type rawStep struct {
+	Boot       string  `yaml:"boot"`
+	Activate   string  `yaml:"activate"`
+	Rearm      string  `yaml:"rearm"`
+	InstallKey string  `yaml:"install_key"`
+	Change     string  `yaml:"change"`
+	Advance    string  `yaml:"advance"`
+	KMSClients *rawKMS `yaml:"kms_clients"`
+	Check      *bool   `yaml:"check"`
+
+	Method string `yaml:"method"`
+	Key    string `yaml:"key"`
+
+	NIC      string            `yaml:"nic"`
+	AddNIC   string            `yaml:"add_nic"`
+	Disk     string            `yaml:"disk"`
+	MemoryMB int               `yaml:"memory_mb"`
+	CPUs     int               `yaml:"cpus"`
+	SMBIOS   map[string]string `yaml:"smbios"`
+	Board    string            `yaml:"board"`
+	TPM      bool              `yaml:"tpm"`
+
+	Expect *rawExpect `yaml:"expect"`
+}
+
+type rawExpect struct {
+	Status         string         `yaml:"status"`
+	GraceDays      *int           `yaml:"grace_days"`
+	Rearms         *int           `yaml:"rearms"`
+	Findings       []string       `yaml:"findings"`
+	NoFindings     []string       `yaml:"no_findings"`
+	OA             string         `yaml:"oa"`
+	OARulesFailed  []int          `yaml:"oa_rules_failed"`
+	Activation     string         `yaml:"activation"`
+	ActivationCode string         `yaml:"activation_code"`
+	Hardware       *rawHardware   `yaml:"hardware"`
+	Reminders      *int           `yaml:"reminders"`
+	Surfaces       []string       `yaml:"surfaces"`
+	KMSCount       *int           `yaml:"kms_count"`
+	MAKRemaining   map[string]int `yaml:"mak_remaining"`
+	TPM            string         `yaml:"tpm"`
+	SameTables     *bool          `yaml:"same_tables"`
+}
+
+type rawHardware struct {
+	InTolerance *bool    `yaml:"in_tolerance"`
+	LostVotes   *int     `yaml:"lost_votes"`
+	Changed     []string `yaml:"changed"`
+}
+
+// Parse reads and validates a scenario; name is used in errors and to resolve relative paths.
+func Parse(b []byte, name string) (*Scenario, error) {
+	var r rawScenario
+	doc, err := yamldoc.Decode(b, name, &r)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{doc: doc, dir: filepath.Dir(name)}
+	return p.scenario(&r)
+}
+
+type parser struct {
+	doc *yamldoc.Doc
+	dir string
+	sc  *Scenario
+}
+
+func (p *parser) resolve(f string) string {
+	if f == "" || filepath.IsAbs(f) {
+		return f
+	}
+	return filepath.Join(p.dir, f)
+}
+
+func (p *parser) scenario(r *rawScenario) (*Scenario, error) {
+	sc := &Scenario{Name: r.Name, Description: r.Description, Path: p.doc.File, Start: DefaultStart}
+	p.sc = sc
+	if sc.Name == "" {
+		return nil, p.doc.Errorf("name", "a scenario needs a name")
+	}
+	if r.Start != "" {
+		t, err := time.Parse(time.RFC3339, r.Start)
+		if err != nil {
+			return nil, p.doc.Errorf("start", "%q: want an RFC 3339 time such as 2009-10-22T08:00:00Z", r.Start)
+		}
+		sc.Start = t.UTC()
+	}
+	var err error
+	if r.Catalog != "" {
+		sc.Catalog, err = productkey.LoadCatalog(p.resolve(r.Catalog))
+	} else {
+		sc.Catalog, err = fixtures.Catalog()
+	}
+	if err != nil {
+		return nil, p.doc.Errorf("catalog", "%v", err)
+	}
+	if len(r.Machines) == 0 {
+		return nil, p.doc.Errorf("machines", "a scenario needs at least one machine")
+	}
+	names := make([]string, 0, len(r.Machines))
+	for n := range r.Machines {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return p.doc.Line("machines."+names[i]) < p.doc.Line("machines."+names[j]) })
+	for _, n := range names {
+		m, err := p.machine(n, r.Machines[n])
+		if err != nil {
+			return nil, err
+		}
+		sc.Machines = append(sc.Machines, m)
+	}
+	if err := p.service(&r.Service); err != nil {
+		return nil, err
+	}
+	if len(r.Steps) == 0 {
+		return nil, p.doc.Errorf("steps", "a scenario needs at least one step")
+	}
+	for i := range r.Steps {
+		s, err := p.step(i, &r.Steps[i])
+		if err != nil {
+			return nil, err
+		}
+		sc.Steps = append(sc.Steps, s)
+	}
+	return sc, nil
+}
+
+var machineName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+
+func (p *parser) machine(name string, r rawMachine) (*Machine, error) {
+	field := "machines." + name
+	if !machineName.MatchString(name) {
+		return nil, p.doc.Errorf(field, "machine name %q: want 1 to 32 of a-z, 0-9 and -, starting with a letter", name)
+	}
+	m := &Machine{Name: name, Line: p.doc.Line(field)}
+	if r.Profile == "" {
+		return nil, p.doc.Errorf(field, "a machine needs a profile")
+	}
+	prof, err := profile.Load(p.resolve(r.Profile))
+	if err != nil {
+		return nil, p.doc.Errorf(field+".profile", "%v", err)
+	}
+	m.Profile = prof
+	if m.Edition, err = edition.Lookup(r.Edition); err != nil {
+		return nil, p.doc.Errorf(field+".edition", "%v", err)
+	}
+	if r.Key != "" {
+		if m.Key, err = p.key(field+".key", r.Key, m.Edition); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// key finds a catalog entry by label and checks it is for the edition.
+func (p *parser) key(field, label string, ed edition.Edition) (*productkey.Entry, error) {
+	for _, e := range p.sc.Catalog.Entries() {
+		if e.Label == label {
+			if e.Edition.ID != ed.ID {
+				return nil, p.doc.Errorf(field, "key %s is for %s, the machine runs %s", label, e.Edition.ID, ed.ID)
+			}
+			return e, nil
+		}
+	}
+	return nil, p.doc.Errorf(field, "%q is not a label in the key catalog %s (keys are given by label, e.g. retail/win7-ultimate)", label, p.sc.Catalog.Path)
+}
+
+func (p *parser) service(r *rawService) error {
+	for i, k := range r.KMSClients {
+		g, err := p.kms(fmt.Sprintf("service.kms_clients.%d", i), k)
+		if err != nil {
+			return err
+		}
+		p.sc.Service.KMSClients = append(p.sc.Service.KMSClients, g)
+	}
+	for label, n := range r.MAKUsed {
+		field := "service.mak_used." + label
+		e, err := p.catalogLabel(field, label)
+		if err != nil {
+			return err
+		}
+		if e.Channel != edition.VolumeMAK {
+			return p.doc.Errorf(field, "%s is a %s key, not a MAK", label, e.Channel)
+		}
+		if n < 0 || n > e.MAKLimit {
+			return p.doc.Errorf(field, "%d: the pool holds %d activations", n, e.MAKLimit)
+		}
+		if p.sc.Service.MAKUsed == nil {
+			p.sc.Service.MAKUsed = map[string]int{}
+		}
+		p.sc.Service.MAKUsed[label] = n
+	}
+	return nil
+}
+
+func (p *parser) catalogLabel(field, label string) (*productkey.Entry, error) {
+	for _, e := range p.sc.Catalog.Entries() {
+		if e.Label == label {
+			return e, nil
+		}
+	}
+	return nil, p.doc.Errorf(field, "%q is not a label in the key catalog", label)
+}
+
+func (p *parser) kms(field string, k rawKMS) (KMSClients, error) {
+	ed, err := edition.Lookup(k.Edition)
+	if err != nil {
+		return KMSClients{}, p.doc.Errorf(field+".edition", "%v", err)
+	}
+	if !ed.Allows(edition.VolumeGVLK) {
+		return KMSClients{}, p.doc.Errorf(field+".edition", "%s has no KMS clients (not a volume edition)", ed.ID)
+	}
+	if k.Count < 1 || k.Count > 1000 {
+		return KMSClients{}, p.doc.Errorf(field+".count", "%d: want 1 to 1000", k.Count)
+	}
+	return KMSClients{Count: k.Count, Edition: ed}, nil
+}
+
+func (p *parser) findMachine(field, name string) (*Machine, error) {
+	for _, m := range p.sc.Machines {
+		if m.Name == name {
+			return m, nil
+		}
+	}
+	known := make([]string, len(p.sc.Machines))
+	for i, m := range p.sc.Machines {
+		known[i] = m.Name
+	}
+	return nil, p.doc.Errorf(field, "no machine %q (machines: %s)", name, strings.Join(known, ", "))
+}
+
+func (p *parser) step(i int, r *rawStep) (*Step, error) {
+	field := fmt.Sprintf("steps.%d", i)
+	s := &Step{Index: i, Line: p.doc.Line(field)}
+	var kinds []string
+	set := func(k Kind, v bool) {
+		if v {
+			kinds = append(kinds, string(k))
+			s.Kind = k
+		}
+	}
+	set(Boot, r.Boot != "")
+	set(Activate, r.Activate != "")
+	set(Rearm, r.Rearm != "")
+	set(InstallKey, r.InstallKey != "")
+	set(Change, r.Change != "")
+	set(Advance, r.Advance != "")
+	set(AddKMS, r.KMSClients != nil)
+	set(Check, r.Check != nil)
+	switch len(kinds) {
+	case 0:
+		return nil, p.doc.Errorf(field, "a step needs one of boot, activate, rearm, install_key, change, advance, kms_clients, check")
+	case 1:
+	default:
+		return nil, p.doc.Errorf(field, "a step does one thing; this one says %s", strings.Join(kinds, " and "))
+	}
+	machineOf := map[Kind]string{Boot: r.Boot, Activate: r.Activate, Rearm: r.Rearm, InstallKey: r.InstallKey, Change: r.Change}
+	var err error
+	if name, ok := machineOf[s.Kind]; ok {
+		if s.Machine, err = p.findMachine(field+"."+string(s.Kind), name); err != nil {
+			return nil, err
+		}
+	}
+	// Fields that belong to other kinds are mistakes, not silently ignored.
+	misplaced := map[string]bool{
+		"method": r.Method != "" && s.Kind != Activate,
+		"key":    r.Key != "" && s.Kind != InstallKey,
+		"nic":    r.NIC != "" && s.Kind != Change, "add_nic": r.AddNIC != "" && s.Kind != Change,
+		"disk": r.Disk != "" && s.Kind != Change, "memory_mb": r.MemoryMB != 0 && s.Kind != Change,
+		"cpus": r.CPUs != 0 && s.Kind != Change, "smbios": r.SMBIOS != nil && s.Kind != Change,
+		"board": r.Board != "" && s.Kind != Change, "tpm": r.TPM && s.Kind != Change,
+	}
+	for _, f := range []string{"method", "key", "nic", "add_nic", "disk", "memory_mb", "cpus", "smbios", "board", "tpm"} {
+		if misplaced[f] {
+			return nil, p.doc.Errorf(field+"."+f, "%s does not apply to a %s step", f, s.Kind)
+		}
+	}
+	switch s.Kind {
+	case Activate:
+		s.Method = r.Method
+		if s.Method == "" {
+			s.Method = "online"
+		}
+		if s.Method != "online" && s.Method != "telephone" {
+			return nil, p.doc.Errorf(field+".method", "%q: want online or telephone", r.Method)
+		}
+	case InstallKey:
+		if r.Key == "" {
+			return nil, p.doc.Errorf(field, "install_key needs key: a catalog label")
+		}
+		if s.Key, err = p.key(field+".key", r.Key, s.Machine.Edition); err != nil {
+			return nil, err
+		}
+	case Advance:
+		d, err := licence.ParseDuration(r.Advance)
+		if err != nil || d <= 0 {
+			return nil, p.doc.Errorf(field+".advance", "%q: want a positive duration such as 10d, 1.5d, 4h or 90m", r.Advance)
+		}
+		s.Advance = d
+	case AddKMS:
+		if s.KMS, err = p.kms(field+".kms_clients", *r.KMSClients); err != nil {
+			return nil, err
+		}
+	case Change:
+		if s.Change, err = p.changes(field, r); err != nil {
+			return nil, err
+		}
+	}
+	if r.Expect != nil {
+		if s.Kind == Change || s.Kind == Advance || s.Kind == AddKMS {
+			return nil, p.doc.Errorf(field+".expect", "a %s step has nothing to check; put expect on the boot after it or on a check step", s.Kind)
+		}
+		if s.Expect, err = p.expect(field+".expect", r.Expect, s); err != nil {
+			return nil, err
+		}
+	} else if s.Kind == Check {
+		return nil, p.doc.Errorf(field, "a check step needs expect")
+	}
+	return s, nil
+}
+
+var smbiosFields = map[string]bool{
+	"bios.vendor": true, "bios.version": true, "bios.release_date": true,
+	"system.manufacturer": true, "system.product_name": true, "system.version": true,
+	"system.serial_number": true, "system.uuid": true, "system.sku_number": true, "system.family": true,
+	"baseboard.manufacturer": true, "baseboard.product_name": true, "baseboard.version": true,
+	"baseboard.serial_number": true, "baseboard.asset_tag": true,
+	"chassis.manufacturer": true, "chassis.serial_number": true, "chassis.asset_tag": true,
+}
+
+func (p *parser) changes(field string, r *rawStep) (*Changes, error) {
+	c := &Changes{NIC: r.NIC, AddNIC: r.AddNIC, Disk: r.Disk, MemoryMB: r.MemoryMB, CPUs: r.CPUs, SMBIOS: r.SMBIOS, TPM: r.TPM}
+	for _, mac := range []struct{ name, v string }{{"nic", r.NIC}, {"add_nic", r.AddNIC}} {
+		if mac.v == "" {
+			continue
+		}
+		hw, err := net.ParseMAC(mac.v)
+		if err != nil || len(hw) != 6 || hw[0]&1 == 1 {
+			return nil, p.doc.Errorf(field+"."+mac.name, "%q is not a unicast MAC address", mac.v)
+		}
+	}
+	if r.Disk != "" && !regexp.MustCompile(`^[A-Za-z0-9._-]{1,20}$`).MatchString(r.Disk) {
+		return nil, p.doc.Errorf(field+".disk", "%q: want 1 to 20 of A-Z a-z 0-9 . _ -", r.Disk)
+	}
+	if r.MemoryMB != 0 && (r.MemoryMB < 64 || r.MemoryMB > 65536) {
+		return nil, p.doc.Errorf(field+".memory_mb", "%d: want 64 to 65536", r.MemoryMB)
+	}
+	if r.CPUs != 0 && (r.CPUs < 1 || r.CPUs > 64) {
+		return nil, p.doc.Errorf(field+".cpus", "%d: want 1 to 64", r.CPUs)
+	}
+	for k := range r.SMBIOS {
+		if !smbiosFields[k] {
+			return nil, p.doc.Errorf(field+".smbios."+k, "not a field a change can set (bios.*, system.*, baseboard.*, chassis.* string fields)")
+		}
+	}
+	if r.Board != "" {
+		b, err := profile.Load(p.resolve(r.Board))
+		if err != nil {
+			return nil, p.doc.Errorf(field+".board", "%v", err)
+		}
+		c.Board = b
+	}
+	if c.Describe() == "" {
+		return nil, p.doc.Errorf(field, "a change step changes nothing; give nic, add_nic, disk, memory_mb, cpus, smbios, board or tpm")
+	}
+	return c, nil
+}
+
+func (p *parser) expect(field string, r *rawExpect, s *Step) (*Expect, error) {
+	e := &Expect{GraceDays: r.GraceDays, Rearms: r.Rearms, Findings: r.Findings, NoFindings: r.NoFindings,
+		OARulesFailed: r.OARulesFailed, Reminders: r.Reminders, Surfaces: r.Surfaces, KMSCount: r.KMSCount, SameTables: r.SameTables}
+	guestOnly := r.Status != "" || r.GraceDays != nil || r.Rearms != nil || len(r.Findings) > 0 || len(r.NoFindings) > 0 ||
+		r.OA != "" || len(r.OARulesFailed) > 0 || r.Activation != "" || r.ActivationCode != "" || r.Hardware != nil ||
+		r.Reminders != nil || len(r.Surfaces) > 0 || r.TPM != "" || r.SameTables != nil
+	if s.Kind == Check && guestOnly {
+		return nil, p.doc.Errorf(field, "a check step checks the service only (kms_count, mak_remaining); the rest needs a boot")
+	}
+	if r.Status != "" {
+		st, err := licence.ParseStatus(r.Status)
+		if err != nil {
+			return nil, p.doc.Errorf(field+".status", "%v", err)
+		}
+		e.Status = &st
+	}
+	if r.OA != "" {
+		if r.OA != "valid" && r.OA != "invalid" {
+			return nil, p.doc.Errorf(field+".oa", "%q: want valid or invalid", r.OA)
+		}
+		e.OA = &r.OA
+	}
+	for _, n := range r.OARulesFailed {
+		if n < 1 || n > 5 {
+			return nil, p.doc.Errorf(field+".oa_rules_failed", "rule %d: OA rules are numbered 1 to 5", n)
+		}
+	}
+	if r.Activation != "" || r.ActivationCode != "" {
+		if s.Kind != Activate {
+			return nil, p.doc.Errorf(field+".activation", "only an activate step has an activation answer")
+		}
+		switch r.Activation {
+		case "", "success", "failure", "blocked":
+		default:
+			return nil, p.doc.Errorf(field+".activation", "%q: want success, failure or blocked", r.Activation)
+		}
+		if r.Activation != "" {
+			e.Activation = &r.Activation
+		}
+		if r.ActivationCode != "" {
+			e.ActivationCode = &r.ActivationCode
+		}
+	}
+	if h := r.Hardware; h != nil {
+		e.Hardware = &HardwareExpect{InTolerance: h.InTolerance, LostVotes: h.LostVotes, Changed: h.Changed}
+	}
+	for _, sf := range r.Surfaces {
+		ok := false
+		for _, all := range licence.SurfacesFor(licence.Notification) {
+			ok = ok || string(all) == sf
+		}
+		if !ok {
+			return nil, p.doc.Errorf(field+".surfaces", "%q is not a notification surface", sf)
+		}
+	}
+	for label := range r.MAKRemaining {
+		en, err := p.catalogLabel(field+".mak_remaining."+label, label)
+		if err != nil {
+			return nil, err
+		}
+		if en.Channel != edition.VolumeMAK {
+			return nil, p.doc.Errorf(field+".mak_remaining."+label, "%s is not a MAK", label)
+		}
+	}
+	e.MAKRemaining = r.MAKRemaining
+	switch r.TPM {
+	case "":
+	case "unsealed", "changed", "none":
+		e.TPM = &r.TPM
+	default:
+		return nil, p.doc.Errorf(field+".tpm", "%q: want unsealed, changed or none", r.TPM)
+	}
+	return e, nil
+}
+
+// FormatDuration prints a duration the way scenarios write it: "10d", "4h", "90m", else Go's form.
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d != 0 && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d != 0 && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d != 0 && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
