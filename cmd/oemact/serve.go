@@ -55,6 +55,7 @@ func runServe(io stdio, args []string) int {
 	moves := fs.Int("retail-online-moves", 0, "online moves a retail or OEM:COA key gets to out-of-tolerance hardware (0: telephone only)")
 	timeout := fs.Duration("request-timeout", 10*time.Second, "how long a request waits for its decision before answering 503")
 	logJSON := fs.Bool("log-json", false, "write the log (stderr) as JSON lines")
+	logRequests := fs.Bool("log-requests", false, "log every answered request (route, status, duration; never a body, key or address)")
 	fs.Usage = func() {
 		fmt.Fprintln(io.stderr, "usage: oemact serve [--listen ADDR] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [flags]")
 		fs.PrintDefaults()
@@ -103,9 +104,13 @@ func runServe(io stdio, args []string) int {
 	if cfg.AdminToken, err = adminToken(*tokenFile); err != nil {
 		return fail("%v", err)
 	}
-	var h slog.Handler = slog.NewTextHandler(io.stderr, nil)
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if *logRequests {
+		opts.Level = slog.LevelDebug
+	}
+	var h slog.Handler = slog.NewTextHandler(io.stderr, opts)
 	if *logJSON {
-		h = slog.NewJSONHandler(io.stderr, nil)
+		h = slog.NewJSONHandler(io.stderr, opts)
 	}
 	cfg.Log = slog.New(h)
 	if *trust {

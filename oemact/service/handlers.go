@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -28,7 +29,6 @@ var (
 	batchIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 	refPattern     = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 	keyIDPattern   = regexp.MustCompile(`^[0-9a-f]{16}$`)
-	digestPattern  = regexp.MustCompile(`^[0-9a-f]{16}$`)
 )
 
 // parseKey reads a product key; the error never holds the key.
@@ -53,22 +53,28 @@ func parseHardware(h api.Hardware) (hwid.Inventory, *api.Error) {
 		return inv, api.Errorf(api.CodeInvalidHardware, "hardware.components: %d components, at most %d", len(h.Components), api.MaxComponents)
 	}
 	for i, c := range h.Components {
-		known := false
-		for _, k := range hwid.Classes {
-			if string(k) == c.Class {
-				known = true
-				break
-			}
-		}
-		if !known {
+		if !slices.Contains(hwid.Classes, hwid.Class(c.Class)) {
 			return inv, api.Errorf(api.CodeInvalidHardware, "hardware.components[%d].class: not a hardware class (known: nic, disk, memory, cpu, display, storage_controller, system, board, bios, tpm)", i)
 		}
-		if !digestPattern.MatchString(c.Digest) {
+		if !isDigest(c.Digest) {
 			return inv, api.Errorf(api.CodeInvalidHardware, "hardware.components[%d].digest: want 16 lower-case hex digits (hwid.Digest)", i)
 		}
 		inv.Components = append(inv.Components, hwid.Component{Class: hwid.Class(c.Class), Digest: c.Digest})
 	}
 	return inv, nil
+}
+
+// isDigest reports whether s has hwid.Digest's form: 16 lower-case hex digits.
+func isDigest(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // country maps the request's source address; the address itself is never kept or logged.

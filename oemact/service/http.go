@@ -88,6 +88,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
 	level := slogLevel(status)
+	if !s.log.Enabled(r.Context(), level) {
+		return
+	}
 	s.log.Log(r.Context(), level, "request", "method", r.Method, "route", rt.pattern, "status", status, "code", code,
 		"duration_us", time.Since(start).Microseconds())
 }
@@ -170,13 +173,15 @@ func jsonType(kind string) string {
 }
 
 func slogLevel(status int) slog.Level {
+	// Answered requests are debug lines (serve --log-requests shows them); refusals and
+	// rejections info; server errors errors.
 	switch {
 	case status >= 500:
 		return slog.LevelError
 	case status >= 400:
-		return slog.LevelWarn
+		return slog.LevelInfo
 	}
-	return slog.LevelInfo
+	return slog.LevelDebug
 }
 
 // withTimeout bounds how long a request waits for the writer to take its decision.

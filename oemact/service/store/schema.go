@@ -37,7 +37,9 @@ CREATE TABLE keys (
 	source       TEXT NOT NULL,
 	added_at     INTEGER NOT NULL
 ) STRICT;
--- A key bound to hardware (component digests only, see encodeHardware).
+-- A key bound to hardware (component digests only, see encodeHardware). No index on key_id:
+-- the service reads bindings once at start and keeps them indexed in memory; an index here would
+-- cost a page write in every commit.
 CREATE TABLE bindings (
 	id         INTEGER PRIMARY KEY,
 	key_id     TEXT NOT NULL REFERENCES keys(key_id),
@@ -46,7 +48,6 @@ CREATE TABLE bindings (
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX bindings_key ON bindings(key_id);
 `},
 	{2, "KMS host clients", `
 CREATE TABLE kms_clients (

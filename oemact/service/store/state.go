@@ -26,11 +26,13 @@ type state struct {
 	exact, short, prefix map[indexKey][]int64
 	kms                  []rules.KMSClient
 	outcomes             map[Outcome]int64
+	nextKeyIdx           uint32
 }
 
 type keyRec struct {
 	Key
 	hash     [32]byte
+	idx      uint32 // small number naming the key in index keys
 	bindings []int64
 }
 
@@ -44,15 +46,46 @@ type bindingRec struct {
 	imprecise bool
 }
 
+// indexKey names a digest of a key's binding without strings, so that maps hash and scan it
+// cheaply: the key's idx, the class's index in hwid.Classes, and the digest's value (a 16-hex
+// digest, or a 3-hex prefix).
 type indexKey struct {
-	keyID  string
-	class  hwid.Class
-	digest string
+	key    uint32
+	class  uint8
+	digest uint64
+}
+
+// digestKey makes the index key of a digest; ok is false for a digest that is not hex.
+func digestKey(k *keyRec, c hwid.Class, digest string) (indexKey, bool) {
+	ci := slices.Index(hwid.Classes, c)
+	if ci < 0 || len(digest) > 16 {
+		return indexKey{}, false
+	}
+	var v uint64
+	for i := 0; i < len(digest); i++ {
+		ch := digest[i]
+		switch {
+		case ch >= '0' && ch <= '9':
+			v = v<<4 | uint64(ch-'0')
+		case ch >= 'a' && ch <= 'f':
+			v = v<<4 | uint64(ch-'a'+10)
+		default:
+			return indexKey{}, false
+		}
+	}
+	return indexKey{key: k.idx, class: uint8(ci), digest: v}, true
 }
 
 // Outcome is one counted decision: kind is "online", "phone", "batch" or "kms".
 type Outcome struct {
 	Kind, Channel, Edition, Result string
+}
+
+func (st *state) addKey(k *keyRec) {
+	st.nextKeyIdx++
+	k.idx = st.nextKeyIdx
+	st.byHash[k.hash] = k
+	st.byID[k.ID] = k
 }
 
 func newState() *state {
@@ -89,8 +122,7 @@ func load(ctx context.Context, conn *sql.Conn) (*state, error) {
 			return nil, fmt.Errorf("key %s: %w", k.ID, err)
 		}
 		rec := k
-		st.byHash[rec.hash] = &rec
-		st.byID[rec.ID] = &rec
+		st.addKey(&rec)
 	}
 	if err := closeRows(rows); err != nil {
 		return nil, err
@@ -119,7 +151,7 @@ func load(ctx context.Context, conn *sql.Conn) (*state, error) {
 		b.imprecise = !rules.Precise(b.hw)
 		st.bindings[b.id] = b
 		k.bindings = append(k.bindings, b.id)
-		st.index(b, true)
+		st.index(k, b, true)
 		if b.id >= st.nextID {
 			st.nextID = b.id + 1
 		}
@@ -175,18 +207,24 @@ func closeRows(rows *sql.Rows) error {
 	return err
 }
 
-// index adds (add=true) or removes a binding from the digest indexes.
-func (st *state) index(b *bindingRec, add bool) {
+// index adds (add=true) or removes a binding of key k from the digest indexes.
+func (st *state) index(k *keyRec, b *bindingRec, add bool) {
 	for _, c := range b.hw.Components {
 		if len(c.Digest) < 3 {
 			continue
 		}
-		if b.imprecise {
-			st.indexOne(st.short, indexKey{b.keyID, c.Class, c.Digest[:3]}, b.id, add)
+		short, ok := digestKey(k, c.Class, c.Digest[:3])
+		if !ok {
 			continue
 		}
-		st.indexOne(st.exact, indexKey{b.keyID, c.Class, c.Digest}, b.id, add)
-		st.indexOne(st.prefix, indexKey{b.keyID, c.Class, c.Digest[:3]}, b.id, add)
+		if b.imprecise {
+			st.indexOne(st.short, short, b.id, add)
+			continue
+		}
+		if full, ok := digestKey(k, c.Class, c.Digest); ok {
+			st.indexOne(st.exact, full, b.id, add)
+		}
+		st.indexOne(st.prefix, short, b.id, add)
 	}
 }
 
@@ -209,43 +247,85 @@ func (st *state) indexOne(m map[indexKey][]int64, k indexKey, id int64, add bool
 }
 
 // candidates returns the bindings of a key that current may be in tolerance of: for keys with
-// one binding (retail, OEM) all of them; for MAK pools those sharing a digest with current, or all
-// when rules.MayMatchWithoutSharing says a match needs no shared digest.
+// one binding (retail, OEM) all of them; for MAK pools only the bindings that share a digest with
+// current in enough classes. A binding matches with the votes of the classes where it shares a
+// digest, plus the classes both lack. Taking current's classes from the rarest digests up, once
+// the classes not yet taken carry fewer votes than a match needs, every match shares a digest in
+// a class taken: the others need not be looked at. In a fleet of identical VMs the shared memory,
+// CPU and BIOS digests are then never walked; the NIC, disk and system digests decide.
 func (st *state) candidates(k *keyRec, current hwid.Inventory, p hwid.Policy) []rules.Binding {
-	var ids []int64
-	if k.Channel != edition.VolumeMAK || len(k.bindings) <= 8 || rules.MayMatchWithoutSharing(p, current) {
-		ids = k.bindings
-	} else {
-		seen := map[int64]bool{}
-		add := func(l []int64) {
-			for _, id := range l {
-				if !seen[id] {
-					seen[id] = true
-					ids = append(ids, id)
-				}
-			}
-		}
-		precise := rules.Precise(current)
-		for _, c := range current.Components {
-			if len(c.Digest) < 3 {
-				continue
-			}
-			short := indexKey{k.ID, c.Class, c.Digest[:3]}
-			add(st.short[short])
-			if precise {
-				add(st.exact[indexKey{k.ID, c.Class, c.Digest}])
-			} else {
-				add(st.prefix[short])
-			}
-		}
-		slices.Sort(ids)
-	}
+	ids := st.candidateIDs(k, current, p)
 	out := make([]rules.Binding, 0, len(ids))
 	for _, id := range ids {
 		b := st.bindings[id]
 		out = append(out, rules.Binding{ID: b.id, Hardware: b.hw})
 	}
 	return out
+}
+
+func (st *state) candidateIDs(k *keyRec, current hwid.Inventory, p hwid.Policy) []int64 {
+	if k.Channel != edition.VolumeMAK || len(k.bindings) <= 8 {
+		return k.bindings
+	}
+	type bucket struct {
+		votes int
+		size  int
+		lists [][]int64
+	}
+	byClass := map[hwid.Class]*bucket{}
+	precise := rules.Precise(current)
+	for _, c := range current.Components {
+		v := p.Votes[c.Class]
+		if v <= 0 || len(c.Digest) < 3 {
+			continue
+		}
+		b := byClass[c.Class]
+		if b == nil {
+			b = &bucket{votes: v}
+			byClass[c.Class] = b
+		}
+		short, ok := digestKey(k, c.Class, c.Digest[:3])
+		if !ok {
+			continue
+		}
+		b.lists = append(b.lists, st.short[short])
+		if !precise {
+			b.lists = append(b.lists, st.prefix[short])
+		} else if full, ok := digestKey(k, c.Class, c.Digest); ok {
+			b.lists = append(b.lists, st.exact[full])
+		}
+	}
+	need := p.Required(current.Dockable)
+	remaining := 0
+	for c, v := range p.Votes {
+		if byClass[c] == nil {
+			need -= v // a binding that lacks the class too matches it without sharing anything
+		}
+	}
+	if need <= 0 {
+		return k.bindings
+	}
+	buckets := make([]*bucket, 0, len(byClass))
+	for _, b := range byClass {
+		for _, l := range b.lists {
+			b.size += len(l)
+		}
+		remaining += b.votes
+		buckets = append(buckets, b)
+	}
+	slices.SortFunc(buckets, func(a, b *bucket) int { return a.size - b.size })
+	var ids []int64
+	for _, b := range buckets {
+		if remaining < need {
+			break
+		}
+		for _, l := range b.lists {
+			ids = append(ids, l...)
+		}
+		remaining -= b.votes
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // Hardware encoding in the bindings table: version 1, flags (bit 0 dockable), a component count,

@@ -65,10 +65,11 @@ type Store struct {
 	closed bool
 	done   chan struct{}
 
-	version int
-	broken  atomic.Pointer[error]
-	commits atomic.Int64
-	ops     atomic.Int64
+	version    int
+	broken     atomic.Pointer[error]
+	commits    atomic.Int64
+	ops        atomic.Int64
+	flushNanos atomic.Int64
 }
 
 // Open opens or creates the database at opts.Path, creating its HMAC secret on first start,
@@ -196,6 +197,9 @@ func (s *Store) KeyHash(k productkey.Key) ([32]byte, string) {
 // the group commit's average batch.
 func (s *Store) Commits() int64 { return s.commits.Load() }
 func (s *Store) Ops() int64     { return s.ops.Load() }
+
+// FlushTime is the total time spent writing and committing batches since Open.
+func (s *Store) FlushTime() time.Duration { return time.Duration(s.flushNanos.Load()) }
 
 // Close stops taking decisions, lets the writer finish every decision already queued (they commit
 // and are answered), and closes the database.

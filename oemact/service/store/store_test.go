@@ -295,3 +295,67 @@ func FuzzDecodeHardware(f *testing.F) {
 		}
 	})
 }
+
+// fleet is a machine of a fleet of identical VMs: only the NIC, disk and system differ.
+func fleet(i int) hwid.Inventory {
+	var inv hwid.Inventory
+	inv.Add(hwid.NIC, fmt.Sprintf("52:54:00:00:%02x:%02x", i/256, i%256))
+	inv.Add(hwid.Disk, fmt.Sprint("disk-", i))
+	inv.Add(hwid.System, fmt.Sprint("uuid-", i))
+	inv.Add(hwid.Memory, hwid.MemoryRange(4<<20))
+	inv.Add(hwid.CPU, "QEMU Virtual CPU x2")
+	inv.Add(hwid.Display, "1234:1111")
+	inv.Add(hwid.StorageController, "1af4:1001")
+	inv.Add(hwid.BIOS, "SeaBIOS 1.16")
+	return inv.Redacted()
+}
+
+// The candidates of a MAK activation skip the digests every machine of a fleet shares, yet never
+// miss a binding the machine is in tolerance of.
+func TestCandidatesPruneSharedDigests(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "s.db"), 0)
+	defer s.Close()
+	k := addMAK(t, s, "fleet", 1000)
+	require.NoError(t, s.Do(ctx, func(tx *Tx) error {
+		for i := 0; i < 200; i++ {
+			if _, err := tx.Bind(k.ID, fleet(i), rules.Online); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	p := hwid.VotePolicy
+	require.NoError(t, s.Do(ctx, func(tx *Tx) error {
+		for i := 0; i < 200; i += 7 {
+			// A disk swap keeps 9 of 10 votes: the machine's own binding must be a candidate.
+			cur := fleet(i)
+			cur.Components[1] = hwid.Component{Class: hwid.Disk, Digest: hwid.Digest(hwid.Disk, "new disk")}
+			c := tx.Candidates(k.ID, cur, p)
+			assert.LessOrEqual(t, len(c), 3, "machine %d: %d candidates", i, len(c))
+			found := false
+			for _, b := range c {
+				if b.ID == int64(i+1) {
+					found = true
+				}
+				assert.True(t, rules.Compare(p, b.Hardware, cur).InTolerance || b.ID != int64(i+1))
+			}
+			assert.True(t, found, "machine %d's binding is not a candidate", i)
+			// Against every binding, none outside the candidates is in tolerance.
+			in := map[int64]bool{}
+			for _, b := range c {
+				in[b.ID] = true
+			}
+			for j := 0; j < 200; j++ {
+				b := tx.st.bindings[int64(j+1)]
+				if rules.Compare(p, b.hw, cur).InTolerance {
+					assert.True(t, in[b.id], "machine %d is in tolerance of binding %d, not a candidate", i, b.id)
+				}
+			}
+		}
+		// An inventory so sparse that a match needs no shared digest gets every binding.
+		var sparse hwid.Inventory
+		sparse.Add(hwid.NIC, "lonely")
+		assert.Len(t, tx.Candidates(k.ID, sparse.Redacted(), p), 200)
+		return nil
+	}))
+}

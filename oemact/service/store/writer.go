@@ -102,7 +102,10 @@ func (s *Store) group(tx *Tx, batch []*op) {
 		}
 		return
 	}
-	if err := s.flush(tx); err != nil {
+	start := time.Now()
+	err := s.flush(tx)
+	s.flushNanos.Add(int64(time.Since(start)))
+	if err != nil {
 		tx.rollbackAll()
 		err = fmt.Errorf("%w: %v; the service takes no more decisions until it is restarted", ErrNotDurable, err)
 		// After a failed commit the file's state is not known for sure: stop deciding from a
@@ -224,7 +227,7 @@ func (tx *Tx) Bind(keyID string, hw hwid.Inventory, via rules.Via) (int64, error
 	if k == nil {
 		return 0, fmt.Errorf("store: bind: no key %s", keyID)
 	}
-	if _, err := encodeHardware(hw); err != nil {
+	if err := checkHardware(hw); err != nil {
 		return 0, fmt.Errorf("store: bind: %w", err)
 	}
 	if k.Channel == edition.VolumeMAK {
@@ -234,15 +237,16 @@ func (tx *Tx) Bind(keyID string, hw hwid.Inventory, via rules.Via) (int64, error
 		k.MAKUsed++
 		tx.dirtyKeys[k.ID] = struct{}{}
 	}
-	b := &bindingRec{id: tx.st.nextID, keyID: keyID, hw: copyInventory(hw), via: string(via), created: tx.now, updated: tx.now}
+	// The binding keeps hw: callers hand it over and only read it afterwards.
+	b := &bindingRec{id: tx.st.nextID, keyID: keyID, hw: hw, via: string(via), created: tx.now, updated: tx.now}
 	b.imprecise = !rules.Precise(b.hw)
 	tx.st.nextID++
 	tx.st.bindings[b.id] = b
 	k.bindings = append(k.bindings, b.id)
-	tx.st.index(b, true)
+	tx.st.index(k, b, true)
 	tx.dirtyBindings[b.id] = struct{}{}
 	tx.onUndo(func() {
-		tx.st.index(b, false)
+		tx.st.index(k, b, false)
 		k.bindings = k.bindings[:len(k.bindings)-1]
 		delete(tx.st.bindings, b.id)
 		if k.Channel == edition.VolumeMAK {
@@ -258,19 +262,20 @@ func (tx *Tx) Rebind(id int64, hw hwid.Inventory, via rules.Via) error {
 	if b == nil {
 		return fmt.Errorf("store: rebind: no binding %d", id)
 	}
-	if _, err := encodeHardware(hw); err != nil {
+	if err := checkHardware(hw); err != nil {
 		return fmt.Errorf("store: rebind: %w", err)
 	}
+	k := tx.st.byID[b.keyID]
 	old := *b
-	tx.st.index(b, false)
-	b.hw, b.via, b.updated = copyInventory(hw), string(via), tx.now
+	tx.st.index(k, b, false)
+	b.hw, b.via, b.updated = hw, string(via), tx.now
 	b.imprecise = !rules.Precise(b.hw)
-	tx.st.index(b, true)
+	tx.st.index(k, b, true)
 	tx.dirtyBindings[id] = struct{}{}
 	tx.onUndo(func() {
-		tx.st.index(b, false)
+		tx.st.index(k, b, false)
 		*b = old
-		tx.st.index(b, true)
+		tx.st.index(k, b, true)
 	})
 	return nil
 }
@@ -365,8 +370,7 @@ func (tx *Tx) AddKey(h [32]byte, k Key) error {
 		return errors.New("store: a new key has no activations")
 	}
 	rec := &keyRec{Key: k, hash: h}
-	tx.st.byHash[h] = rec
-	tx.st.byID[k.ID] = rec
+	tx.st.addKey(rec)
 	tx.dirtyKeys[k.ID] = struct{}{}
 	tx.onUndo(func() {
 		delete(tx.st.byHash, h)
@@ -400,12 +404,20 @@ func (tx *Tx) UpdateKey(id string, makLimit *int, blocked *bool) (Key, error) {
 	return k.Key, nil
 }
 
-func copyInventory(inv hwid.Inventory) hwid.Inventory {
-	out := hwid.Inventory{Dockable: inv.Dockable, Components: make([]hwid.Component, len(inv.Components))}
-	for i, c := range inv.Components {
-		out.Components[i] = hwid.Component{Class: c.Class, Digest: c.Digest}
+// checkHardware checks what encodeHardware needs, without encoding.
+func checkHardware(inv hwid.Inventory) error {
+	if len(inv.Components) > 255 {
+		return errors.New("more than 255 components")
 	}
-	return out
+	for _, c := range inv.Components {
+		if !slices.Contains(hwid.Classes, c.Class) {
+			return fmt.Errorf("unknown component class %q", c.Class)
+		}
+		if len(c.Digest) > 64 {
+			return fmt.Errorf("%s digest longer than 64", c.Class)
+		}
+	}
+	return nil
 }
 
 // statements are prepared once on the writer's connection.
