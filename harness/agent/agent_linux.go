@@ -18,6 +18,8 @@ import (
 	"github.com/oemact/oemact/harness/initramfs"
 	"github.com/oemact/oemact/harness/klog"
 	"github.com/oemact/oemact/harness/statedisk"
+	"github.com/oemact/oemact/oemact/hwid"
+	"github.com/oemact/oemact/oemact/licence"
 )
 
 // How long the agent waits for devices that virtio probes asynchronously.
@@ -120,6 +122,25 @@ func (g *guest) run() error {
 		return err
 	}
 
+	// The host says what this boot is about. An old host that does not know hello gets the raw
+	// report only.
+	var plan channel.Plan
+	if err := g.step("plan", func() error {
+		resp, err := g.conn.Call(channel.TypeHello, channel.Hello{Agent: channel.Agent{Version: Version()}})
+		if err != nil {
+			var re *channel.RemoteError
+			if errors.As(err, &re) {
+				g.note("the host has no plan for this boot (%v): reporting raw data only", err)
+				return nil
+			}
+			return err
+		}
+		plan, err = channel.PayloadOf[channel.Plan](resp)
+		return err
+	}); err != nil {
+		return g.fail("plan", err)
+	}
+
 	var report *channel.Report
 	g.step("collect", func() error {
 		report = Collect("/")
@@ -144,6 +165,36 @@ func (g *guest) run() error {
 		LoadState(report, dev)
 		return nil
 	})
+	var newState []byte
+	if plan.Evaluate {
+		if err := g.step("evaluate", func() error {
+			inv, err := hwid.Collect("/", hwid.Options{SkipDiskSerials: []string{statedisk.Serial}})
+			if err != nil {
+				return err
+			}
+			for _, n := range inv.Notes {
+				g.note("inventory: %s", n)
+			}
+			ev, st, err := Evaluate(Input{Plan: plan, Raw: report, State: report.State, Inventory: inv}, &channelHost{g: g})
+			if err != nil {
+				return err
+			}
+			report.Evaluation, newState = ev, st
+			return nil
+		}); err != nil {
+			return g.fail("evaluate", err)
+		}
+		if err := g.step("state-write", func() error {
+			if dev == "" {
+				return errors.New("the plan asks for the licence model but the machine has no state disk to keep it")
+			}
+			return statedisk.Write(dev, newState)
+		}); err != nil {
+			return g.fail("state-write", err)
+		}
+		// The host needs the new state, not the old: it is in the evaluation's snapshot.
+		report.State = nil
+	}
 	report.Notes = append(g.notes, report.Notes...)
 	report.Timings = g.timings
 
@@ -324,4 +375,23 @@ func waitStateDisk(timeout time.Duration) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// channelHost relays the guest's requests to the host over the channel.
+type channelHost struct{ g *guest }
+
+func (h *channelHost) Activate(req channel.ActivateRequest) (channel.Activation, error) {
+	resp, err := h.g.conn.Call(channel.TypeActivate, req)
+	if err != nil {
+		return channel.Activation{}, err
+	}
+	return channel.PayloadOf[channel.Activation](resp)
+}
+
+func (h *channelHost) KMS(req channel.KMSRequest) (licence.KMSAnswer, error) {
+	resp, err := h.g.conn.Call(channel.TypeKMS, req)
+	if err != nil {
+		return licence.KMSAnswer{}, err
+	}
+	return channel.PayloadOf[licence.KMSAnswer](resp)
 }

@@ -114,9 +114,12 @@ func (e *GuestError) Error() string {
 	return fmt.Sprintf("the guest agent failed at %s: %s", e.Stage, e.Message)
 }
 
-// DefaultHandler accepts a report without sending state, and acknowledges an error.
+// DefaultHandler gives an empty plan (raw report only), accepts a report without sending state,
+// and acknowledges an error.
 func DefaultHandler(ctx context.Context, m *channel.Message) (channel.Type, any, error) {
 	switch m.Type {
+	case channel.TypeHello:
+		return channel.TypePlan, channel.Plan{}, nil
 	case channel.TypeReport:
 		return channel.TypeReply, channel.Reply{}, nil
 	case channel.TypeError:

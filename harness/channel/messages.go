@@ -20,6 +20,20 @@ const (
 	TypeError Type = "error"
 	// TypeAck (host to guest, response): received, nothing to add. No payload.
 	TypeAck Type = "ack"
+	// TypeHello (guest to host, request): the agent is up (Hello). The host answers TypePlan.
+	TypeHello Type = "hello"
+	// TypePlan (host to guest, response): what this boot is about (Plan).
+	TypePlan Type = "plan"
+	// TypeActivate (guest to host, request): an online or telephone activation to relay to the
+	// activation service (ActivateRequest). The host answers TypeActivation.
+	TypeActivate Type = "activate"
+	// TypeActivation (host to guest, response): the service's answer (Activation).
+	TypeActivation Type = "activation"
+	// TypeKMS (guest to host, request): a KMS client request to relay to the KMS host
+	// (KMSRequest). The host answers TypeKMSAnswer.
+	TypeKMS Type = "kms"
+	// TypeKMSAnswer (host to guest, response): the KMS host's answer (licence.KMSAnswer).
+	TypeKMSAnswer Type = "kms-answer"
 )
 
 type sides uint8
@@ -36,6 +50,13 @@ var types = map[Type]typeInfo{
 	TypeReply:  {response: sideBit(Host)},
 	TypeAck:    {response: sideBit(Host)},
 	TypeError:  {request: sideBit(Guest), response: sideBit(Guest) | sideBit(Host)},
+
+	TypeHello:      {request: sideBit(Guest)},
+	TypePlan:       {response: sideBit(Host)},
+	TypeActivate:   {request: sideBit(Guest)},
+	TypeActivation: {response: sideBit(Host)},
+	TypeKMS:        {request: sideBit(Guest)},
+	TypeKMSAnswer:  {response: sideBit(Host)},
 }
 
 // check says why side may not send a message of this kind with this re, or "" when it may.
@@ -81,6 +102,8 @@ type Report struct {
 	// could not be read).
 	Notes   []string `json:"notes,omitempty"`
 	Timings []Timing `json:"timings,omitempty"`
+	// Evaluation is what the agent's activation model concluded, when the plan asked for it.
+	Evaluation *Evaluation `json:"evaluation,omitempty"`
 }
 
 // Agent identifies the agent and the kernel it runs on.

@@ -1,0 +1,216 @@
+package agent_test
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/oemact/oemact/fixtures"
+	"github.com/oemact/oemact/harness/agent"
+	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/runner"
+	"github.com/oemact/oemact/oemact/hwid"
+	"github.com/oemact/oemact/oemact/licence"
+	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/oemact/profile"
+	"github.com/oemact/oemact/oemact/service"
+	"github.com/oemact/oemact/oemact/service/client"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func profiles(t *testing.T, name string) *profile.Profile {
+	_, file, _, _ := runtime.Caller(0)
+	p, err := profile.Load(filepath.Join(filepath.Dir(file), "..", "..", "fixtures", "profiles", name+".yaml"))
+	require.NoError(t, err)
+	return p
+}
+
+// raw is what the agent would collect from a guest booted with the profile's tables: QEMU copies
+// the SLIC header's IDs into the RSDT, which the kernel log shows.
+func raw(t *testing.T, p *profile.Profile) *channel.Report {
+	tables, err := p.Synthesize()
+	require.NoError(t, err)
+	r := &channel.Report{}
+	if tables.SLIC != nil {
+		r.ACPITables = append(r.ACPITables, channel.Blob{Name: "SLIC", Data: tables.SLIC})
+		id, tid := string(tables.SLIC[10:16]), string(tables.SLIC[16:24])
+		r.KernelLog = append(r.KernelLog, "ACPI: RSDT 0x000000007FFE1A2B 000038 (v01 "+id+" "+tid+" 00000001 BXPC 00000001)")
+	}
+	if tables.MSDM != nil {
+		r.ACPITables = append(r.ACPITables, channel.Blob{Name: "MSDM", Data: tables.MSDM})
+	}
+	ep, tab, err := tables.SMBIOS.SysfsFiles()
+	require.NoError(t, err)
+	r.SMBIOSEntryPoint, r.SMBIOSTable = ep, tab
+	return r
+}
+
+func inventory(nic, disk string) hwid.Inventory {
+	var inv hwid.Inventory
+	inv.Add(hwid.NIC, nic)
+	inv.Add(hwid.Disk, disk)
+	inv.Add(hwid.Memory, hwid.MemoryRange(220*1024))
+	inv.Add(hwid.CPU, "QEMU Virtual CPU version 2.5+ x1")
+	inv.Add(hwid.StorageController, "1af4:1001")
+	inv.Add(hwid.System, "7d3f1a62-5c0e-4b7e-9a51-2f8e6c4d0b17 TST7100-000417")
+	inv.Add(hwid.Board, "TSTOEM Computers (TEST) TSTBOARD-71 TBB71-0000921")
+	inv.Add(hwid.BIOS, "TSTOEM TEST BIOS TST1.0.4")
+	return inv
+}
+
+type world struct {
+	clock *service.ManualClock
+	relay *runner.Relay
+}
+
+func newWorld(t *testing.T, start time.Time) *world {
+	cat, err := fixtures.Catalog()
+	require.NoError(t, err)
+	clock := service.NewManualClock(start)
+	srv, err := service.Open(context.Background(), service.Config{DBPath: filepath.Join(t.TempDir(), "svc.db"), Catalog: cat, Clock: clock})
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	return &world{clock: clock, relay: &runner.Relay{Client: client.NewInProcess(srv.Handler(), "")}}
+}
+
+type boot struct {
+	w     *world
+	state []byte
+}
+
+func (b *boot) run(t *testing.T, plan channel.Plan, r *channel.Report, inv hwid.Inventory) *channel.Evaluation {
+	t.Helper()
+	plan.Evaluate, plan.Logon = true, true
+	b.w.clock.Set(plan.Now)
+	ev, st, err := agent.Evaluate(agent.Input{Plan: plan, Raw: r, State: b.state, Inventory: inv}, hostFunc{b.w.relay})
+	require.NoError(t, err)
+	b.state = st
+	return ev
+}
+
+type hostFunc struct{ r *runner.Relay }
+
+func (h hostFunc) Activate(req channel.ActivateRequest) (channel.Activation, error) {
+	return h.r.Activate(context.Background(), req)
+}
+func (h hostFunc) KMS(req channel.KMSRequest) (licence.KMSAnswer, error) {
+	return h.r.KMS(context.Background(), req)
+}
+
+var t0 = time.Date(2010, 3, 1, 9, 0, 0, 0, time.UTC)
+
+func key(label string) string { return productkey.Derive(label).Reveal() }
+
+func TestEvaluateOEMSLP(t *testing.T) {
+	b := &boot{w: newWorld(t, t0)}
+	r := raw(t, profiles(t, "tstoem-desktop"))
+	ev := b.run(t, channel.Plan{Now: t0, Edition: "win7-professional", Key: key("oem-slp/TSTOEM/win7-professional"), InstallKey: true}, r, inventory("52:54:00:4f:45:01", "TSTDISK0417"))
+	require.NotNil(t, ev.OA)
+	assert.True(t, ev.OA.Valid, ev.OA.String())
+	assert.Equal(t, licence.Licensed, ev.Snapshot.Status)
+	assert.True(t, ev.WindowsMarker)
+	assert.NotEmpty(t, ev.Digests["SLIC"])
+	assert.Equal(t, "TST7100-000417", ev.Identity["system.serial_number"])
+
+	// NIC, disk and memory swaps do not touch an OEM licence.
+	inv := inventory("52:54:00:00:00:99", "NEWDISK")
+	ev = b.run(t, channel.Plan{Now: t0.Add(24 * time.Hour), Edition: "win7-professional", Key: key("oem-slp/TSTOEM/win7-professional")}, r, inv)
+	assert.Equal(t, licence.Licensed, ev.Snapshot.Status)
+
+	// A board from another OEM: the marker is gone, and so is the activation.
+	other := raw(t, profiles(t, "othoem-board"))
+	ev = b.run(t, channel.Plan{Now: t0.Add(48 * time.Hour), Edition: "win7-professional", Key: key("oem-slp/TSTOEM/win7-professional")}, other, inv)
+	assert.False(t, ev.OA.Valid)
+	assert.NotEqual(t, licence.Licensed, ev.Snapshot.Status)
+	assert.Contains(t, ev.OA.String(), "rule 5")
+}
+
+func TestEvaluateRetailOnlineThenTelephone(t *testing.T) {
+	w := newWorld(t, t0)
+	b := &boot{w: w}
+	r := raw(t, profiles(t, "tstoem-desktop"))
+	k := key("retail/win7-ultimate")
+	inv := inventory("52:54:00:4f:45:01", "TSTDISK0417")
+	ev := b.run(t, channel.Plan{Now: t0, Edition: "win7-ultimate", Key: k, InstallKey: true}, r, inv)
+	assert.Equal(t, licence.OOBGrace, ev.Snapshot.Status)
+	assert.Nil(t, ev.OA, "no OA verdict for a retail key")
+
+	ev = b.run(t, channel.Plan{Now: t0.Add(time.Hour), Edition: "win7-ultimate", Key: k, Actions: []string{channel.ActionActivateOnline}}, r, inv)
+	require.Len(t, ev.Activations, 1)
+	assert.Equal(t, "activated", ev.Activations[0].Service)
+	assert.Equal(t, licence.Licensed, ev.Snapshot.Status)
+
+	// NIC (3 votes) + disk + CPU: out of tolerance.
+	changed := inventory("52:54:00:00:00:99", "NEWDISK")
+	changed.Components[3] = hwid.NewComponent(hwid.CPU, "QEMU Virtual CPU version 2.5+ x2")
+	ev = b.run(t, channel.Plan{Now: t0.Add(10 * 24 * time.Hour), Edition: "win7-ultimate", Key: k}, r, changed)
+	assert.Equal(t, licence.OOTGrace, ev.Snapshot.Status)
+	require.NotNil(t, ev.Snapshot.Hardware)
+	assert.Equal(t, 5, ev.Snapshot.Hardware.Lost)
+
+	// Online, the key is bound to the old hardware; by telephone it moves.
+	ev = b.run(t, channel.Plan{Now: t0.Add(10*24*time.Hour + time.Hour), Edition: "win7-ultimate", Key: k, Actions: []string{channel.ActionActivateOnline}}, r, changed)
+	require.Len(t, ev.Activations, 1)
+	assert.Equal(t, licence.Failed, ev.Activations[0].Result.Outcome)
+	assert.Equal(t, "key-in-use", ev.Activations[0].Result.Code)
+	assert.Equal(t, licence.OOTGrace, ev.Snapshot.Status)
+
+	ev = b.run(t, channel.Plan{Now: t0.Add(10*24*time.Hour + 2*time.Hour), Edition: "win7-ultimate", Key: k, Actions: []string{channel.ActionActivateTelephone}}, r, changed)
+	require.Len(t, ev.Activations, 1)
+	assert.Equal(t, licence.Succeeded, ev.Activations[0].Result.Outcome, ev.Activations[0].Result.Message)
+	assert.NotEmpty(t, ev.Activations[0].ConfirmationID)
+	assert.Equal(t, licence.Licensed, ev.Snapshot.Status)
+}
+
+func TestEvaluateKMSAndOA3(t *testing.T) {
+	w := newWorld(t, t0)
+	r := raw(t, profiles(t, "tstoem-desktop"))
+	// 24 other clients already asked: this one is the 25th and activates.
+	for i := 0; i < 24; i++ {
+		other := &boot{w: w}
+		other.run(t, channel.Plan{Now: t0, Edition: "win7-enterprise", Key: key("gvlk/win7-enterprise"), InstallKey: true}, r, inventory("52:54:00:00:01:01", "D"))
+	}
+	b := &boot{w: w}
+	ev := b.run(t, channel.Plan{Now: t0, Edition: "win7-enterprise", Key: key("gvlk/win7-enterprise"), InstallKey: true}, r, inventory("52:54:00:00:01:02", "D2"))
+	require.NotEmpty(t, ev.KMS)
+	last := ev.KMS[len(ev.KMS)-1]
+	assert.Equal(t, 25, last.Count)
+	assert.True(t, last.Activated)
+	assert.Equal(t, licence.Licensed, ev.Snapshot.Status)
+
+	// OA 3.0: the MSDM key is read and activated online, with no key in the plan.
+	b3 := &boot{w: w}
+	r3 := raw(t, profiles(t, "tstoem-oa3"))
+	ev = b3.run(t, channel.Plan{Now: t0, Edition: "win8-pro", Actions: []string{channel.ActionActivateOnline}}, r3, inventory("52:54:00:00:03:01", "D3"))
+	require.NotNil(t, ev.OA)
+	assert.True(t, ev.OA.Valid, ev.OA.String())
+	require.Len(t, ev.Activations, 1)
+	assert.Equal(t, licence.Succeeded, ev.Activations[0].Result.Outcome, ev.Activations[0].Result.Message)
+	assert.Equal(t, licence.Licensed, ev.Snapshot.Status)
+}
+
+func TestEvaluateRejectsBadPlansAndState(t *testing.T) {
+	r := raw(t, profiles(t, "tstoem-desktop"))
+	h := hostFunc{}
+	for _, tc := range []struct {
+		name  string
+		plan  channel.Plan
+		state string
+		want  string
+	}{
+		{"no time", channel.Plan{Edition: "win7-ultimate"}, "", "plan: no time"},
+		{"edition", channel.Plan{Now: t0, Edition: "win99"}, "", "unknown edition"},
+		{"key", channel.Plan{Now: t0, Edition: "win7-ultimate", Key: "nonsense"}, "", "product key"},
+		{"unknown key", channel.Plan{Now: t0, Edition: "win7-ultimate", Key: key("nope")}, "", "not in the catalog"},
+		{"action", channel.Plan{Now: t0, Edition: "win7-ultimate", Actions: []string{"dance"}}, "", "unknown action"},
+		{"state", channel.Plan{Now: t0, Edition: "win7-ultimate"}, "{not json", "state disk"},
+		{"state version", channel.Plan{Now: t0, Edition: "win7-ultimate"}, `{"version": 9}`, "layout version 9"},
+	} {
+		_, _, err := agent.Evaluate(agent.Input{Plan: tc.plan, Raw: r, State: []byte(tc.state)}, h)
+		require.Error(t, err, tc.name)
+		assert.Contains(t, err.Error(), tc.want, tc.name)
+	}
+}
