@@ -178,3 +178,19 @@ func FuzzParseInstallationID(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkInstallationAndConfirmation(b *testing.B) {
+	key := productkey.Derive("bench")
+	inv := machine()
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		iid, err := NewInstallationID(key, inv)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Confirm(iid, secret); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -65,6 +65,9 @@ func (s *Store) writer() {
 	defer close(s.done)
 	tx := &Tx{s: s, st: s.st}
 	batch := make([]*op, 0, s.max)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	last := 0
 	for first := range s.queue {
 		batch = append(batch[:0], first)
 	drain:
@@ -79,6 +82,26 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
+		// Under concurrency (the last batch had company) wait a moment, at most s.linger, for
+		// as many decisions as last time: one commit then carries more of them, and its fsync and
+		// page writes cost less CPU per decision. Alone, a decision never waits.
+		if last > 1 && s.linger > 0 && len(batch) < last && len(batch) < s.max {
+			timer.Reset(s.linger)
+		linger:
+			for len(batch) < last && len(batch) < s.max {
+				select {
+				case o, ok := <-s.queue:
+					if !ok {
+						break linger
+					}
+					batch = append(batch, o)
+				case <-timer.C:
+					break linger
+				}
+			}
+			timer.Stop()
+		}
+		last = len(batch)
 		s.group(tx, batch)
 	}
 }
