@@ -70,7 +70,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		status = http.StatusOK
 		code   string
 	)
-	out, aerr := rt.h(w, r)
+	out, aerr := s.call(w, r, rt)
 	if aerr != nil {
 		code = aerr.Code
 		status = api.Status(aerr.Code)
@@ -93,6 +93,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	s.log.Log(r.Context(), level, "request", "method", r.Method, "route", rt.pattern, "status", status, "code", code,
 		"duration_us", time.Since(start).Microseconds())
+}
+
+// call runs a handler; a panic becomes a 500 answer and a log line with the route, never the
+// request (net/http's own panic line would name the client's address).
+func (s *Server) call(w http.ResponseWriter, r *http.Request, rt route) (out any, aerr *api.Error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("handler panicked", "route", rt.pattern, "panic", fmt.Sprint(p))
+			out, aerr = nil, api.Errorf(api.CodeInternal, "internal error")
+		}
+	}()
+	return rt.h(w, r)
 }
 
 // decode reads a JSON body strictly: the right content type, at most limit bytes, no unknown

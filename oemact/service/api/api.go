@@ -64,29 +64,27 @@ const (
 	CodeAdminDisabled      = "admin-disabled"       // 403: the server has no admin token configured
 
 	// Refusals decided by the model's rules (403: never for this key or place; 409: state).
-	CodeKeyUnknown         = "key-unknown"
-	CodeWrongChannel       = "wrong-channel"
-	CodeSLPOffline         = "slp-offline-only"
-	CodeEditionMismatch    = "edition-mismatch"
-	CodeNotVolumeEdition   = "edition-not-volume"
-	CodeCountryUnknown     = "country-unknown"
-	CodeMarketRestricted   = "market-restricted"
-	CodeKeyInUse           = "key-in-use"
-	CodeKeyBoundOther      = "key-bound-to-other-hardware"
-	CodeMAKExhausted       = "mak-exhausted"
-	CodeBatchIDReused      = "batch-id-reused"
-	CodeLimitBelowCount    = "mak-limit-below-count"
-	CodeKeyExists          = "key-exists"
-	CodeKeyBlocked         = "key-blocked" // the code of a ResultBlocked answer
-	CodeKMSBelowThreshold  = "kms-count-below-threshold"
-	CodeKMSMarkerRequired  = "kms-marker-required"
-	CodeKMSActivated       = "kms-activated"
-	CodeUnavailable        = "unavailable" // 503: shutting down or overloaded; retry
-	CodeInternal           = "internal"    // 500
-	CodeTimeout            = "timeout"     // 503: the decision was not taken in time; nothing was written
-	CodeTooManyRequests    = "too-many-requests"
-	CodeCatalogInvalid     = "catalog-invalid"
-	CodeHardwareUnexpected = "hardware-not-expected"
+	CodeKeyUnknown        = "key-unknown"
+	CodeWrongChannel      = "wrong-channel"
+	CodeSLPOffline        = "slp-offline-only"
+	CodeEditionMismatch   = "edition-mismatch"
+	CodeNotVolumeEdition  = "edition-not-volume"
+	CodeCountryUnknown    = "country-unknown"
+	CodeMarketRestricted  = "market-restricted"
+	CodeKeyInUse          = "key-in-use"
+	CodeKeyBoundOther     = "key-bound-to-other-hardware"
+	CodeMAKExhausted      = "mak-exhausted"
+	CodeBatchIDReused     = "batch-id-reused"
+	CodeLimitBelowCount   = "mak-limit-below-count"
+	CodeKeyExists         = "key-exists"
+	CodeKeyBlocked        = "key-blocked" // the code of a ResultBlocked answer
+	CodeKMSBelowThreshold = "kms-count-below-threshold"
+	CodeKMSMarkerRequired = "kms-marker-required"
+	CodeKMSActivated      = "kms-activated"
+	CodeUnavailable       = "unavailable" // 503: shutting down or overloaded; retry
+	CodeInternal          = "internal"    // 500
+	CodeTimeout           = "timeout"     // 503: the decision was not taken in time; nothing was written
+	CodeCatalogInvalid    = "catalog-invalid"
 )
 
 // Status is the HTTP status the server answers with an error code.
@@ -109,8 +107,6 @@ func Status(code string) int {
 		return 409
 	case CodeUnavailable, CodeTimeout:
 		return 503
-	case CodeTooManyRequests:
-		return 429
 	case CodeInternal:
 		return 500
 	}
