@@ -67,6 +67,10 @@ type Config struct {
 
 	MemoryMB int // default DefaultMemoryMB
 	CPUs     int // default DefaultCPUs
+	// Sockets spreads the CPUs over this many sockets (cores = CPUs / Sockets); 0 leaves QEMU's
+	// default. QEMU refuses to start when the -smbios files hold a number of type 4 (processor)
+	// structures other than the socket count, so a profile's processors set it.
+	Sockets int
 
 	NICs  []NIC
 	Disks []Disk
@@ -182,8 +186,11 @@ func Args(c Config) ([]string, error) {
 	if c.SMBIOSEntryPoint != "" {
 		m += ",smbios-entry-point-type=" + c.SMBIOSEntryPoint
 	}
-	a = append(a, "-machine", m, "-accel", string(c.Accel),
-		"-m", strconv.Itoa(c.MemoryMB), "-smp", strconv.Itoa(c.CPUs))
+	smp := strconv.Itoa(c.CPUs)
+	if c.Sockets > 0 {
+		smp = fmt.Sprintf("cpus=%d,sockets=%d,cores=%d,threads=1", c.CPUs, c.Sockets, c.CPUs/c.Sockets)
+	}
+	a = append(a, "-machine", m, "-accel", string(c.Accel), "-m", strconv.Itoa(c.MemoryMB), "-smp", smp)
 	if c.Firmware == OVMF {
 		fw := c.OVMF
 		if fw == "" {
@@ -283,6 +290,9 @@ func validate(c Config) error {
 	}
 	if c.CPUs < 1 || c.CPUs > 255 {
 		return &ConfigError{"CPUs", fmt.Sprintf("%d: want 1 to 255", c.CPUs)}
+	}
+	if c.Sockets < 0 || (c.Sockets > 0 && c.CPUs%c.Sockets != 0) {
+		return &ConfigError{"Sockets", fmt.Sprintf("%d: the %d CPUs must divide evenly over the sockets (the SMBIOS processor structures)", c.Sockets, c.CPUs)}
 	}
 	if err := idField("OEMID", c.OEMID, 6); err != nil {
 		return err

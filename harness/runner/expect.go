@@ -1,0 +1,248 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/scenario"
+	"github.com/oemact/oemact/oemact/profile"
+	"github.com/oemact/oemact/oemact/service/client"
+)
+
+func check(name, want, got string) Check {
+	return Check{Name: name, Want: want, Got: got, OK: want == got}
+}
+
+// sameTables checks, at every boot, that the guest saw the marker tables the host synthesized,
+// byte for byte, and the SMBIOS identity it was given: otherwise nothing else the step shows is
+// about the intended firmware.
+func sameTables(t *profile.Tables, ev *channel.Evaluation) Check {
+	var diffs []string
+	for _, tab := range []struct {
+		name string
+		b    []byte
+	}{{"SLIC", t.SLIC}, {"MSDM", t.MSDM}} {
+		got, seen := ev.Digests[tab.name]
+		switch {
+		case tab.b == nil && seen:
+			diffs = append(diffs, tab.name+" appeared")
+		case tab.b != nil && !seen:
+			diffs = append(diffs, tab.name+" missing")
+		case tab.b != nil && got != sha(tab.b):
+			diffs = append(diffs, tab.name+" differs")
+		}
+	}
+	if t.SMBIOS != nil {
+		id := t.SMBIOS.Identity()
+		want := map[string]string{"system.serial_number": id.SystemSerial, "system.uuid": id.SystemUUID,
+			"baseboard.serial_number": id.BoardSerial, "bios.version": id.BIOSVersion}
+		keys := make([]string, 0, len(want))
+		for k := range want {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if ev.Identity[k] != want[k] {
+				diffs = append(diffs, fmt.Sprintf("SMBIOS %s is %q, synthesized %q", k, ev.Identity[k], want[k]))
+			}
+		}
+	}
+	got := "same"
+	if len(diffs) > 0 {
+		got = strings.Join(diffs, "; ")
+	}
+	return check("the guest sees the synthesized tables", "same", got)
+}
+
+// expectations checks a boot step's expect block against the guest's evaluation.
+func (sr *scenarioRun) expectations(ctx context.Context, s *scenario.Step, ev *channel.Evaluation) []Check {
+	e := s.Expect
+	snap := ev.Snapshot
+	var out []Check
+	if e.Status != nil {
+		out = append(out, check("status", e.Status.String(), snap.Status.String()))
+	}
+	if e.GraceDays != nil {
+		out = append(out, check("grace days left", fmt.Sprint(*e.GraceDays), fmt.Sprint(snap.GraceRemainingMinutes/(24*60))))
+	}
+	if e.Rearms != nil {
+		out = append(out, check("rearms used", fmt.Sprint(*e.Rearms), fmt.Sprint(snap.Rearms)))
+	}
+	codes := map[string]bool{}
+	for _, f := range ev.Findings {
+		codes[f.Code] = true
+	}
+	for _, c := range e.Findings {
+		out = append(out, check("finding "+c, "present", presence(codes[c])))
+	}
+	for _, c := range e.NoFindings {
+		out = append(out, check("finding "+c, "absent", presence(codes[c])))
+	}
+	if e.OA != nil {
+		got := "none"
+		if ev.OA != nil {
+			got = "invalid"
+			if ev.OA.Valid {
+				got = "valid"
+			}
+		}
+		out = append(out, check("OEM Activation verdict", *e.OA, got))
+	}
+	if e.OARulesFailed != nil {
+		var got []string
+		if ev.OA != nil {
+			for _, r := range ev.OA.Rules {
+				if !r.OK {
+					got = append(got, fmt.Sprint(r.Number))
+				}
+			}
+		}
+		want := make([]string, len(e.OARulesFailed))
+		for i, n := range e.OARulesFailed {
+			want[i] = fmt.Sprint(n)
+		}
+		sort.Strings(want)
+		out = append(out, check("OA rules failed", strings.Join(want, ","), strings.Join(got, ",")))
+	}
+	if e.Activation != nil || e.ActivationCode != nil {
+		a := activationOf(ev)
+		result, code := "none", ""
+		if a != nil {
+			result, code = a.Result, a.Code
+		}
+		if e.Activation != nil {
+			out = append(out, check("activation result", *e.Activation, result))
+		}
+		if e.ActivationCode != nil {
+			out = append(out, check("activation code", *e.ActivationCode, code))
+		}
+	}
+	if h := e.Hardware; h != nil {
+		d := snap.Hardware
+		if h.InTolerance != nil {
+			got := "no comparison"
+			if d != nil {
+				got = fmt.Sprint(d.InTolerance)
+			}
+			out = append(out, check("hardware in tolerance", fmt.Sprint(*h.InTolerance), got))
+		}
+		if h.LostVotes != nil {
+			got := "no comparison"
+			if d != nil {
+				got = fmt.Sprint(d.Lost)
+			}
+			out = append(out, check("hardware votes lost", fmt.Sprint(*h.LostVotes), got))
+		}
+		if h.Changed != nil {
+			var got []string
+			if d != nil {
+				for _, c := range d.Changes {
+					got = append(got, string(c.Class))
+				}
+			}
+			want := append([]string(nil), h.Changed...)
+			sort.Strings(want)
+			sort.Strings(got)
+			out = append(out, check("hardware classes changed", strings.Join(want, ","), strings.Join(got, ",")))
+		}
+	}
+	if e.Reminders != nil {
+		n := 0
+		for _, ev := range ev.Events {
+			if ev.Kind.Reminder() {
+				n++
+			}
+		}
+		out = append(out, check("reminders since the previous boot", fmt.Sprint(*e.Reminders), fmt.Sprint(n)))
+	}
+	for _, want := range e.Surfaces {
+		has := false
+		for _, s := range snap.Surfaces {
+			has = has || string(s) == want
+		}
+		out = append(out, check("surface "+want, "shown", map[bool]string{true: "shown", false: "not shown"}[has]))
+	}
+	if e.TPM != nil {
+		out = append(out, check("TPM binding", *e.TPM, tpmResult(ev)))
+	}
+	if e.SameTables != nil && !*e.SameTables {
+		out = append(out, Check{Name: "same_tables: false", Want: "the harness always requires the synthesized tables", Got: "not supported", OK: false})
+	}
+	return append(out, sr.serviceChecks(ctx, e)...)
+}
+
+func presence(b bool) string {
+	if b {
+		return "present"
+	}
+	return "absent"
+}
+
+// tpmResult reads the TPM binding's result from the evaluation ("none" without one).
+func tpmResult(ev *channel.Evaluation) string {
+	if len(ev.TPM) == 0 {
+		return "none"
+	}
+	var s struct {
+		Unseal string `json:"unseal"`
+	}
+	if err := json.Unmarshal(ev.TPM, &s); err != nil || s.Unseal == "" {
+		return "unknown"
+	}
+	return s.Unseal
+}
+
+// checkService runs a check step.
+func (sr *scenarioRun) checkService(ctx context.Context, e *scenario.Expect, st *Step) {
+	st.Checks = sr.serviceChecks(ctx, e)
+	for _, c := range st.Checks {
+		if !c.OK {
+			st.Outcome = Failed
+		}
+	}
+}
+
+// serviceChecks compares the service's counts with kms_count and mak_remaining.
+func (sr *scenarioRun) serviceChecks(ctx context.Context, e *scenario.Expect) []Check {
+	if e.KMSCount == nil && len(e.MAKRemaining) == 0 {
+		return nil
+	}
+	stats, err := sr.relay.Client.Stats(ctx)
+	if err != nil {
+		return []Check{{Name: "service statistics", Want: "readable", Got: err.Error()}}
+	}
+	var out []Check
+	if e.KMSCount != nil {
+		out = append(out, check("KMS host count", fmt.Sprint(*e.KMSCount), fmt.Sprint(stats.KMS.Count)))
+	}
+	labels := make([]string, 0, len(e.MAKRemaining))
+	for l := range e.MAKRemaining {
+		labels = append(labels, l)
+	}
+	sort.Strings(labels)
+	for _, l := range labels {
+		name := "MAK activations left for " + l
+		if sr.srv == nil {
+			out = append(out, Check{Name: name, Want: fmt.Sprint(e.MAKRemaining[l]), Got: "needs the in-process service (the key ID is a keyed hash)"})
+			continue
+		}
+		_, id := sr.srv.Store().KeyHash(sr.entry(l).Key)
+		got := "no such pool"
+		if p, ok := client.Pool(stats, id); ok {
+			got = fmt.Sprint(p.Remaining)
+		}
+		out = append(out, check(name, fmt.Sprint(e.MAKRemaining[l]), got))
+	}
+	return out
+}
+
+func sha(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,685 @@
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oemact/oemact/harness/boot"
+	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/kernel"
+	"github.com/oemact/oemact/harness/qemu"
+	"github.com/oemact/oemact/harness/scenario"
+	"github.com/oemact/oemact/oemact/hwid"
+	"github.com/oemact/oemact/oemact/licence"
+	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/oemact/profile"
+	"github.com/oemact/oemact/oemact/service"
+	"github.com/oemact/oemact/oemact/service/api"
+	"github.com/oemact/oemact/oemact/service/client"
+)
+
+// Observer hears about progress; the terminal and CI progress printers implement it. Calls for
+// different scenarios may come from different goroutines at once.
+type Observer interface {
+	ScenarioStarted(sc *Scenario, steps int)
+	StepStarted(sc *Scenario, st *Step)
+	StepDone(sc *Scenario, st *Step)
+	ScenarioDone(sc *Scenario)
+}
+
+// Options tune a run.
+type Options struct {
+	// Jobs is how many scenarios run at once (default 1).
+	Jobs   int
+	Kernel *kernel.Kernel
+	// Agent is the static oemact binary booted as /init (default this executable).
+	Agent string
+	// Artifacts is the folder for every scenario's artifacts (a folder per scenario).
+	Artifacts string
+	// KeepArtifacts keeps the artifacts of passed scenarios too (failed ones are always kept).
+	KeepArtifacts bool
+	// Timeout bounds each boot (default DefaultBootTimeout).
+	Timeout time.Duration
+	// ServiceURL is a running `oemact serve` (started with --trust-client-time) to use instead of
+	// an in-process service per scenario.
+	ServiceURL string
+	Observer   Observer
+	// Accel is the accelerator; empty probes KVM once (qemu.ChooseAccel).
+	Accel qemu.Accel
+}
+
+// DefaultBootTimeout bounds one boot: a TCG boot takes 2-4 s on an idle 2-core machine and was
+// measured at up to 49 s on a heavily loaded one; 120 s leaves room without hiding a hang for long.
+const DefaultBootTimeout = 120 * time.Second
+
+// Execute runs scenarios and returns their results; the error is for what stops the whole run (no
+// kernel). A scenario's own problems are in its result.
+func Execute(ctx context.Context, scs []*scenario.Scenario, o Options) (*Run, error) {
+	if o.Kernel == nil {
+		return nil, errors.New("run: no kernel (oemact kernel fetch)")
+	}
+	if o.Jobs < 1 {
+		o.Jobs = 1
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultBootTimeout
+	}
+	if o.Agent == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("run: finding the oemact binary: %w", err)
+		}
+		o.Agent = exe
+	}
+	if o.Artifacts == "" {
+		return nil, errors.New("run: no artifacts folder")
+	}
+	if err := os.MkdirAll(o.Artifacts, 0o755); err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	r := &Run{Started: time.Now(), Jobs: o.Jobs}
+	accel := qemu.AccelChoice{Accel: o.Accel, Reason: "chosen by the caller"}
+	if o.Accel == qemu.AccelAuto {
+		accel = qemu.ChooseAccel(ctx, o.Kernel.Vmlinuz, o.Artifacts)
+	}
+	r.Accel = fmt.Sprintf("%s (%s)", accel.Accel, accel.Reason)
+	o.Accel = accel.Accel
+
+	names := map[string]int{}
+	r.Scenarios = make([]*Scenario, len(scs))
+	dirs := make([]string, len(scs))
+	for i, sc := range scs {
+		r.Scenarios[i] = &Scenario{Name: sc.Name, File: sc.Path, Description: sc.Description, Outcome: Skipped,
+			Steps: []*Step{}, Machines: []*Machine{}}
+		base := dirName(sc.Name)
+		names[base]++
+		if names[base] > 1 {
+			base = fmt.Sprintf("%s-%d", base, names[base])
+		}
+		dirs[i] = filepath.Join(o.Artifacts, base)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	sem := make(chan struct{}, o.Jobs)
+	for i, sc := range scs {
+		wg.Add(1)
+		go func(i int, sc *scenario.Scenario) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res := r.Scenarios[i]
+			boots := runScenario(ctx, sc, res, dirs[i], o)
+			mu.Lock()
+			r.Boots += boots
+			mu.Unlock()
+		}(i, sc)
+	}
+	wg.Wait()
+	r.Duration = time.Since(r.Started)
+	return r, nil
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+func dirName(s string) string {
+	s = strings.Trim(unsafeName.ReplaceAllString(s, "-"), "-.")
+	if s == "" {
+		s = "scenario"
+	}
+	return s
+}
+
+// AutoJobs is -j auto: the CPUs this process may use (its affinity mask), each TCG guest keeping
+// about one busy. On a 2-vCPU machine that gives little real throughput, and parallel VMs gain
+// little (notes/qemu.md); on real multi-core CI hosts they do.
+func AutoJobs() int {
+	n := runtime.NumCPU()
+	if q := cgroupCPUs(); q > 0 && q < n {
+		n = q
+	}
+	if n < 1 {
+		n = 1
+	}
+	return n
+}
+
+// cgroupCPUs reads a cgroup v2 CPU quota (cpu.max "QUOTA PERIOD"), rounded down; 0 when unlimited
+// or unknown.
+func cgroupCPUs() int {
+	b, err := os.ReadFile("/sys/fs/cgroup/cpu.max")
+	if err != nil {
+		return 0
+	}
+	var quota, period int
+	if _, err := fmt.Sscanf(string(b), "%d %d", &quota, &period); err != nil || quota <= 0 || period <= 0 {
+		return 0
+	}
+	return quota / period
+}
+
+// scenarioRun is one scenario in progress.
+type scenarioRun struct {
+	sc       *scenario.Scenario
+	res      *Scenario
+	dir      string
+	o        Options
+	now      time.Time
+	clock    *service.ManualClock
+	srv      *service.Server
+	relay    *Relay
+	machines map[string]*machine
+	boots    int
+}
+
+// machine is one machine in progress: its firmware and hardware as changed so far.
+type machine struct {
+	def      *scenario.Machine
+	firmware *profile.Profile // the board's profile: ACPI IDs, markers, SMBIOS
+	vm       profile.VM
+	key      *productkey.Entry
+	boot     *boot.Machine
+	booted   bool
+	install  bool // install the key at the next boot
+	disks    map[string]string
+	result   *Machine
+	dir      string
+}
+
+func runScenario(ctx context.Context, sc *scenario.Scenario, res *Scenario, dir string, o Options) int {
+	start := time.Now()
+	if o.Observer != nil {
+		o.Observer.ScenarioStarted(res, len(sc.Steps))
+	}
+	sr := &scenarioRun{sc: sc, res: res, dir: dir, o: o, now: sc.Start, machines: map[string]*machine{}}
+	res.Artifacts = dir
+	err := sr.run(ctx)
+	res.Duration = time.Since(start)
+	switch {
+	case err != nil:
+		res.Outcome, res.Error = Error, err.Error()
+	default:
+		res.Outcome = Passed
+		for _, st := range res.Steps {
+			switch st.Outcome {
+			case Error:
+				res.Outcome = Error
+			case Failed:
+				if res.Outcome != Error {
+					res.Outcome = Failed
+				}
+			}
+		}
+	}
+	if res.Outcome == Passed && !o.KeepArtifacts {
+		if os.RemoveAll(dir) == nil {
+			res.Artifacts = ""
+		}
+	}
+	if o.Observer != nil {
+		o.Observer.ScenarioDone(res)
+	}
+	return sr.boots
+}
+
+func (sr *scenarioRun) run(ctx context.Context) error {
+	if err := os.RemoveAll(sr.dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(sr.dir, 0o755); err != nil {
+		return err
+	}
+	if err := sr.openService(ctx); err != nil {
+		return fmt.Errorf("activation service: %w", err)
+	}
+	if sr.srv != nil {
+		defer sr.srv.Close()
+	}
+	for _, def := range sr.sc.Machines {
+		m := &machine{def: def, firmware: def.Profile, vm: def.Profile.VM, key: def.Key, install: def.Key != nil,
+			disks: map[string]string{}, dir: filepath.Join(sr.dir, def.Name)}
+		m.result = &Machine{Name: def.Name, Profile: def.Profile.Name, Edition: def.Edition.ID, Timeline: []TimelinePoint{}}
+		if def.Key != nil {
+			m.result.Channel = string(def.Key.Channel)
+		}
+		m.boot = &boot.Machine{Name: def.Name, Kernel: sr.o.Kernel, Agent: sr.o.Agent, Dir: m.dir,
+			InitramfsDir: filepath.Join(sr.o.Artifacts, ".initramfs"), Timeout: sr.o.Timeout}
+		sr.machines[def.Name] = m
+		sr.res.Machines = append(sr.res.Machines, m.result)
+	}
+	if err := sr.preset(ctx); err != nil {
+		return fmt.Errorf("service state before the first step: %w", err)
+	}
+	halted := false
+	for _, s := range sr.sc.Steps {
+		st := &Step{Index: s.Index, Line: s.Line, Kind: string(s.Kind), Description: s.Describe(), Time: sr.now,
+			Day: sr.now.Sub(sr.sc.Start).Hours() / 24}
+		if s.Machine != nil {
+			st.Machine = s.Machine.Name
+		}
+		t := time.Now()
+		if sr.o.Observer != nil && !halted {
+			sr.o.Observer.StepStarted(sr.res, st)
+		}
+		if halted {
+			st.Outcome = Skipped
+		} else {
+			sr.step(ctx, s, st)
+			if st.Outcome == Error {
+				halted = true
+			}
+		}
+		st.Duration = time.Since(t)
+		sr.res.Steps = append(sr.res.Steps, st)
+		if sr.o.Observer != nil {
+			sr.o.Observer.StepDone(sr.res, st)
+		}
+		if ctx.Err() != nil && !halted {
+			halted = true
+		}
+	}
+	return nil
+}
+
+func (sr *scenarioRun) openService(ctx context.Context) error {
+	if sr.o.ServiceURL != "" {
+		sr.relay = &Relay{Client: client.New(sr.o.ServiceURL), Now: func() time.Time { return sr.now }, SendTime: true}
+		return nil
+	}
+	sr.clock = service.NewManualClock(sr.now)
+	srv, err := service.Open(ctx, service.Config{DBPath: filepath.Join(sr.dir, "service.db"), Catalog: sr.sc.Catalog, Clock: sr.clock})
+	if err != nil {
+		return err
+	}
+	sr.srv = srv
+	sr.relay = &Relay{Client: client.NewInProcess(srv.Handler(), ""), Now: func() time.Time { return sr.now }}
+	return nil
+}
+
+// preset gives the service the state the scenario starts from, through its API: simulated KMS
+// clients ask the host, simulated machines take MAK activations.
+func (sr *scenarioRun) preset(ctx context.Context) error {
+	for _, g := range sr.sc.Service.KMSClients {
+		if err := sr.kmsClients(ctx, g); err != nil {
+			return err
+		}
+	}
+	labels := make([]string, 0, len(sr.sc.Service.MAKUsed))
+	for l := range sr.sc.Service.MAKUsed {
+		labels = append(labels, l)
+	}
+	sort.Strings(labels)
+	for _, label := range labels {
+		e := sr.entry(label)
+		for i := 0; i < sr.sc.Service.MAKUsed[label]; i++ {
+			var inv hwid.Inventory
+			inv.Add(hwid.NIC, "simulated "+randomHex(6))
+			inv.Add(hwid.Disk, "simulated "+randomHex(8))
+			if _, err := sr.relay.Client.Activate(ctx, api.ActivateRequest{Key: e.Key.Reveal(), Edition: e.Edition.ID, Hardware: client.Hardware(inv)}); err != nil {
+				return fmt.Errorf("simulated MAK activation %d of %s: %w", i+1, label, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (sr *scenarioRun) kmsClients(ctx context.Context, g scenario.KMSClients) error {
+	for i := 0; i < g.Count; i++ {
+		cmid := newUUID()
+		ans, err := sr.relay.KMS(ctx, channel.KMSRequest{CMID: cmid, Edition: g.Edition.ID, MarkerPresent: true})
+		if err != nil {
+			return fmt.Errorf("simulated KMS client %d: %w", i+1, err)
+		}
+		if !ans.Reached {
+			return fmt.Errorf("simulated KMS client %d: the KMS host did not answer", i+1)
+		}
+	}
+	return nil
+}
+
+func (sr *scenarioRun) entry(label string) *productkey.Entry {
+	for _, e := range sr.sc.Catalog.Entries() {
+		if e.Label == label {
+			return e
+		}
+	}
+	return nil // scenario.Parse checked every label
+}
+
+func (sr *scenarioRun) setNow(t time.Time) {
+	sr.now = t
+	if sr.clock != nil {
+		sr.clock.Set(t)
+	}
+}
+
+// step runs one step into st.
+func (sr *scenarioRun) step(ctx context.Context, s *scenario.Step, st *Step) {
+	st.Outcome = Passed
+	switch s.Kind {
+	case scenario.Advance:
+		sr.setNow(sr.now.Add(s.Advance))
+		return
+	case scenario.AddKMS:
+		if err := sr.kmsClients(ctx, s.KMS); err != nil {
+			st.Outcome, st.Error = Error, err.Error()
+		}
+		return
+	case scenario.Change:
+		if err := sr.change(s); err != nil {
+			st.Outcome, st.Error = Error, err.Error()
+		}
+		return
+	case scenario.Check:
+		sr.checkService(ctx, s.Expect, st)
+		return
+	}
+	sr.bootStep(ctx, s, st)
+}
+
+func (sr *scenarioRun) change(s *scenario.Step) error {
+	m := sr.machines[s.Machine.Name]
+	c := s.Change
+	if c.Board != nil {
+		m.firmware = c.Board
+		m.wipeTPM()
+	}
+	if c.TPM {
+		m.wipeTPM()
+	}
+	if c.NIC != "" {
+		if len(m.vm.NICs) == 0 {
+			m.vm.NICs = []profile.NIC{{MAC: c.NIC}}
+		} else {
+			m.vm.NICs = append([]profile.NIC{{MAC: c.NIC}}, m.vm.NICs[1:]...)
+		}
+	}
+	if c.AddNIC != "" {
+		m.vm.NICs = append(append([]profile.NIC(nil), m.vm.NICs...), profile.NIC{MAC: c.AddNIC})
+	}
+	if c.Disk != "" {
+		size := profile.DefaultDiskMB
+		if len(m.vm.Disks) > 0 {
+			size = m.vm.Disks[0].SizeMB
+			m.vm.Disks = append([]profile.Disk{{Serial: c.Disk, SizeMB: size}}, m.vm.Disks[1:]...)
+		} else {
+			m.vm.Disks = []profile.Disk{{Serial: c.Disk, SizeMB: size}}
+		}
+	}
+	if c.MemoryMB != 0 {
+		m.vm.MemoryMB = c.MemoryMB
+	}
+	if c.CPUs != 0 {
+		m.vm.CPUs = c.CPUs
+	}
+	if len(c.SMBIOS) > 0 {
+		fw, err := m.firmware.Clone()
+		if err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(c.SMBIOS))
+		for k := range c.SMBIOS {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if err := fw.SetSMBIOSField(k, c.SMBIOS[k]); err != nil {
+				return err
+			}
+		}
+		m.firmware = fw
+	}
+	return nil
+}
+
+// wipeTPM forgets the machine's TPM state: a new board or TPM brings a new endorsement key.
+func (m *machine) wipeTPM() { _ = os.RemoveAll(filepath.Join(m.dir, "tpm")) }
+
+func (sr *scenarioRun) bootStep(ctx context.Context, s *scenario.Step, st *Step) {
+	m := sr.machines[s.Machine.Name]
+	plan := channel.Plan{Evaluate: true, Now: sr.now, Machine: m.def.Name, Edition: m.def.Edition.ID, Logon: true}
+	switch s.Kind {
+	case scenario.InstallKey:
+		m.key, m.install = s.Key, true
+	case scenario.Activate:
+		if s.Method == "telephone" {
+			plan.Actions = []string{channel.ActionActivateTelephone}
+		} else {
+			plan.Actions = []string{channel.ActionActivateOnline}
+		}
+	case scenario.Rearm:
+		plan.Actions = []string{channel.ActionRearm}
+	}
+	if m.key != nil {
+		plan.Key = m.key.Key.Reveal()
+	}
+	plan.InstallKey = m.install
+
+	bootDir := m.boot.BootDir(m.boot.Boots + 1)
+	tables, files, err := sr.synthesize(m, filepath.Join(bootDir, "tables"))
+	if err != nil {
+		st.Outcome, st.Error = Error, fmt.Sprintf("synthesizing %s's tables: %v", m.def.Name, err)
+		return
+	}
+	cfg, err := sr.qemuConfig(m, tables, files)
+	if err != nil {
+		st.Outcome, st.Error = Error, err.Error()
+		return
+	}
+	m.boot.Config = cfg
+
+	var (
+		mu     sync.Mutex
+		report *channel.Report
+	)
+	host := hostFor{ctx: ctx, r: sr.relay}
+	handler := func(hctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+		switch msg.Type {
+		case channel.TypeHello:
+			return channel.TypePlan, plan, nil
+		case channel.TypeActivate:
+			req, err := channel.PayloadOf[channel.ActivateRequest](msg)
+			if err != nil {
+				return "", nil, err
+			}
+			ans, err := host.Activate(req)
+			return channel.TypeActivation, ans, err
+		case channel.TypeKMS:
+			req, err := channel.PayloadOf[channel.KMSRequest](msg)
+			if err != nil {
+				return "", nil, err
+			}
+			ans, err := host.KMS(req)
+			return channel.TypeKMSAnswer, ans, err
+		case channel.TypeReport:
+			r, err := channel.PayloadOf[channel.Report](msg)
+			if err != nil {
+				return "", nil, &channel.FatalError{Err: err}
+			}
+			mu.Lock()
+			report = &r
+			mu.Unlock()
+			return channel.TypeReply, channel.Reply{}, nil
+		case channel.TypeError:
+			return channel.TypeAck, nil, nil
+		}
+		return "", nil, fmt.Errorf("the host does not handle %q", msg.Type)
+	}
+	sr.boots++
+	res, err := m.boot.Boot(ctx, handler)
+	if res != nil && res.QEMU != nil {
+		st.Boot = &Boot{Wall: res.Timings.Total, Accel: string(res.QEMU.Accel), Command: res.QEMU.Command,
+			SerialLog: res.QEMU.Serial, Outcome: res.QEMU.Outcome.String()}
+	}
+	if err != nil {
+		st.Outcome, st.Error = Error, err.Error()
+		return
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if report == nil || report.Evaluation == nil {
+		st.Outcome, st.Error = Error, "the guest reported no evaluation (see the serial log)"
+		return
+	}
+	m.booted, m.install = true, false
+	ev := report.Evaluation
+	st.Notes = append(st.Notes, report.Notes...)
+	st.Notes = append(st.Notes, ev.Refused...)
+	snap := ev.Snapshot
+	st.Snapshot, st.Events = &snap, ev.Events
+	if ev.OA != nil {
+		st.OA = ev.OA.String()
+	}
+	st.Activation = activationOf(ev)
+	sr.timeline(m, s, ev)
+	st.Checks = append(st.Checks, sameTables(tables, ev))
+	if s.Expect != nil {
+		st.Checks = append(st.Checks, sr.expectations(ctx, s, ev)...)
+	}
+	for _, c := range st.Checks {
+		if !c.OK {
+			st.Outcome = Failed
+		}
+	}
+}
+
+// activationOf summarises the last activation the guest asked for this boot.
+func activationOf(ev *channel.Evaluation) *Activation {
+	if n := len(ev.Activations); n > 0 {
+		a := ev.Activations[n-1]
+		return &Activation{Method: a.Result.Method, Result: string(a.Result.Outcome), Code: a.Result.Code, Message: a.Result.Message}
+	}
+	if n := len(ev.KMS); n > 0 {
+		k := ev.KMS[n-1]
+		out := &Activation{Method: "kms", Result: string(licence.Failed), Code: k.Code, Message: k.Message}
+		if k.Activated {
+			out.Result = string(licence.Succeeded)
+		}
+		return out
+	}
+	return nil
+}
+
+func (sr *scenarioRun) timeline(m *machine, s *scenario.Step, ev *channel.Evaluation) {
+	day := func(t time.Time) float64 { return t.Sub(sr.sc.Start).Hours() / 24 }
+	for _, e := range ev.Events {
+		m.result.Timeline = append(m.result.Timeline, TimelinePoint{Time: e.Time, Day: day(e.Time), Status: e.To.String(),
+			GraceRemaining: graceAt(e), Event: e.Message, Reminder: e.Kind.Reminder(), Step: s.Index})
+	}
+	snap := ev.Snapshot
+	m.result.Timeline = append(m.result.Timeline, TimelinePoint{Time: snap.Time, Day: day(snap.Time), Status: snap.Status.String(),
+		GraceRemaining: float64(snap.GraceRemainingMinutes) / (24 * 60), Event: "boot: " + s.Describe(), Step: s.Index})
+}
+
+func graceAt(e licence.Event) float64 {
+	if e.Until.IsZero() || !e.To.Grace() {
+		return 0
+	}
+	return e.Until.Sub(e.Time).Hours() / 24
+}
+
+// synthesize builds the machine's current firmware tables into dir.
+func (sr *scenarioRun) synthesize(m *machine, dir string) (*profile.Tables, *profile.Files, error) {
+	t, err := m.firmware.Synthesize()
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := t.Write(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, f, nil
+}
+
+func (sr *scenarioRun) qemuConfig(m *machine, t *profile.Tables, f *profile.Files) (qemu.Config, error) {
+	vm := m.vm
+	c := qemu.Config{Machine: qemu.Machine(vm.Machine), Firmware: qemu.Firmware(vm.Firmware), MemoryMB: vm.MemoryMB,
+		CPUs: vm.CPUs, OEMID: m.firmware.ACPI.OEMID, OEMTableID: m.firmware.ACPI.OEMTableID, Accel: sr.o.Accel}
+	if vm.Firmware == "qboot" {
+		return c, fmt.Errorf("%s: firmware qboot is not supported by the harness yet; use seabios or ovmf", m.def.Name)
+	}
+	for _, p := range []string{f.SLIC, f.MSDM} {
+		if p != "" {
+			c.ACPITables = append(c.ACPITables, p)
+		}
+	}
+	if t.SMBIOS != nil {
+		c.SMBIOSFiles = f.SMBIOS
+		if t.SMBIOS.EntryPoint != nil && t.SMBIOS.EntryPoint.Kind.String() == "_SM3_" {
+			c.SMBIOSEntryPoint = "64"
+		}
+		if n := countType(t, 4); n > 0 {
+			c.Sockets = n
+			if c.CPUs%n != 0 {
+				return c, fmt.Errorf("%s: %d CPUs cannot be spread over the %d processor sockets the SMBIOS describes", m.def.Name, c.CPUs, n)
+			}
+		}
+	}
+	for _, n := range vm.NICs {
+		c.NICs = append(c.NICs, qemu.NIC{MAC: n.MAC})
+	}
+	for _, d := range vm.Disks {
+		p, err := m.disk(d)
+		if err != nil {
+			return c, err
+		}
+		c.Disks = append(c.Disks, qemu.Disk{Path: p, Serial: d.Serial})
+	}
+	return c, nil
+}
+
+func countType(t *profile.Tables, typ uint8) int {
+	n := 0
+	for _, s := range t.SMBIOS.QEMUStructures() {
+		if s.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// disk returns the machine's image for a disk serial, creating a sparse raw image the first time.
+func (m *machine) disk(d profile.Disk) (string, error) {
+	if p, ok := m.disks[d.Serial]; ok {
+		return p, nil
+	}
+	p := filepath.Join(m.dir, "disk-"+d.Serial+".img")
+	if err := os.MkdirAll(m.dir, 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if err := f.Truncate(int64(d.SizeMB) << 20); err != nil {
+		return "", err
+	}
+	m.disks[d.Serial] = p
+	return p, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newUUID() string {
+	h := randomHex(16)
+	b := []byte(h)
+	b[12] = '4'
+	b[16] = "89ab"[int(b[16])%4]
+	s := string(b)
+	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+}
