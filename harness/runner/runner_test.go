@@ -2,11 +2,11 @@ package runner_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/oemact/oemact/harness/internal/harnesstest"
@@ -55,35 +55,151 @@ func options(t *testing.T) runner.Options {
 	return runner.Options{Kernel: harnesstest.Kernel(t), Agent: agent(t), Artifacts: t.TempDir(), Accel: qemu.TCG, KeepArtifacts: true}
 }
 
-func dump(t *testing.T, r *runner.Run) {
-	b, _ := json.MarshalIndent(r, "", "  ")
-	t.Logf("%s", b)
-}
-
-func TestRunOneScenario(t *testing.T) {
+// TestDefaultMatrix boots every scenario of fixtures/scenarios (CI runs them all; SCENARIO=a.yaml,b.yaml
+// narrows it while developing) and requires each to pass, with nothing left running and no
+// temporary file outside the artifacts folder.
+func TestDefaultMatrix(t *testing.T) {
 	o := options(t)
+	o.KeepArtifacts = false
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	var names []string
-	if v := os.Getenv("SCENARIO"); v == "all" {
-		files, _ := filepath.Glob(filepath.Join(harnesstest.RepoRoot(), "fixtures", "scenarios", "*.yaml"))
+	if v := os.Getenv("SCENARIO"); v != "" {
+		names = strings.Split(v, ",")
+	} else {
+		files, err := filepath.Glob(filepath.Join(harnesstest.RepoRoot(), "fixtures", "scenarios", "*.yaml"))
+		require.NoError(t, err)
 		for _, f := range files {
 			names = append(names, filepath.Base(f))
 		}
-	} else {
-		names = strings.Split(v, ",")
 	}
 	r, err := runner.Execute(context.Background(), scenarios(t, names...), o)
 	require.NoError(t, err)
 	for _, sc := range r.Scenarios {
-		t.Logf("%s: %s %s", sc.Name, sc.Outcome, sc.Duration)
+		t.Logf("%s: %s in %s", sc.Name, sc.Outcome, sc.Duration.Round(time.Millisecond))
 		for _, st := range sc.Steps {
-			t.Logf("   %d %s: %s %s %v", st.Index, st.Description, st.Outcome, st.Error, st.Checks)
-			if st.Outcome != runner.Passed && st.Snapshot != nil {
-				for _, e := range st.Events {
-					t.Logf("      event %s %s %s", e.Time, e.Kind, e.Message)
+			if st.Outcome == runner.Passed {
+				continue
+			}
+			t.Errorf("%s step %d (%s, line %d): %s %s", sc.Name, st.Index, st.Description, st.Line, st.Outcome, st.Error)
+			for _, c := range st.Checks {
+				if !c.OK {
+					t.Errorf("    %s: want %s, got %s", c.Name, c.Want, c.Got)
 				}
-				t.Logf("      notes %v oa %s", st.Notes, st.OA)
+			}
+			for _, e := range st.Events {
+				t.Logf("    event %s %s: %s", e.Time.Format(time.RFC3339), e.Kind, e.Message)
 			}
 		}
 	}
 	assert.Equal(t, 0, r.ExitCode())
+	t.Logf("%d scenarios, %d boots in %s (%.1f boots/min, %s)", len(r.Scenarios), r.Boots, r.Duration.Round(time.Millisecond), r.BootsPerMinute(), r.Accel)
+	harnesstest.NoProcessIn(t, o.Artifacts)
+	assert.Empty(t, harnesstest.Files(t, tmp), "temporary files outside the artifacts folder")
+	assert.Equal(t, []string{".initramfs/"}, topLevel(harnesstest.Files(t, o.Artifacts)), "passed scenarios leave only the shared initramfs cache")
+}
+
+func topLevel(files []string) []string {
+	var out []string
+	for _, f := range files {
+		if !strings.Contains(strings.TrimSuffix(f, "/"), "/") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// writeScenario writes a scenario beside a copy of nothing: profiles are named absolutely.
+func writeScenario(t *testing.T, body string) *scenario.Scenario {
+	t.Helper()
+	prof := filepath.Join(harnesstest.RepoRoot(), "fixtures", "profiles", "tstoem-desktop.yaml")
+	p := filepath.Join(t.TempDir(), "s.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(strings.ReplaceAll(body, "PROFILE", prof)), 0o644))
+	sc, err := scenario.Load(p)
+	require.NoError(t, err)
+	return sc
+}
+
+const failing = `name: wrong-expectation
+machines:
+  pc: {profile: PROFILE, edition: win7-ultimate, key: retail/win7-ultimate}
+steps:
+  - boot: pc
+    expect: {status: Licensed, grace_days: 30}
+  - advance: 1d
+  - boot: pc
+    expect: {status: OOBGrace, grace_days: 29}
+`
+
+// A failed expectation is a test verdict: exit 1, the check says what was wanted and got, later
+// steps still run, the artifacts (serial logs) are kept.
+func TestFailedExpectation(t *testing.T) {
+	o := options(t)
+	o.KeepArtifacts = false
+	r, err := runner.Execute(context.Background(), []*scenario.Scenario{writeScenario(t, failing)}, o)
+	require.NoError(t, err)
+	assert.Equal(t, 1, r.ExitCode())
+	sc := r.Scenarios[0]
+	assert.Equal(t, runner.Failed, sc.Outcome)
+	require.Len(t, sc.Steps, 3)
+	assert.Equal(t, runner.Failed, sc.Steps[0].Outcome)
+	var bad []runner.Check
+	for _, c := range sc.Steps[0].Checks {
+		if !c.OK {
+			bad = append(bad, c)
+		}
+	}
+	assert.Equal(t, []runner.Check{{Name: "status", Want: "Licensed", Got: "OOBGrace"}}, bad)
+	assert.Equal(t, runner.Passed, sc.Steps[2].Outcome, "the steps after a failed check still run")
+	require.NotNil(t, sc.Steps[0].Boot)
+	assert.FileExists(t, sc.Steps[0].Boot.SerialLog, "a failed scenario keeps its serial logs")
+	assert.Contains(t, sc.Steps[0].Boot.Command, "qemu-system-x86_64")
+	assert.Equal(t, 2, r.Boots)
+}
+
+const twoBoots = `name: infra
+machines:
+  pc: {profile: PROFILE, edition: win7-ultimate, key: retail/win7-ultimate}
+steps:
+  - boot: pc
+  - boot: pc
+`
+
+// A guest that does not finish in time is killed and reported as an infrastructure error (exit
+// 2), not a failed expectation; the remaining steps are skipped; nothing is left running and no
+// temporary file is left outside the artifacts folder.
+func TestHungGuestIsAnInfrastructureError(t *testing.T) {
+	o := options(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	o.Timeout = 2 * time.Second // far below a TCG boot: the guest is still booting when killed
+	r, err := runner.Execute(context.Background(), []*scenario.Scenario{writeScenario(t, twoBoots)}, o)
+	require.NoError(t, err)
+	assert.Equal(t, 2, r.ExitCode())
+	sc := r.Scenarios[0]
+	assert.Equal(t, runner.Error, sc.Outcome)
+	assert.Equal(t, runner.Error, sc.Steps[0].Outcome)
+	assert.Contains(t, sc.Steps[0].Error, "timeout")
+	assert.Contains(t, sc.Steps[0].Error, "reproduce:")
+	assert.Equal(t, runner.Skipped, sc.Steps[1].Outcome)
+	require.NotNil(t, sc.Steps[0].Boot)
+	assert.Equal(t, "timeout", sc.Steps[0].Boot.Outcome)
+	harnesstest.NoProcessIn(t, o.Artifacts)
+	assert.Empty(t, harnesstest.Files(t, tmp), "temporary files outside the artifacts folder")
+}
+
+// A QEMU that cannot start is an infrastructure error with its message.
+func TestQEMUFailingToStart(t *testing.T) {
+	o := options(t)
+	fake := filepath.Join(t.TempDir(), "qemu")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\necho 'qemu-system-x86_64: -machine q35: unsupported machine type' >&2\nexit 1\n"), 0o755))
+	t.Setenv("OEMACT_QEMU", fake)
+	r, err := runner.Execute(context.Background(), []*scenario.Scenario{writeScenario(t, twoBoots)}, o)
+	require.NoError(t, err)
+	assert.Equal(t, 2, r.ExitCode())
+	st := r.Scenarios[0].Steps[0]
+	assert.Equal(t, runner.Error, st.Outcome)
+	assert.Contains(t, st.Error, "unsupported machine type")
+	assert.Equal(t, runner.Skipped, r.Scenarios[0].Steps[1].Outcome)
+	harnesstest.NoProcessIn(t, o.Artifacts)
 }
