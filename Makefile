@@ -34,7 +34,8 @@ test-short: build
 	$(GO) test -short ./...
 
 demo: deps build kernel
-	./$(BIN) inspect fixtures/acpi/* || test $$? -eq 1
+	./$(BIN) inspect fixtures/acpi/dell-inspiron-14-3462 fixtures/smbios/uroot_Lenovo-ThinkPad-T480.bin
+	./$(BIN) run --html $(CACHE)/demo/report.html --junit $(CACHE)/demo/junit.xml fixtures/scenarios
 
 # Runs each fuzz target for FUZZTIME.
 fuzz:

@@ -57,6 +57,8 @@ type Options struct {
 	Observer   Observer
 	// Accel is the accelerator; empty probes KVM once (qemu.ChooseAccel).
 	Accel qemu.Accel
+	// InitramfsDir caches the guest initramfs by content (default Artifacts/.initramfs).
+	InitramfsDir string
 }
 
 // DefaultBootTimeout bounds one boot: a TCG boot takes 2-4 s on an idle 2-core machine and was
@@ -88,6 +90,9 @@ func Execute(ctx context.Context, scs []*scenario.Scenario, o Options) (*Run, er
 	if err := os.MkdirAll(o.Artifacts, 0o755); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
+	if o.InitramfsDir == "" {
+		o.InitramfsDir = filepath.Join(o.Artifacts, ".initramfs")
+	}
 	r := &Run{Started: time.Now(), Jobs: o.Jobs}
 	accel := qemu.AccelChoice{Accel: o.Accel, Reason: "chosen by the caller"}
 	if o.Accel == qemu.AccelAuto {
@@ -109,22 +114,26 @@ func Execute(ctx context.Context, scs []*scenario.Scenario, o Options) (*Run, er
 		}
 		dirs[i] = filepath.Join(o.Artifacts, base)
 	}
+	// Workers take scenarios in file order, so a one-job run is in order.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	sem := make(chan struct{}, o.Jobs)
-	for i, sc := range scs {
+	next := make(chan int)
+	for w := 0; w < o.Jobs && w < len(scs); w++ {
 		wg.Add(1)
-		go func(i int, sc *scenario.Scenario) {
+		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			res := r.Scenarios[i]
-			boots := runScenario(ctx, sc, res, dirs[i], o)
-			mu.Lock()
-			r.Boots += boots
-			mu.Unlock()
-		}(i, sc)
+			for i := range next {
+				boots := runScenario(ctx, scs[i], r.Scenarios[i], dirs[i], o)
+				mu.Lock()
+				r.Boots += boots
+				mu.Unlock()
+			}
+		}()
 	}
+	for i := range scs {
+		next <- i
+	}
+	close(next)
 	wg.Wait()
 	r.Duration = time.Since(r.Started)
 	return r, nil
@@ -253,7 +262,7 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 			m.result.Channel = string(def.Key.Channel)
 		}
 		m.boot = &boot.Machine{Name: def.Name, Kernel: sr.o.Kernel, Agent: sr.o.Agent, Dir: m.dir,
-			InitramfsDir: filepath.Join(sr.o.Artifacts, ".initramfs"), Timeout: sr.o.Timeout}
+			InitramfsDir: sr.o.InitramfsDir, Timeout: sr.o.Timeout}
 		sr.machines[def.Name] = m
 		sr.res.Machines = append(sr.res.Machines, m.result)
 	}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/oemact/oemact/harness/kernel"
+	"github.com/oemact/oemact/harness/qemu"
+	"github.com/oemact/oemact/harness/report"
+	"github.com/oemact/oemact/harness/runner"
+	"github.com/oemact/oemact/harness/scenario"
+)
+
+func init() {
+	register(&command{
+		name:    "run",
+		summary: "run scenarios: boot QEMU guests carrying the firmware tables and check what activation did",
+		run:     runRun,
+	})
+}
+
+func runRun(io stdio, args []string) int {
+	fs := newFlagSet(io, "run", "[-j N|auto] [--junit FILE] [--json FILE] [--html FILE] [--keep-artifacts] [--artifacts DIR] PATH...\n\n"+
+		"PATH is a scenario file or a folder of them (*.yaml). Exit 0 when every expectation held, 1 when one\n"+
+		"failed, 2 on an infrastructure error (QEMU died, a guest hung) or a usage error.\n")
+	jobs := fs.String("j", "1", "scenarios to run at once: a number, or auto (the CPUs this process may use)")
+	junit := fs.String("junit", "", "write a JUnit XML report to FILE")
+	jsonOut := fs.String("json", "", "write the results as JSON to FILE")
+	html := fs.String("html", "", "write an HTML report (scenario matrix, licence timelines) to FILE")
+	keep := fs.Bool("keep-artifacts", false, "keep the artifacts of passed scenarios too (failed ones are always kept)")
+	artifacts := fs.String("artifacts", "", "artifacts folder (default: a new folder under the cache, printed at the end)")
+	kernelPath := fs.String("kernel", "", "guest kernel (vmlinuz or a fetched kernel folder); default OEMACT_KERNEL, then the cache")
+	serviceURL := fs.String("service", "", "use a running 'oemact serve --trust-client-time' at URL instead of an in-process service")
+	timeout := fs.Duration("timeout", runner.DefaultBootTimeout, "bound on each boot")
+	accel := fs.String("accel", "", "tcg or kvm (default: probe KVM once, fall back to TCG)")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(io.stderr, "oemact run: "+format+"\n", a...)
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	n := 1
+	if *jobs == "auto" {
+		n = runner.AutoJobs()
+	} else if v, err := strconv.Atoi(*jobs); err != nil || v < 1 {
+		return fail("-j %q: want a positive number or auto", *jobs)
+	} else {
+		n = v
+	}
+	switch *accel {
+	case "", "tcg", "kvm":
+	default:
+		return fail("--accel %q: want tcg or kvm", *accel)
+	}
+	var scs []*scenario.Scenario
+	for _, path := range fs.Args() {
+		files, err := scenarioFiles(path)
+		if err != nil {
+			return fail("%v", err)
+		}
+		for _, f := range files {
+			sc, err := scenario.Load(f)
+			if err != nil {
+				return fail("%v", err)
+			}
+			scs = append(scs, sc)
+		}
+	}
+	cache, err := kernel.CacheDir()
+	if err != nil {
+		return fail("%v", err)
+	}
+	k, err := kernel.Locate(cache, *kernelPath)
+	if err != nil {
+		return fail("%v", err)
+	}
+	chosen := *artifacts != ""
+	if !chosen {
+		*artifacts = filepath.Join(cache, "runs", time.Now().UTC().Format("20060102-150405"))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var progress *report.Progress
+	if f, ok := io.stdout.(*os.File); ok {
+		progress = report.NewProgressFor(f)
+	} else {
+		progress = report.NewProgress(io.stdout, false)
+	}
+	res, err := runner.Execute(ctx, scs, runner.Options{Jobs: n, Kernel: k, Artifacts: *artifacts, KeepArtifacts: *keep,
+		Timeout: *timeout, ServiceURL: *serviceURL, Observer: progress, Accel: qemu.Accel(*accel),
+		InitramfsDir: filepath.Join(cache, "initramfs")})
+	progress.Finish()
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := report.WriteSummary(io.stdout, res); err != nil {
+		return fail("%v", err)
+	}
+	if err := (report.Files{JSON: *jsonOut, JUnit: *junit, HTML: *html}).Write(res); err != nil {
+		fmt.Fprintf(io.stderr, "oemact run: %v\n", err)
+		return exitUsage
+	}
+	kept := false
+	for _, sc := range res.Scenarios {
+		kept = kept || sc.Artifacts != ""
+	}
+	if kept || chosen {
+		fmt.Fprintf(io.stdout, "artifacts: %s\n", *artifacts)
+	} else {
+		os.Remove(*artifacts) // empty: every scenario passed and cleaned up after itself
+	}
+	return res.ExitCode()
+}
+
+// scenarioFiles expands a folder into its *.yaml files, sorted.
+func scenarioFiles(path string) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{path}, nil
+	}
+	files, err := filepath.Glob(filepath.Join(path, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s holds no scenario files (*.yaml)", path)
+	}
+	return files, nil
+}
