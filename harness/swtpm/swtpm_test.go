@@ -24,7 +24,7 @@ import (
 
 // noProcessNaming fails the test if any process's command line mentions dir: after Stop, nothing
 // swtpm started may be left.
-func noProcessNaming(t *testing.T, dir string) {
+func noProcessNaming(t testing.TB, dir string) {
 	t.Helper()
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {

@@ -18,14 +18,17 @@ import (
 // the TCG PC Client Platform TPM Profile.
 //
 // Why 23 and not another:
-//   - PCRs 0-7 are the firmware's. SeaBIOS's tcgbios extends PCR 1 with the SMBIOS structure table
-//     (a SHA-1 digest of the whole table in an EV_EVENT_TAG event), PCR 2 with option ROMs and a
-//     "Start Option ROM Scan" action, PCR 4 with "Calling INT 19h" and the MBR's boot code, PCR 5
-//     with the partition table, and a separator in each of 0-7; it measures no ACPI table, and on
-//     a TPM 2.0 it extends SHA-1 digests zero-padded into the SHA-256 bank. oemact does not rely
-//     on any of it: PCR 1 covers the whole SMBIOS table, memory devices and processors included,
-//     so a memory upgrade (which OEM activation survives) would break the seal, while the SLIC and
-//     MSDM are measured nowhere; OVMF measures other things in other ways.
+//   - PCRs 0-7 are the firmware's. SeaBIOS's tcgbios (src/tcgbios.c) extends PCR 1 with the SMBIOS
+//     structure table (a SHA-1 digest of the whole table in an EV_EVENT_TAG event), PCR 2 with a
+//     "Start Option ROM Scan" action and each option ROM, PCR 4 with "Calling INT 19h" (and the
+//     MBR's boot code when booting a disk, PCR 5 its partition table), and a separator in each of
+//     0-7; it measures no ACPI table, and on a TPM 2.0 it extends SHA-1 digests zero-padded into
+//     the SHA-256 bank. The event log of a test machine booted with -kernel (harness/swtpm's
+//     guest tests) holds exactly: PCR 1 EV_EVENT_TAG, PCR 2 EV_ACTION, two PCR 2 EV_EVENT_TAG
+//     (option ROMs), PCR 4 EV_ACTION, separators 0-7, on pc and q35 alike. oemact does not
+//     rely on any of it: PCR 1 covers the whole SMBIOS table, memory devices and processors
+//     included, so a memory upgrade (which OEM activation survives) would break the seal, while
+//     the SLIC and MSDM are measured nowhere; OVMF measures other things in other ways.
 //   - PCRs 8-15 are the operating system's (GRUB 8-9, IMA 10, systemd 11-15, BitLocker 11) and
 //     cannot be reset: a second measurement in one boot would give another value.
 //   - PCR 16 is for debugging; 17-22 belong to dynamic launch and refuse locality 0.
