@@ -3,6 +3,7 @@ package tpm_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -156,6 +157,57 @@ func testBinding(t *testing.T, tt testTPM) {
 		ek2, err := tt.Open(t).EKDigest()
 		require.NoError(t, err)
 		assert.Equal(t, ek1, ek2, "same TPM, same EK across boots")
+
+		// A key persisted at the EK's handle is used when it is the EK, and ignored when it is
+		// another key.
+		tr := rawTransport(t, tt.Open(t))
+		persist := func(tmpl tpm2.TPMTPublic, hierarchy tpm2.TPMHandle) {
+			rsp, err := tpm2.CreatePrimary{PrimaryHandle: hierarchy, InPublic: tpm2.New2B(tmpl)}.Execute(tr)
+			require.NoError(t, err)
+			defer tpm2.FlushContext{FlushHandle: rsp.ObjectHandle}.Execute(tr)
+			_, err = tpm2.EvictControl{
+				Auth:             tpm2.TPMRHOwner,
+				ObjectHandle:     &tpm2.NamedHandle{Handle: rsp.ObjectHandle, Name: rsp.Name},
+				PersistentHandle: tpm.PersistentEKHandle,
+			}.Execute(tr)
+			require.NoError(t, err)
+		}
+		evict := func() {
+			rp, err := tpm2.ReadPublic{ObjectHandle: tpm.PersistentEKHandle}.Execute(tr)
+			require.NoError(t, err)
+			_, err = tpm2.EvictControl{
+				Auth:             tpm2.TPMRHOwner,
+				ObjectHandle:     &tpm2.NamedHandle{Handle: tpm.PersistentEKHandle, Name: rp.Name},
+				PersistentHandle: tpm.PersistentEKHandle,
+			}.Execute(tr)
+			require.NoError(t, err)
+		}
+		ekOf := func() (string, []uint32) {
+			rec := &recorder{t: tr}
+			ek, err := tpm.New(rec).EKDigest()
+			require.NoError(t, err)
+			return ek, rec.codes
+		}
+		const createPrimary, readPublic = 0x131, 0x173
+		for _, other := range []struct {
+			name      string
+			tmpl      tpm2.TPMTPublic
+			hierarchy tpm2.TPMHandle
+		}{
+			{"an SRK", tpm2.ECCSRKTemplate, tpm2.TPMRHOwner},
+			{"the EK template in the owner hierarchy", tpm2.RSAEKTemplate, tpm2.TPMRHOwner},
+		} {
+			persist(other.tmpl, other.hierarchy)
+			ek, codes := ekOf()
+			assert.Equal(t, ek1, ek, "%s at 0x81010001 is not taken for the EK", other.name)
+			assert.Equal(t, []uint32{readPublic, createPrimary, 0x165}, codes, "read, then create (and flush)")
+			evict()
+		}
+		persist(tpm2.RSAEKTemplate, tpm2.TPMRHEndorsement)
+		ek, codes := ekOf()
+		assert.Equal(t, ek1, ek, "the persisted EK gives the same digest")
+		assert.Equal(t, []uint32{readPublic}, codes, "and no key is created")
+		evict()
 
 		tt.Replace(t)
 		ek3, err := tt.Open(t).EKDigest()
@@ -364,4 +416,17 @@ func rawTransport(t *testing.T, c *tpm.TPM) interface {
 	tr := tpm.TransportOf(c)
 	require.NotNil(t, tr)
 	return tr
+}
+
+// recorder passes commands on and records their command codes.
+type recorder struct {
+	t     interface{ Send([]byte) ([]byte, error) }
+	codes []uint32
+}
+
+func (r *recorder) Send(cmd []byte) ([]byte, error) {
+	if len(cmd) >= 10 {
+		r.codes = append(r.codes, binary.BigEndian.Uint32(cmd[6:10]))
+	}
+	return r.t.Send(cmd)
 }

@@ -11,6 +11,7 @@
 package tpm
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -92,7 +93,16 @@ func (t *TPM) Close() error {
 // The key is derived from the TPM's endorsement primary seed, so the digest is the same every time
 // on one TPM and changes only when the seed does (a new TPM, or TPM2_ChangeEPS). It identifies the
 // TPM for the hardware inventory (hwid.TPM). The key is not kept: nothing persists in the TPM.
+//
+// A machine provisioned the usual way keeps that key at the persistent handle 0x81010001 (TCG TPM
+// v2.0 Provisioning Guidance); when the key there was made from the same template, its public
+// area is the one CreatePrimary would return, and reading it spares a real TPM an RSA key
+// generation, which takes seconds on some chips.
 func (t *TPM) EKDigest() (string, error) {
+	if pub, ok := t.persistentEK(); ok {
+		sum := sha256.Sum256(pub)
+		return hex.EncodeToString(sum[:]), nil
+	}
 	rsp, err := tpm2.CreatePrimary{
 		PrimaryHandle: tpm2.TPMRHEndorsement,
 		InPublic:      tpm2.New2B(tpm2.RSAEKTemplate),
@@ -103,6 +113,43 @@ func (t *TPM) EKDigest() (string, error) {
 	defer t.flush(rsp.ObjectHandle)
 	sum := sha256.Sum256(rsp.OutPublic.Bytes())
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// PersistentEKHandle is where provisioning software keeps the RSA 2048 EK.
+const PersistentEKHandle = tpm2.TPMHandle(0x81010001)
+
+// persistentEK returns the public area at PersistentEKHandle if it is an EK made from
+// tpm2.RSAEKTemplate: a primary key of the endorsement hierarchy whose every field the template
+// sets is equal, the key itself aside.
+func (t *TPM) persistentEK() (public []byte, ok bool) {
+	rsp, err := tpm2.ReadPublic{ObjectHandle: PersistentEKHandle}.Execute(t.t)
+	if err != nil {
+		return nil, false // none there (TPM_RC_HANDLE), the usual case for swtpm
+	}
+	// A primary key of the endorsement hierarchy: its qualified name is SHA-256 of the
+	// hierarchy's handle and its name (TPM 2.0 Part 1, 16 Names).
+	h := sha256.New()
+	h.Write([]byte{0x40, 0x00, 0x00, 0x0B}) // TPM_RH_ENDORSEMENT
+	h.Write(rsp.Name.Buffer)
+	if !bytes.Equal(rsp.QualifiedName.Buffer, append([]byte{0x00, 0x0B}, h.Sum(nil)...)) {
+		return nil, false
+	}
+	pub, err := rsp.OutPublic.Contents()
+	if err != nil || pub.Type != tpm2.RSAEKTemplate.Type {
+		return nil, false
+	}
+	// go-tpm's Marshal panics on an inconsistent structure; such a key is just not the EK.
+	defer func() {
+		if recover() != nil {
+			public, ok = nil, false
+		}
+	}()
+	same := *pub
+	same.Unique = tpm2.RSAEKTemplate.Unique
+	if !bytes.Equal(tpm2.Marshal(same), tpm2.Marshal(tpm2.RSAEKTemplate)) {
+		return nil, false // another key, or an EK from another template: create ours
+	}
+	return rsp.OutPublic.Bytes(), true
 }
 
 // PCRValue is one PCR's value in the SHA-256 bank.
