@@ -9,6 +9,7 @@ import (
 
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/finding"
+	"github.com/oemact/oemact/harness/tpm"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/inspect"
 	"github.com/oemact/oemact/smbios"
@@ -23,7 +24,7 @@ func init() {
 }
 
 func runInspect(io stdio, args []string) int {
-	fs := newFlagSet(io, "inspect", "[--json] [--release win7] [--show-keys] [--dmesg FILE] [PATH...]\n\n"+
+	fs := newFlagSet(io, "inspect", "[--json] [--release win7] [--show-keys] [--dmesg FILE] [--tpm PATH] [PATH...]\n\n"+
 		"PATH is a folder laid out like /sys/firmware/acpi/tables (one table set), an acpidump text file\n"+
 		"(one set), or raw table files (all of them together form one set). No PATH reads this machine.\n")
 	asJSON := fs.Bool("json", false, "print one JSON document")
@@ -32,6 +33,7 @@ func runInspect(io stdio, args []string) int {
 	smbiosPath := fs.String("smbios", "", "SMBIOS data to inspect: a dmidecode --dump-bin file, a sysfs-style folder, a bare table or an RSMB blob (found among PATHs too)")
 	dmesg := fs.String("dmesg", "", "kernel log (dmesg output) whose 'ACPI: RSDT/XSDT' lines give the root tables' OEM IDs (one table set only)")
 	strictFADT := fs.Bool("strict-fadt", false, "a FADT whose OEM IDs differ from the marker's is an error, not a warning")
+	tpmPath := fs.String("tpm", "", "TPM whose EK digest and binding PCR to show: a TPM device or a swtpm data socket (default "+tpm.DefaultPath+" when it exists; none skips it)")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -78,9 +80,11 @@ func runInspect(io stdio, args []string) int {
 		sets[0].AddKernelLog(hs, *dmesg)
 	}
 	doc := inspect.Build(sets, inspect.Options{Release: rel, ShowKeys: *showKeys, StrictFADT: *strictFADT})
+	var smb *smbios.Info
 	switch {
 	case len(srcs.SMBIOS) == 1:
 		in, err := smbios.Read(srcs.SMBIOS[0])
+		smb = in
 		if err := doc.AddSMBIOS(in, err, srcs.SMBIOS[0]); err != nil {
 			fmt.Fprintf(io.stderr, "oemact inspect: %v\n", err)
 			return exitUsage
@@ -92,8 +96,13 @@ func runInspect(io stdio, args []string) int {
 				Table: "SMBIOS", Path: smbios.SysfsDir, Offset: finding.NoOffset,
 				Message: fmt.Sprintf("this machine's SMBIOS could not be read (%v): run as root, or pass a dmidecode --dump-bin file", err)})
 		} else {
+			smb = in
 			_ = doc.AddSMBIOS(in, err, smbios.SysfsDir)
 		}
+	}
+	if err := doc.AddTPMAt(*tpmPath, sets, smb); err != nil {
+		fmt.Fprintf(io.stderr, "oemact inspect: %v\n", err)
+		return exitUsage
 	}
 	if *asJSON {
 		enc := json.NewEncoder(io.stdout)

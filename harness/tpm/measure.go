@@ -185,6 +185,16 @@ const (
 // serial number, another board, another BIOS version). What does not: disks, NICs, memory and
 // processors, and every other ACPI table (the DSDT and FACP change with devices and QEMU options).
 func FirmwareEvents(tables []channel.Blob, entryPoint, table []byte) ([]Event, error) {
+	id, err := readIdentity(entryPoint, table)
+	if err != nil {
+		return nil, err
+	}
+	return IdentityEvents(tables, id), nil
+}
+
+// IdentityEvents is FirmwareEvents with the SMBIOS identity already decoded, as the host has it
+// when it inspects a machine's tables.
+func IdentityEvents(tables []channel.Blob, id smbios.Identity) []Event {
 	var ev []Event
 	for _, b := range tables {
 		if len(b.Data) < 4 {
@@ -194,11 +204,7 @@ func FirmwareEvents(tables []channel.Blob, entryPoint, table []byte) ([]Event, e
 			ev = append(ev, Event{Name: ACPIEventPrefix + b.Name, Data: b.Data})
 		}
 	}
-	id, err := SMBIOSIdentity(entryPoint, table)
-	if err != nil {
-		return nil, err
-	}
-	return append(ev, Event{Name: SMBIOSIdentityEvent, Data: id}), nil
+	return append(ev, Event{Name: SMBIOSIdentityEvent, Data: IdentityText(id)})
 }
 
 // identityVersion heads the SMBIOS identity text; it changes whenever the fields do.
@@ -225,15 +231,27 @@ const identityVersion = "oemact smbios identity 1"
 // not the board, and is left out. Missing SMBIOS (no entry point and no table) gives the same
 // text with every value empty; a table that cannot be decoded at all is an error.
 func SMBIOSIdentity(entryPoint, table []byte) ([]byte, error) {
-	var id smbios.Identity
-	if len(entryPoint) > 0 || len(table) > 0 {
-		info, err := smbios.DecodeSysfs(entryPoint, table)
-		if info == nil {
-			return nil, fmt.Errorf("tpm: the SMBIOS identity cannot be read: %w", err)
-		}
-		// A damaged table still yields the structures before the damage, deterministically.
-		id = info.Identity()
+	id, err := readIdentity(entryPoint, table)
+	if err != nil {
+		return nil, err
 	}
+	return IdentityText(id), nil
+}
+
+func readIdentity(entryPoint, table []byte) (smbios.Identity, error) {
+	if len(entryPoint) == 0 && len(table) == 0 {
+		return smbios.Identity{}, nil
+	}
+	info, err := smbios.DecodeSysfs(entryPoint, table)
+	if info == nil {
+		return smbios.Identity{}, fmt.Errorf("tpm: the SMBIOS identity cannot be read: %w", err)
+	}
+	// A damaged table still yields the structures before the damage, deterministically.
+	return info.Identity(), nil
+}
+
+// IdentityText writes an SMBIOS identity in SMBIOSIdentity's form.
+func IdentityText(id smbios.Identity) []byte {
 	var b strings.Builder
 	b.WriteString(identityVersion + "\n")
 	for _, kv := range [][2]string{
@@ -250,5 +268,5 @@ func SMBIOSIdentity(entryPoint, table []byte) ([]byte, error) {
 	} {
 		b.WriteString(kv[0] + "=" + strconv.Quote(kv[1]) + "\n")
 	}
-	return []byte(b.String()), nil
+	return []byte(b.String())
 }

@@ -19,6 +19,7 @@ type Document struct {
 	Tables   []Table      `json:"tables"`
 	Findings finding.List `json:"findings"`
 	SMBIOS   *SMBIOS      `json:"smbios,omitempty"`
+	TPM      *TPMSection  `json:"tpm,omitempty"`
 }
 
 // Release is the target release the SLIC version was checked against.

@@ -75,6 +75,9 @@ func WriteText(w io.Writer, d *Document) error {
 	if d.SMBIOS != nil {
 		writeSMBIOS(&b, d.SMBIOS, smb)
 	}
+	if d.TPM != nil {
+		writeTPM(&b, d.TPM)
+	}
 	if len(other) > 0 {
 		writeFindings(&b, "\nOther findings", other)
 	}
