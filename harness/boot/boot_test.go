@@ -181,10 +181,10 @@ func TestBootEndToEnd(t *testing.T) {
 		res, err := Boot(context.Background(), Spec{
 			Machine: m, Kernel: e.kernel, Agent: e.agent, StateDisk: state,
 			Dir: filepath.Join(e.dir, "boot"+string(rune('0'+boot))), InitramfsDir: e.dir,
-			Handler: func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+			Handler: rawOnly(func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
 				seen = append(seen, msg.Type)
 				return channel.TypeReply, channel.Reply{State: newState}, nil
-			},
+			}),
 		})
 		require.NoError(t, err)
 		require.NotNil(t, res.Report)
@@ -277,13 +277,13 @@ func TestBootAgentReportsError(t *testing.T) {
 	res, err := Boot(context.Background(), Spec{
 		Kernel: e.kernel, Agent: e.agent, StateDisk: filepath.Join(e.dir, "state.img"), Dir: e.dir,
 		Machine: qemu.Config{MemoryMB: 256},
-		Handler: func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+		Handler: rawOnly(func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
 			if msg.Type == channel.TypeError {
 				gotError, _ = channel.PayloadOf[channel.Error](msg)
 				return channel.TypeAck, nil, nil
 			}
 			return channel.TypeReply, channel.Reply{State: big}, nil
-		},
+		}),
 	})
 	require.Error(t, err)
 	var ge *GuestError
@@ -301,9 +301,9 @@ func TestBootHostRefusesReport(t *testing.T) {
 	e := setup(t)
 	res, err := Boot(context.Background(), Spec{
 		Kernel: e.kernel, Agent: e.agent, Dir: e.dir,
-		Handler: func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+		Handler: rawOnly(func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
 			return "", nil, errors.New("no scenario step expects a report now")
-		},
+		}),
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the host's handler failed on report: no scenario step expects a report now")
@@ -403,14 +403,25 @@ func TestBootAgentWatchdog(t *testing.T) {
 	res, err := Boot(context.Background(), Spec{
 		Kernel: e.kernel, Agent: e.agent, Dir: e.dir, Timeout: 2 * qemu.DefaultTimeout,
 		Append: "oemact.timeout=3", // the last word wins over the one Boot derives from Timeout
-		Handler: func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+		Handler: rawOnly(func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
 			<-ctx.Done() // a host that never answers
 			return "", nil, ctx.Err()
-		},
+		}),
 	})
 	require.Error(t, err)
 	assert.Equal(t, qemu.PowerOff, res.QEMU.Outcome, "the agent powered off before the host's timeout: %v", err)
 	serial, _ := os.ReadFile(res.QEMU.Serial)
 	assert.Contains(t, string(serial), "watchdog: still running after 3s; powering off")
 	assert.Contains(t, err.Error(), "the host's handler failed on report")
+}
+
+// rawOnly answers the agent's hello with an empty plan (raw report only, as DefaultHandler does)
+// and hands every other message to h: these tests are about the report and its errors.
+func rawOnly(h channel.Handler) channel.Handler {
+	return func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+		if msg.Type == channel.TypeHello {
+			return DefaultHandler(ctx, msg)
+		}
+		return h(ctx, msg)
+	}
 }
