@@ -28,6 +28,8 @@ vet:
 # Every test, the ones that boot QEMU and use swtpm included. cgo is on for the TPM simulator tests.
 test: deps build kernel vet
 	CGO_ENABLED=1 $(GO) test -count=1 -timeout 30m ./...
+	# The concurrent parts again under the race detector (the MAK race test among them).
+	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 15m ./oemact/service/... ./harness/channel/... ./oemact/licence/...
 
 # Quick loop for development: no tests that need QEMU.
 test-short: build
