@@ -218,8 +218,8 @@ func (p *Process) waitLocked(timeout time.Duration) error {
 	}
 }
 
-// QEMU is the TPM device for a qemu.Config: model "tpm-tis" (pc and q35; the default when "")
-// or "tpm-crb" (q35 only).
+// QEMU is the TPM device for a qemu.Config: model "tpm-tis" (the default when "") or "tpm-crb".
+// The guest tests boot tpm-tis on pc and tpm-crb on q35; both give the guest /dev/tpmrm0.
 func (p *Process) QEMU(model string) *qemu.TPM {
 	return &qemu.TPM{Socket: p.Ctrl, Model: model}
 }
