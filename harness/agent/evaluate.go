@@ -15,6 +15,7 @@ import (
 	"github.com/oemact/oemact/firmware/finding"
 	"github.com/oemact/oemact/fixtures"
 	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/tpm"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/hwid"
@@ -53,6 +54,9 @@ type Input struct {
 	State []byte
 	// Inventory is the machine's hardware inventory (hwid.Collect).
 	Inventory hwid.Inventory
+	// TPMPath is the TPM the plan's TPM binding uses: a device or a swtpm socket; default
+	// tpm.DefaultPath.
+	TPMPath string
 }
 
 // Evaluate runs the activation model of the guest for one boot: it decodes and checks the tables
@@ -169,6 +173,22 @@ func Evaluate(in Input, host Host) (*channel.Evaluation, []byte, error) {
 		fw.WindowsMarker = windowsMarker(set)
 	}
 	ev.WindowsMarker = fw.WindowsMarker
+
+	// The TPM binding: measure the firmware identity and unseal what the last activation sealed.
+	var bind *binding
+	if p.TPM {
+		bind = newBinding(in, st.Sealed, ev)
+		if bind.status.Unseal == tpm.Changed {
+			why := "the firmware identity sealed in the TPM changed: " + strings.Join(bind.status.Changed, ", ")
+			ev.Findings = append(ev.Findings, finding.Finding{Code: "tpm-identity-changed", Severity: finding.Warning,
+				Table: "TPM", Offset: finding.NoOffset, Message: why})
+			// An OEM licence is bound to the firmware: a changed identity needs reactivation. Other
+			// channels follow their hardware policy (the inventory).
+			if entry != nil && entry.Channel == edition.OEMSLP {
+				fw.OAValid, fw.Reasons = false, append(fw.Reasons, why)
+			}
+		}
+	}
 	ev.Findings.Sort()
 
 	refused := func(err error) {
@@ -176,6 +196,10 @@ func Evaluate(in Input, host Host) (*channel.Evaluation, []byte, error) {
 		if errors.As(err, &r) {
 			ev.Refused = append(ev.Refused, r.Error())
 		}
+	}
+	if bind != nil && bind.ek != "" {
+		in.Inventory.Add(hwid.TPM, bind.ek)
+		ev.Inventory = in.Inventory
 	}
 	if p.InstallKey && entry != nil {
 		refused(m.InstallKey(licence.ProductOf(entry)))
@@ -226,6 +250,15 @@ func Evaluate(in Input, host Host) (*channel.Evaluation, []byte, error) {
 	}
 	if st.Licence, err = json.Marshal(m); err != nil {
 		return nil, nil, err
+	}
+	if bind != nil {
+		// Seal again, to this boot's identity, unless the identity changed and the licence has
+		// not been made good since: then the old seal stays, so the change keeps counting.
+		if bind.status.Unseal != tpm.Changed || ev.Snapshot.Status == licence.Licensed {
+			st.Sealed = bind.seal(st.Licence, ev)
+		}
+		ev.TPM, _ = json.Marshal(bind.status)
+		bind.close()
 	}
 	out, err := json.Marshal(st)
 	if err != nil {
@@ -357,4 +390,71 @@ func newCMID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// binding is one boot's TPM binding.
+type binding struct {
+	t      *tpm.TPM
+	m      *tpm.Measurement
+	ek     string
+	status *tpm.Status
+}
+
+// newBinding opens the TPM, reads its EK, measures the firmware identity the guest sees and
+// unseals the previous boot's blob. Failures are recorded in the status (and as a finding), not
+// returned: a broken TPM is something to report, not a reason to stop the boot.
+func newBinding(in Input, sealed []byte, ev *channel.Evaluation) *binding {
+	b := &binding{status: &tpm.Status{PCR: tpm.DefaultPCR}}
+	fail := func(err error) *binding {
+		b.status.Unseal, b.status.Detail = tpm.Failed, err.Error()
+		ev.Findings = append(ev.Findings, finding.Finding{Code: "tpm-error", Severity: finding.Error,
+			Table: "TPM", Offset: finding.NoOffset, Message: err.Error()})
+		b.close()
+		b.t = nil
+		return b
+	}
+	path := in.TPMPath
+	if path == "" {
+		path = tpm.DefaultPath
+	}
+	var err error
+	if b.t, err = tpm.Open(path); err != nil {
+		return fail(err)
+	}
+	if b.ek, err = b.t.EKDigest(); err != nil {
+		return fail(err)
+	}
+	events, err := tpm.FirmwareEvents(in.Raw.ACPITables, in.Raw.SMBIOSEntryPoint, in.Raw.SMBIOSTable)
+	if err != nil {
+		return fail(err)
+	}
+	if b.m, err = b.t.Measure(tpm.DefaultPCR, events); err != nil {
+		return fail(err)
+	}
+	b.status = tpm.NewStatus(b.ek, b.m)
+	_, err = b.t.Unseal(sealed)
+	b.status.SetUnseal(err)
+	return b
+}
+
+// seal seals data to this boot's measurement; on failure the old blob is dropped and the status
+// says why.
+func (b *binding) seal(data []byte, ev *channel.Evaluation) []byte {
+	if b.t == nil {
+		return nil
+	}
+	blob, err := b.t.Seal(data, b.m)
+	if err != nil {
+		b.status.Detail = "sealing: " + err.Error()
+		ev.Findings = append(ev.Findings, finding.Finding{Code: "tpm-error", Severity: finding.Error,
+			Table: "TPM", Offset: finding.NoOffset, Message: b.status.Detail})
+		return nil
+	}
+	return blob
+}
+
+func (b *binding) close() {
+	if b.t != nil {
+		b.t.Close()
+	}
 }

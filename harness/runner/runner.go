@@ -20,6 +20,7 @@ import (
 	"github.com/oemact/oemact/harness/kernel"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/scenario"
+	"github.com/oemact/oemact/harness/swtpm"
 	"github.com/oemact/oemact/oemact/hwid"
 	"github.com/oemact/oemact/oemact/licence"
 	"github.com/oemact/oemact/oemact/productkey"
@@ -194,6 +195,7 @@ type scenarioRun struct {
 // machine is one machine in progress: its firmware and hardware as changed so far.
 type machine struct {
 	def      *scenario.Machine
+	tpm      bool
 	firmware *profile.Profile // the board's profile: ACPI IDs, markers, SMBIOS
 	vm       profile.VM
 	key      *productkey.Entry
@@ -255,7 +257,7 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 		defer sr.srv.Close()
 	}
 	for _, def := range sr.sc.Machines {
-		m := &machine{def: def, firmware: def.Profile, vm: def.Profile.VM, key: def.Key, install: def.Key != nil,
+		m := &machine{def: def, tpm: def.TPM, firmware: def.Profile, vm: def.Profile.VM, key: def.Key, install: def.Key != nil,
 			disks: map[string]string{}, dir: filepath.Join(sr.dir, def.Name)}
 		m.result = &Machine{Name: def.Name, Profile: def.Profile.Name, Edition: def.Edition.ID, Timeline: []TimelinePoint{}}
 		if def.Key != nil {
@@ -399,12 +401,13 @@ func (sr *scenarioRun) step(ctx context.Context, s *scenario.Step, st *Step) {
 func (sr *scenarioRun) change(s *scenario.Step) error {
 	m := sr.machines[s.Machine.Name]
 	c := s.Change
-	if c.Board != nil {
-		m.firmware = c.Board
-		m.wipeTPM()
-	}
-	if c.TPM {
-		m.wipeTPM()
+	if c.Board != nil || c.TPM {
+		if c.Board != nil {
+			m.firmware = c.Board
+		}
+		if err := m.wipeTPM(); err != nil {
+			return err
+		}
 	}
 	if c.NIC != "" {
 		if len(m.vm.NICs) == 0 {
@@ -451,8 +454,11 @@ func (sr *scenarioRun) change(s *scenario.Step) error {
 	return nil
 }
 
+// tpmDir is where the machine's swtpm keeps its state across boots.
+func (m *machine) tpmDir() string { return filepath.Join(m.dir, "tpm") }
+
 // wipeTPM forgets the machine's TPM state: a new board or TPM brings a new endorsement key.
-func (m *machine) wipeTPM() { _ = os.RemoveAll(filepath.Join(m.dir, "tpm")) }
+func (m *machine) wipeTPM() error { return swtpm.Wipe(m.tpmDir()) }
 
 func (sr *scenarioRun) bootStep(ctx context.Context, s *scenario.Step, st *Step) {
 	m := sr.machines[s.Machine.Name]
@@ -484,6 +490,21 @@ func (sr *scenarioRun) bootStep(ctx context.Context, s *scenario.Step, st *Step)
 	if err != nil {
 		st.Outcome, st.Error = Error, err.Error()
 		return
+	}
+	if m.tpm {
+		// A swtpm per boot on the machine's state folder: QEMU ends it when it exits.
+		tp, err := swtpm.Start(m.tpmDir(), swtpm.Options{SocketDir: bootDir})
+		if err != nil {
+			st.Outcome, st.Error = Error, err.Error()
+			return
+		}
+		defer func() {
+			if err := tp.Stop(); err != nil && st.Outcome != Error {
+				st.Outcome, st.Error = Error, err.Error()
+			}
+		}()
+		cfg.TPM = tp.QEMU("")
+		plan.TPM = true
 	}
 	m.boot.Config = cfg
 

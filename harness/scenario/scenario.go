@@ -48,6 +48,9 @@ type Machine struct {
 	Edition edition.Edition
 	// Key is the catalog entry of the key installed at the first boot (nil: none).
 	Key *productkey.Entry
+	// TPM gives the machine a TPM 2.0 (swtpm) and binds its licence state to the firmware
+	// identity: the profile's vm.tpm, or the machine's tpm setting.
+	TPM bool
 	// Line is where the machine is declared.
 	Line int
 }
@@ -230,6 +233,7 @@ type rawMachine struct {
 	Profile string `yaml:"profile"`
 	Edition string `yaml:"edition"`
 	Key     string `yaml:"key"`
+	TPM     *bool  `yaml:"tpm"`
 }
 
 type rawService struct {
@@ -385,6 +389,10 @@ func (p *parser) machine(name string, r rawMachine) (*Machine, error) {
 		return nil, p.doc.Errorf(field+".profile", "%v", err)
 	}
 	m.Profile = prof
+	m.TPM = prof.VM.TPM
+	if r.TPM != nil {
+		m.TPM = *r.TPM
+	}
 	if m.Edition, err = edition.Lookup(r.Edition); err != nil {
 		return nil, p.doc.Errorf(field+".edition", "%v", err)
 	}
