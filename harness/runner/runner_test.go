@@ -95,8 +95,28 @@ func TestDefaultMatrix(t *testing.T) {
 	assert.Equal(t, 0, r.ExitCode())
 	t.Logf("%d scenarios, %d boots in %s (%.1f boots/min, %s)", len(r.Scenarios), r.Boots, r.Duration.Round(time.Millisecond), r.BootsPerMinute(), r.Accel)
 	harnesstest.NoProcessIn(t, o.Artifacts)
+	noProcessNaming(t, o.Artifacts)
 	assert.Empty(t, harnesstest.Files(t, tmp), "temporary files outside the artifacts folder")
 	assert.Equal(t, []string{".initramfs/"}, topLevel(harnesstest.Files(t, o.Artifacts)), "passed scenarios leave only the shared initramfs cache")
+}
+
+// noProcessNaming fails the test if a process (a swtpm: its state folder is in its command line,
+// not its working directory) names dir in its command line.
+func noProcessNaming(t *testing.T, dir string) {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if cmd := strings.ReplaceAll(string(b), "\x00", " "); strings.Contains(cmd, dir) {
+			t.Errorf("process %s still runs: %s", e.Name(), cmd)
+		}
+	}
 }
 
 func topLevel(files []string) []string {
