@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/oemact/oemact/oemact/profile"
@@ -39,9 +38,7 @@ func runCapture(io stdio, args []string) int {
 		return exitUsage
 	}
 	if *asJSON {
-		enc := json.NewEncoder(io.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
+		if err := writeJSON(io.stdout, struct {
 			Profile string   `json:"profile"`
 			Files   []string `json:"files"`
 			Notes   []string `json:"notes"`

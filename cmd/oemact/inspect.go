@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -105,9 +104,7 @@ func runInspect(io stdio, args []string) int {
 		return exitUsage
 	}
 	if *asJSON {
-		enc := json.NewEncoder(io.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(doc); err != nil {
+		if err := writeJSON(io.stdout, doc); err != nil {
 			fmt.Fprintf(io.stderr, "oemact inspect: %v\n", err)
 			return exitUsage
 		}

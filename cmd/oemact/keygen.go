@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -86,9 +85,7 @@ func writeNewFile(path string, b []byte, perm os.FileMode, force bool) error {
 }
 
 func printJSONIndent(io stdio, v any) int {
-	enc := json.NewEncoder(io.stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	if err := writeJSON(io.stdout, v); err != nil {
 		fmt.Fprintf(io.stderr, "oemact: %v\n", err)
 		return exitUsage
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -142,9 +141,7 @@ func runSimulate(io stdio, args []string) int {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(io.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := writeJSON(io.stdout, res); err != nil {
 			return fail(err)
 		}
 	} else if err := res.WriteText(io.stdout, *all); err != nil {

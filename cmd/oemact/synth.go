@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/oemact/oemact/oemact/profile"
@@ -71,9 +70,7 @@ func runSynth(io stdio, args []string) int {
 		}{p.Name, files.SLIC, files.MSDM, key, files.SMBIOS, files.DumpBin, files.Sysfs, t.QEMUArgs(files),
 			files.Args, files.Libvirt, p.ACPI.OEMID, p.ACPI.OEMTableID, p.VM.Machine, p.VM.Firmware,
 			p.VM.MemoryMB, p.VM.CPUs, len(p.VM.NICs), len(p.VM.Disks), p.VM.TPM, p.Path}
-		enc := json.NewEncoder(io.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(doc); err != nil {
+		if err := writeJSON(io.stdout, doc); err != nil {
 			fmt.Fprintf(io.stderr, "oemact synth: %v\n", err)
 			return exitUsage
 		}

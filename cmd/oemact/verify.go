@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/rsa"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -102,9 +101,7 @@ func runVerify(io stdio, args []string) int {
 		if key != nil {
 			doc.Key, doc.Channel = key.Key.Show(*showKeys), string(key.Channel)
 		}
-		enc := json.NewEncoder(io.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(doc); err != nil {
+		if err := writeJSON(io.stdout, doc); err != nil {
 			return fail("%v", err)
 		}
 	} else {
