@@ -128,6 +128,41 @@ func DefaultHandler(ctx context.Context, m *channel.Message) (channel.Type, any,
 	return "", nil, fmt.Errorf("the host does not handle %q", m.Type)
 }
 
+// Layout is what Boot runs for a Spec: the machine with its kernel, initramfs, command line,
+// channel and state disk filled in, the archive's contents, and the options the agent is given.
+type Layout struct {
+	Config    qemu.Config
+	Initramfs initramfs.Spec
+	Agent     agent.Options
+}
+
+// Plan returns the Layout Boot runs for s, with s's defaults applied (its Agent must be set). It
+// writes nothing: Config.Initrd is empty until the archive is built (initramfs.WriteCached).
+func Plan(s Spec) Layout {
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = qemu.DefaultTimeout
+	}
+	l := Layout{Initramfs: initramfs.Spec{Init: s.Agent}}
+	for _, m := range s.Kernel.Modules {
+		l.Initramfs.Modules = append(l.Initramfs.Modules, initramfs.Module{Name: m.Name, Path: m.Path})
+	}
+	c := s.Machine
+	c.Kernel = s.Kernel.Vmlinuz
+	l.Agent = agent.Options{Port: channel.DefaultPortName, Timeout: timeout - 5*time.Second}
+	if l.Agent.Timeout < time.Second {
+		l.Agent.Timeout = time.Second
+	}
+	if s.StateDisk != "" {
+		c.StateDisk = s.StateDisk
+		l.Agent.StateDisk = true
+	}
+	c.Append = strings.Join(nonEmpty(BaseAppend, l.Agent.Cmdline(), s.Append), " ")
+	c.Channel = &qemu.Channel{Socket: filepath.Join(s.Dir, ChannelSocket), Name: l.Agent.Port}
+	l.Config = c
+	return l
+}
+
 // Boot boots the machine once. The error is nil only when the agent reported and QEMU powered off
 // cleanly; otherwise it is an *Error (with the Result), or a plain error when nothing could be
 // started (no kernel, no agent binary).
@@ -143,6 +178,7 @@ func Boot(ctx context.Context, s Spec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.Dir = dir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("boot: %w", err)
 	}
@@ -162,32 +198,21 @@ func Boot(ctx context.Context, s Spec) (*Result, error) {
 	}
 	res := &Result{}
 
-	spec := initramfs.Spec{Init: s.Agent}
-	for _, m := range s.Kernel.Modules {
-		spec.Modules = append(spec.Modules, initramfs.Module{Name: m.Name, Path: m.Path})
-	}
+	lay := Plan(s)
 	t := time.Now()
-	if res.Initramfs, err = initramfs.WriteCached(s.InitramfsDir, spec); err != nil {
+	if res.Initramfs, err = initramfs.WriteCached(s.InitramfsDir, lay.Initramfs); err != nil {
 		return nil, fmt.Errorf("boot: %w", err)
 	}
 	res.Timings.Initramfs = time.Since(t)
 
-	c := s.Machine
-	c.Kernel, c.Initrd = s.Kernel.Vmlinuz, res.Initramfs
-	opts := agent.Options{Port: channel.DefaultPortName, Timeout: s.Timeout - 5*time.Second}
-	if opts.Timeout < time.Second {
-		opts.Timeout = time.Second
-	}
+	c := lay.Config
+	c.Initrd = res.Initramfs
 	if s.StateDisk != "" {
 		if err := statedisk.Create(s.StateDisk, statedisk.DefaultSize); err != nil {
 			return nil, fmt.Errorf("boot: state disk: %w", err)
 		}
-		c.StateDisk = s.StateDisk
-		opts.StateDisk = true
 	}
-	c.Append = strings.Join(nonEmpty(BaseAppend, opts.Cmdline(), s.Append), " ")
-	sock := filepath.Join(dir, ChannelSocket)
-	c.Channel = &qemu.Channel{Socket: sock, Name: opts.Port}
+	sock := c.Channel.Socket
 
 	l, err := channel.Listen(sock)
 	if err != nil {
