@@ -58,3 +58,14 @@ clean:
 .PHONY: bench-service
 bench-service:
 	$(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 2s -count 3 ./oemact/service/
+
+# How long the QEMU harness takes to reach a verdict, beside the boot people script by hand:
+# RUNS boots each of (n) q35 + SeaBIOS + the guest kernel + an init that powers off at once,
+# (a) the harness's own machine with that init, (b) a runner boot of the default profile to a
+# verdict, alternating; medians, min/max, (b)/(n) and (b)/(a); then one run of the default matrix
+# (JOBS scenarios at once; auto = the CPUs this process may use). See harness/bench/README.md.
+RUNS ?= 10
+JOBS ?= 1
+.PHONY: bench-boot
+bench-boot: build kernel
+	$(GO) run ./harness/bench/cmd/bench-boot -agent $(BIN) -runs $(RUNS) -matrix -j $(JOBS)
