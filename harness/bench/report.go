@@ -85,7 +85,7 @@ func (r *Report) Print(w io.Writer) {
 				agent = append(agent, s.Guest.Agent)
 			}
 		}
-		fmt.Fprintf(w, "\nverdict boots, guest side (medians): kernel start to /init %s, agent %s\n",
+		fmt.Fprintf(w, "\nverdict boots, guest side (medians): kernel start to the agent's main %s, agent %s\n",
 			secs(Summarize(init).Median), secs(Summarize(agent).Median))
 		names := make([]string, 0, len(r.Steps))
 		for n := range r.Steps {
