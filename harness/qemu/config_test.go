@@ -29,7 +29,7 @@ func TestArgsFull(t *testing.T) {
 	want := []string{
 		"-nodefaults", "-no-user-config", "-display", "none",
 		"-machine", "pc,x-oem-id=TSTOEM,x-oem-table-id=TSTBOARD,smbios-entry-point-type=64",
-		"-accel", "tcg", "-m", "512", "-smp", "2",
+		"-accel", "tcg", "-m", "512", "-smp", "2", "-cpu", "qemu64,+rdrand",
 		"-kernel", "/k/vmlinuz", "-initrd", "/k/initrd.cpio", "-append", "console=ttyS0 panic=-1",
 		"-no-reboot", "-serial", "file:serial.log",
 		"-acpitable", "file=/t/SLIC", "-acpitable", "file=/t/MS,,DM",
@@ -50,7 +50,7 @@ func TestArgsDefaults(t *testing.T) {
 	args, err := Args(Config{Kernel: "k", Accel: KVM})
 	require.NoError(t, err)
 	s := strings.Join(args, " ")
-	assert.Contains(t, s, "-machine q35 -accel kvm -m 256 -smp 1")
+	assert.Contains(t, s, "-machine q35 -accel kvm -m 256 -smp 1 -cpu qemu64,+rdrand")
 	assert.Contains(t, s, "-serial stdio")
 	assert.NotContains(t, s, "-bios")
 
@@ -73,6 +73,7 @@ func TestArgsInvalid(t *testing.T) {
 		{"Kernel", func(c *Config) { c.Kernel = "" }, "required"},
 		{"MemoryMB", func(c *Config) { c.MemoryMB = 16 }, "64 or more"},
 		{"CPUs", func(c *Config) { c.CPUs = -1 }, "1 to 255"},
+		{"CPUModel", func(c *Config) { c.CPUModel = "-enable-kvm" }, "not a QEMU CPU model"},
 		{"OEMID", func(c *Config) { c.OEMID = "TOOLONG" }, "ACPI holds 6"},
 		{"OEMTableID", func(c *Config) { c.OEMTableID = "A,B" }, "without commas"},
 		{"SMBIOSEntryPoint", func(c *Config) { c.SMBIOSEntryPoint = "3" }, "want 32 or 64"},
