@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oemact/oemact/fixtures"
 	"github.com/oemact/oemact/harness/internal/harnesstest"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/runner"
 	"github.com/oemact/oemact/harness/scenario"
+	"github.com/oemact/oemact/oemact/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -222,4 +225,27 @@ func TestQEMUFailingToStart(t *testing.T) {
 	assert.Contains(t, st.Error, "unsupported machine type")
 	assert.Equal(t, runner.Skipped, r.Scenarios[0].Steps[1].Outcome)
 	harnesstest.NoProcessIn(t, o.Artifacts)
+}
+
+// With --service, the guests' requests go to a running service over HTTP (here one started in
+// the test with client time trusted, as 'oemact serve --trust-client-time'): KMS counts come from
+// the host's answers at the scenario's time.
+func TestExternalService(t *testing.T) {
+	o := options(t)
+	cat, err := fixtures.Catalog()
+	require.NoError(t, err)
+	srv, err := service.Open(context.Background(), service.Config{DBPath: filepath.Join(t.TempDir(), "svc.db"), Catalog: cat, TrustClientTime: true})
+	require.NoError(t, err)
+	defer srv.Close()
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	o.ServiceURL = hs.URL
+	r, err := runner.Execute(context.Background(), scenarios(t, "10-kms-client-threshold.yaml"), o)
+	require.NoError(t, err)
+	for _, st := range r.Scenarios[0].Steps {
+		for _, c := range st.Checks {
+			assert.True(t, c.OK, "step %d %s: want %s, got %s", st.Index, c.Name, c.Want, c.Got)
+		}
+	}
+	assert.Equal(t, 0, r.ExitCode())
 }
