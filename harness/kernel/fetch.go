@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -120,6 +119,12 @@ func Fetch(ctx context.Context, o FetchOptions) (*Kernel, error) {
 	if m.Vmlinuz, err = keep(k.Vmlinuz, stage, "vmlinuz"); err != nil {
 		return nil, err
 	}
+	if err := unpackVmlinux(&m, stage); err != nil {
+		return nil, err
+	}
+	if m.VmlinuxNote != "" {
+		logf("%s", m.VmlinuxNote)
+	}
 	if err := os.Mkdir(filepath.Join(stage, "modules"), 0o755); err != nil {
 		return nil, err
 	}
@@ -133,11 +138,7 @@ func Fetch(ctx context.Context, o FetchOptions) (*Kernel, error) {
 		m.Modules = append(m.Modules, f)
 		modBytes += f.Size
 	}
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(stage, manifestName), append(b, '\n'), 0o644); err != nil {
+	if err := writeManifest(stage, m); err != nil {
 		return nil, err
 	}
 	if err := os.RemoveAll(dir); err != nil { // a damaged earlier copy
@@ -149,7 +150,11 @@ func Fetch(ctx context.Context, o FetchOptions) (*Kernel, error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
 	}
-	logf("kept vmlinuz (%d KB) and %d modules (%d KB) in %s", m.Vmlinuz.Size>>10, len(m.Modules), modBytes>>10, dir)
+	unpacked := ""
+	if m.Vmlinux != nil {
+		unpacked = fmt.Sprintf(", vmlinux unpacked from it (%d KB),", m.Vmlinux.Size>>10)
+	}
+	logf("kept vmlinuz (%d KB)%s and %d modules (%d KB) in %s", m.Vmlinuz.Size>>10, unpacked, len(m.Modules), modBytes>>10, dir)
 	if err := setLatest(root, name); err != nil {
 		return nil, err
 	}

@@ -36,7 +36,11 @@ var DefaultModules = []string{"virtio_pci", "virtio_blk", "virtio_console", "vir
 
 // Kernel is a guest kernel ready to boot.
 type Kernel struct {
-	Vmlinuz string   `json:"vmlinuz"`
+	Vmlinuz string `json:"vmlinuz"`
+	// Vmlinux is the uncompressed kernel with a PVH entry point, unpacked from Vmlinuz when the
+	// kernel was fetched (see Uncompress); "" when there is none. QEMU boots it straight, without
+	// the bzImage's decompressor.
+	Vmlinux string   `json:"vmlinux,omitempty"`
 	Modules []Module `json:"modules"`           // in load order, dependencies first
 	Release string   `json:"release,omitempty"` // uname -r, e.g. 6.1.0-56-cloud-amd64
 	Package string   `json:"package,omitempty"` // Debian package, e.g. linux-image-6.1.0-56-cloud-amd64
@@ -70,14 +74,19 @@ func CacheDir() (string, error) {
 
 // manifest is what Fetch writes next to the files it keeps: manifest.json.
 type manifest struct {
-	Format    int            `json:"format"`
-	Meta      string         `json:"meta_package"`
-	Package   string         `json:"package"`
-	Version   string         `json:"version"`
-	Release   string         `json:"release"`
-	DebSHA256 string         `json:"deb_sha256"`
-	Vmlinuz   manifestFile   `json:"vmlinuz"`
-	Modules   []manifestFile `json:"modules"`
+	Format    int          `json:"format"`
+	Meta      string       `json:"meta_package"`
+	Package   string       `json:"package"`
+	Version   string       `json:"version"`
+	Release   string       `json:"release"`
+	DebSHA256 string       `json:"deb_sha256"`
+	Vmlinuz   manifestFile `json:"vmlinuz"`
+	// Vmlinux is the kernel unpacked from vmlinuz (optional: caches made before it have none, and
+	// get one the next time they are located).
+	Vmlinux *manifestFile  `json:"vmlinux,omitempty"`
+	Modules []manifestFile `json:"modules"`
+	// VmlinuxNote says why there is no Vmlinux, so that it is not tried again.
+	VmlinuxNote string `json:"vmlinux_note,omitempty"`
 }
 
 type manifestFile struct {
@@ -135,7 +144,101 @@ func Cached(cacheDir string) (*Kernel, error) {
 	if err != nil {
 		return nil, &NotFoundError{Msg: fmt.Sprintf("guest kernel in %s is unusable (%v): %s", dir, err, fix)}
 	}
+	if k.Vmlinux == "" && k.Note == "" {
+		// A cache made before kernels were unpacked: unpack it now, once.
+		if uk, err := addVmlinux(filepath.Join(cacheDir, "kernel"), dir); err == nil {
+			return uk, nil
+		}
+	}
 	return k, nil
+}
+
+// addVmlinux unpacks a cached kernel's vmlinuz next to it and records the result (the file, or
+// why there is none) in its manifest, under the cache's lock.
+func addVmlinux(root, dir string) (*Kernel, error) {
+	unlock, err := lock(filepath.Join(root, ".lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	b, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if m.Vmlinux == nil && m.VmlinuxNote == "" { // else another process did it meanwhile
+		if err := unpackVmlinux(&m, dir); err != nil {
+			return nil, err
+		}
+		if err := writeManifest(dir, m); err != nil {
+			return nil, err
+		}
+	}
+	return loadManifest(dir, true)
+}
+
+// unpackVmlinux writes dir/vmlinux from dir/vmlinuz and records it in m; a kernel that cannot be
+// unpacked is recorded in m.VmlinuxNote instead (not an error: the bzImage still boots).
+func unpackVmlinux(m *manifest, dir string) error {
+	bz, err := os.ReadFile(filepath.Join(dir, m.Vmlinuz.File))
+	if err != nil {
+		return err
+	}
+	out, err := Uncompress(bz)
+	if err != nil {
+		m.VmlinuxNote = "booting the compressed kernel: " + err.Error()
+		return nil
+	}
+	tmp, err := os.CreateTemp(dir, ".vmlinux-")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(out)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, "vmlinux"))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	sum := sha256.Sum256(out)
+	m.Vmlinux = &manifestFile{File: "vmlinux", Size: int64(len(out)), SHA256: hex.EncodeToString(sum[:])}
+	return nil
+}
+
+// writeManifest replaces dir's manifest.json atomically.
+func writeManifest(dir string, m manifest) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".manifest-")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(append(b, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, manifestName))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 // loadManifest reads a folder Fetch made. With verify, every file's size and SHA-256 are checked.
@@ -168,9 +271,14 @@ func loadManifest(dir string, verify bool) (*Kernel, error) {
 		}
 		return p, nil
 	}
-	k := &Kernel{Release: m.Release, Package: m.Package, Version: m.Version, Source: "cache", Dir: dir}
+	k := &Kernel{Release: m.Release, Package: m.Package, Version: m.Version, Source: "cache", Dir: dir, Note: m.VmlinuxNote}
 	if k.Vmlinuz, err = check(m.Vmlinuz); err != nil {
 		return nil, err
+	}
+	if m.Vmlinux != nil {
+		if k.Vmlinux, err = check(*m.Vmlinux); err != nil {
+			return nil, err
+		}
 	}
 	for _, mf := range m.Modules {
 		p, err := check(mf)
@@ -343,4 +451,37 @@ func hashFile(p string) (int64, string, error) {
 		return 0, "", err
 	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Needed returns the kernel's modules that roots need, with their dependencies, in load order:
+// the subset of Modules a machine with fewer devices loads. Roots the kernel has no module for
+// (built in, or not there) are left out.
+func (k *Kernel) Needed(roots ...string) []Module {
+	byName := map[string]Module{}
+	for _, m := range k.Modules {
+		byName[m.Name] = m
+	}
+	want := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		n = modName(n)
+		m, ok := byName[n]
+		if !ok || want[n] {
+			return
+		}
+		want[n] = true
+		for _, d := range m.Depends {
+			visit(d)
+		}
+	}
+	for _, r := range roots {
+		visit(r)
+	}
+	var out []Module
+	for _, m := range k.Modules {
+		if want[m.Name] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
