@@ -21,7 +21,7 @@ func TestPlan(t *testing.T) {
 	assert.Equal(t, "TSTOEM", l.Config.OEMID)
 	assert.Equal(t, "/a/state.img", l.Config.StateDisk)
 	assert.Equal(t, filepath.Join("/a/boot-1", ChannelSocket), l.Config.Channel.Socket)
-	assert.Equal(t, "console=ttyS0 panic=-1 quiet oemact.port=org.oemact.channel.0 oemact.state=1 oemact.timeout=25", l.Config.Append)
+	assert.Equal(t, "console=ttyS0 panic=-1 quiet cryptomgr.notests noreplace-smp oemact.port=org.oemact.channel.0 oemact.state=1 oemact.timeout=25", l.Config.Append)
 	assert.Equal(t, "/bin/oemact", l.Initramfs.Init)
 	assert.Empty(t, l.Config.Initrd, "Plan writes nothing")
 
