@@ -49,11 +49,17 @@ func (k Kind) Label() string {
 	case Verdict:
 		return "(b) verdict: runner boot, default profile"
 	}
+	if args, ok := strings.CutPrefix(string(k), qemuVariant); ok {
+		return "(a) + QEMU " + args
+	}
 	if extra, ok := strings.CutPrefix(string(k), string(Floor)+"+"); ok {
 		return "(a) + " + extra
 	}
 	return string(k)
 }
+
+// qemuVariant starts the kind of a floor variant with extra QEMU arguments.
+const qemuVariant = string(Floor) + "+qemu:"
 
 // Defaults.
 const (
@@ -91,6 +97,9 @@ type Options struct {
 	// TryAppend adds a floor variant per entry, with these words added to the kernel command
 	// line, alternated with the rest: to measure a kernel option alone before adopting it.
 	TryAppend []string
+	// TryQEMU adds a floor variant per entry, with these QEMU arguments (split on spaces) added
+	// after the harness's: a later -machine merges with the first, so "-machine sata=off" works.
+	TryQEMU []string
 	// Matrix also runs the default matrix (every scenario in ScenarioDir) once, after the boots.
 	Matrix bool
 	// Jobs is the matrix's parallelism (default 1).
@@ -179,6 +188,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, w := range o.TryAppend {
 		o.Kinds = append(o.Kinds, Kind(string(Floor)+"+"+w))
 	}
+	for _, a := range o.TryQEMU {
+		o.Kinds = append(o.Kinds, Kind(qemuVariant+a))
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = runner.DefaultBootTimeout
 	}
@@ -234,14 +246,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	machines := map[Kind]*machine{}
-	for _, k := range o.Kinds {
+	for i, k := range o.Kinds {
+		// Short folder names: the floor's unix sockets live there (108 bytes at most).
+		floorDir := filepath.Join(dir, fmt.Sprintf("floor-%d", i))
 		var m *machine
 		var err error
 		switch {
 		case k == Naive:
 			m, err = naiveMachine(o, filepath.Join(dir, "naive"))
+		case strings.HasPrefix(string(k), qemuVariant):
+			m, err = floorMachine(o, warm, floorDir, "", strings.Fields(strings.TrimPrefix(string(k), qemuVariant)))
 		case k == Floor || strings.HasPrefix(string(k), string(Floor)+"+"):
-			m, err = floorMachine(o, warm, filepath.Join(dir, "floor"), strings.TrimPrefix(strings.TrimPrefix(string(k), string(Floor)), "+"))
+			m, err = floorMachine(o, warm, floorDir, strings.TrimPrefix(strings.TrimPrefix(string(k), string(Floor)), "+"), nil)
 		case k == Verdict:
 			continue
 		default:

@@ -121,14 +121,15 @@ func TestRunOneOfEach(t *testing.T) {
 	require.NoError(t, err)
 	var log strings.Builder
 	rep, err := Run(context.Background(), Options{Repo: repo, Kernel: k, Agent: agent, Dir: filepath.Join(dir, "work"),
-		Runs: 1, Accel: qemu.TCG, TryAppend: []string{"loglevel=3"}, Log: &log})
+		Runs: 1, Accel: qemu.TCG, TryAppend: []string{"loglevel=3"}, TryQEMU: []string{"-machine smbus=off"}, Log: &log})
 	require.NoError(t, err, log.String())
-	for _, kind := range []Kind{Naive, Floor, Verdict, "a+loglevel=3"} {
+	for _, kind := range []Kind{Naive, Floor, Verdict, "a+loglevel=3", "a+qemu:-machine smbus=off"} {
 		assert.Equal(t, 1, rep.Stats[kind].N, kind)
 		assert.Positive(t, rep.Stats[kind].Median, kind)
 		assert.Contains(t, rep.Command[kind], "qemu-system-x86_64", kind)
 	}
 	assert.Contains(t, rep.Command["a+loglevel=3"], "loglevel=3")
+	assert.Contains(t, rep.Command["a+qemu:-machine smbus=off"], "-machine smbus=off")
 	assert.Contains(t, rep.Command[Floor], "floor-initramfs.cpio")
 	assert.NotContains(t, rep.Command[Naive], "-nodefaults")
 	require.NotEmpty(t, rep.Steps, "the agent's steps from the serial log")

@@ -104,17 +104,14 @@ func naiveMachine(o Options, dir string) (*machine, error) {
 // floorMachine is the verdict boot's own QEMU command, run in a copy of its folder (tables, disk
 // images) with an initramfs that differs only in /init: the power-off init is /init, the agent is
 // still in the archive (as /oemact) so that the kernel unpacks as much. extra words are added to
-// the kernel command line.
-func floorMachine(o Options, warm *verdictBoot, dir, extra string) (*machine, error) {
+// the kernel command line, extraArgs to QEMU's.
+func floorMachine(o Options, warm *verdictBoot, dir, extra string, extraArgs []string) (*machine, error) {
 	argv, err := SplitCommand(warm.command)
 	if err != nil {
 		return nil, fmt.Errorf("bench: the verdict boot's command: %w", err)
 	}
 	if len(argv) < 2 {
 		return nil, fmt.Errorf("bench: the verdict boot's command is too short: %s", warm.command)
-	}
-	if extra != "" {
-		dir += "-" + dirName(extra)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
@@ -145,6 +142,7 @@ func floorMachine(o Options, warm *verdictBoot, dir, extra string) (*machine, er
 			}
 		}
 	}
+	m.argv = append(m.argv, extraArgs...)
 	// Disk images outside the boot folder (the machine's state and data disks) are shared with the
 	// verdict boots, which do not run at the same time.
 	return m, nil
@@ -233,15 +231,6 @@ func copyTree(src, dst string) error {
 		}
 		return nil
 	})
-}
-
-func dirName(s string) string {
-	return strings.Trim(strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' {
-			return r
-		}
-		return '-'
-	}, s), "-")
 }
 
 func replaceAll(s, old, new string) string { return strings.ReplaceAll(s, old, new) }

@@ -73,7 +73,7 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "(a)/(n)     %.2f\n", v)
 	}
 	for _, k := range r.Kinds {
-		if strings.HasPrefix(string(k), string(Floor)+"+") {
+		if strings.HasPrefix(string(k), string(Floor)+"+") { // the -try variants
 			fmt.Fprintf(w, "%s / (a)  %.3f\n", k.Label(), r.Ratio(k, Floor))
 		}
 	}

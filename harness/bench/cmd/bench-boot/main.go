@@ -39,6 +39,7 @@ func run() int {
 		jsonOut string
 		keep    bool
 		tries   list
+		qemus   list
 	)
 	fs := flag.NewFlagSet("bench-boot", flag.ContinueOnError)
 	fs.Usage = func() {
@@ -57,6 +58,7 @@ flags:
 	fs.IntVar(&o.Runs, "runs", bench.DefaultRuns, "boots of each kind")
 	fs.StringVar(&kinds, "kinds", "n,a,b", "kinds to measure, comma-separated: n, a, b")
 	fs.Var(&tries, "try-append", "also boot the floor with these kernel command line `words` added (repeatable)")
+	fs.Var(&qemus, "try-qemu", "also boot the floor with these QEMU `arguments` added (repeatable)")
 	fs.BoolVar(&o.Matrix, "matrix", false, "also run the default matrix (fixtures/scenarios) once")
 	fs.StringVar(&jobs, "j", "1", "scenarios at once for -matrix: a number or auto (the CPUs this process may use)")
 	fs.StringVar(&o.Agent, "agent", "", "the static oemact binary (default: build one into the work folder)")
@@ -76,7 +78,7 @@ flags:
 		return 2
 	}
 	o.Accel = qemu.Accel(*accel)
-	o.TryAppend = tries
+	o.TryAppend, o.TryQEMU = tries, qemus
 	for _, k := range strings.Split(kinds, ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			o.Kinds = append(o.Kinds, bench.Kind(k))
