@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Where the guest agent finds what Build puts in the archive.
@@ -103,24 +104,82 @@ func Write(w io.Writer, s Spec) error {
 
 // WriteCached writes the archive for s into dir as initramfs-<first 16 hex digits of its
 // SHA-256>.cpio and returns that path. When the file is already there it is reused, so building
-// the same inputs twice costs one read of them. The file is written under a temporary name in dir
-// and renamed, so concurrent callers never see a partial archive.
+// the same inputs twice costs one read of them; within one process, inputs whose files have not
+// changed (same path, size and modification time) are not read again at all (reading and
+// hashing the 20 MB agent cost about 40 ms per boot). The file is written under a temporary name
+// in dir and renamed, so concurrent callers never see a partial archive.
 func WriteCached(dir string, s Spec) (string, error) {
+	key, memoOK := identity(dir, s)
+	if memoOK {
+		if v, ok := memo.Load(key); ok {
+			m := v.(memoEntry)
+			if st, err := os.Stat(m.path); err == nil && st.Size() == m.size {
+				return m.path, nil
+			}
+		}
+	}
+	name, size, err := writeCached(dir, s)
+	if err == nil && memoOK {
+		memo.Store(key, memoEntry{path: name, size: size})
+	}
+	return name, err
+}
+
+// memo maps the identity of WriteCached's inputs to the archive they made.
+var memo sync.Map
+
+type memoEntry struct {
+	path string
+	size int64
+}
+
+// identity names WriteCached's inputs by their files' paths, sizes and modification times (in
+// nanoseconds), and the extra files' contents; false when a file cannot be examined (WriteCached then reads
+// everything, and reports the problem).
+func identity(dir string, s Spec) (string, bool) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", dir)
+	stamp := func(p string) bool {
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			return false
+		}
+		fmt.Fprintf(h, "%s\x00%d %d\x00", p, st.Size(), st.ModTime().UnixNano())
+		return true
+	}
+	if !stamp(s.Init) {
+		return "", false
+	}
+	for _, m := range s.Modules {
+		fmt.Fprintf(h, "%s\x00", m.Name)
+		if !stamp(m.Path) {
+			return "", false
+		}
+	}
+	for _, f := range s.Files {
+		fmt.Fprintf(h, "%s\x00%o\x00%d\x00", f.Name, f.Mode, len(f.Data))
+		h.Write(f.Data)
+	}
+	return string(h.Sum(nil)), true
+}
+
+func writeCached(dir string, s Spec) (string, int64, error) {
 	var buf bytes.Buffer
 	if err := Write(&buf, s); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	name := filepath.Join(dir, "initramfs-"+hex.EncodeToString(sum[:8])+".cpio")
-	if st, err := os.Stat(name); err == nil && st.Size() == int64(buf.Len()) {
-		return name, nil
+	size := int64(buf.Len())
+	if st, err := os.Stat(name); err == nil && st.Size() == size {
+		return name, size, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("initramfs: %w", err)
+		return "", 0, fmt.Errorf("initramfs: %w", err)
 	}
 	tmp, err := os.CreateTemp(dir, ".initramfs-*.tmp")
 	if err != nil {
-		return "", fmt.Errorf("initramfs: %w", err)
+		return "", 0, fmt.Errorf("initramfs: %w", err)
 	}
 	_, werr := tmp.Write(buf.Bytes())
 	cerr := tmp.Close()
@@ -135,9 +194,9 @@ func WriteCached(dir string, s Spec) (string, error) {
 	}
 	if werr != nil {
 		os.Remove(tmp.Name())
-		return "", fmt.Errorf("initramfs: writing %s: %w", name, werr)
+		return "", 0, fmt.Errorf("initramfs: writing %s: %w", name, werr)
 	}
-	return name, nil
+	return name, size, nil
 }
 
 // CheckStatic returns an error unless path is an x86-64 ELF executable with no dynamic loader

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -228,4 +229,38 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Within a process, unchanged inputs find their archive without being read again; a changed
+// input or a removed archive is noticed.
+func TestWriteCachedRemembers(t *testing.T) {
+	dir := t.TempDir()
+	elf, err := os.ReadFile(staticBinary(t))
+	require.NoError(t, err)
+	init := filepath.Join(dir, "init")
+	require.NoError(t, os.WriteFile(init, elf, 0o755))
+	cache := t.TempDir()
+	spec := Spec{Init: init}
+	p1, err := WriteCached(cache, spec)
+	require.NoError(t, err)
+	key, ok := identity(cache, spec)
+	require.True(t, ok)
+	_, remembered := memo.Load(key)
+	assert.True(t, remembered)
+	p2, err := WriteCached(cache, spec)
+	require.NoError(t, err)
+	assert.Equal(t, p1, p2)
+
+	require.NoError(t, os.Remove(p1))
+	p3, err := WriteCached(cache, spec)
+	require.NoError(t, err)
+	assert.Equal(t, p1, p3, "a removed archive is written again")
+	assert.FileExists(t, p3)
+
+	// A rebuilt init: new contents and modification time, a new archive.
+	require.NoError(t, os.WriteFile(init, append(elf, 0), 0o755))
+	require.NoError(t, os.Chtimes(init, time.Now(), time.Now().Add(time.Second)))
+	p4, err := WriteCached(cache, spec)
+	require.NoError(t, err)
+	assert.NotEqual(t, p1, p4)
 }
