@@ -168,14 +168,20 @@ func (g *guest) run() error {
 	})
 	var newState []byte
 	if plan.Evaluate {
-		if err := g.step("evaluate", func() error {
-			inv, err := hwid.Collect("/", hwid.Options{SkipDiskSerials: []string{statedisk.Serial}})
-			if err != nil {
+		var inv hwid.Inventory
+		if err := g.step("inventory", func() error {
+			var err error
+			if inv, err = hwid.Collect("/", hwid.Options{SkipDiskSerials: []string{statedisk.Serial}}); err != nil {
 				return err
 			}
 			for _, n := range inv.Notes {
 				g.note("inventory: %s", n)
 			}
+			return nil
+		}); err != nil {
+			return g.fail("evaluate", err)
+		}
+		if err := g.step("evaluate", func() error {
 			ev, st, err := Evaluate(Input{Plan: plan, Raw: report, State: report.State, Inventory: inv}, &channelHost{g: g})
 			if err != nil {
 				return err
