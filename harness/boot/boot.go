@@ -154,9 +154,6 @@ func Plan(s Spec) Layout {
 		timeout = qemu.DefaultTimeout
 	}
 	l := Layout{Initramfs: initramfs.Spec{Init: s.Agent}}
-	for _, m := range s.Kernel.Modules {
-		l.Initramfs.Modules = append(l.Initramfs.Modules, initramfs.Module{Name: m.Name, Path: m.Path})
-	}
 	c := s.Machine
 	c.Kernel = s.Kernel.Vmlinuz
 	if usePVH(s.Kernel, c) {
@@ -172,8 +169,43 @@ func Plan(s Spec) Layout {
 	}
 	c.Append = strings.Join(nonEmpty(BaseAppend, l.Agent.Cmdline(), s.Append), " ")
 	c.Channel = &qemu.Channel{Socket: filepath.Join(s.Dir, ChannelSocket), Name: l.Agent.Port}
+	for _, m := range modulesFor(s.Kernel, c) {
+		l.Initramfs.Modules = append(l.Initramfs.Modules, initramfs.Module{Name: m.Name, Path: m.Path})
+	}
 	l.Config = c
 	return l
+}
+
+// modulesFor returns the kernel modules the machine's devices need, in the order the agent loads
+// them: the channel's first, because its port appears only after the device and QEMU have talked
+// (asynchronously), which then happens while the other drivers load; then the disks' and NICs'.
+// A machine without NICs loads no network driver, one without virtio devices none at all.
+func modulesFor(k *kernel.Kernel, c qemu.Config) []kernel.Module {
+	var roots []string
+	if c.Channel != nil {
+		roots = append(roots, "virtio_console")
+	}
+	if len(c.Disks) > 0 || c.StateDisk != "" {
+		roots = append(roots, "virtio_blk")
+	}
+	if len(c.NICs) > 0 {
+		roots = append(roots, "virtio_net")
+	}
+	if len(roots) == 0 {
+		return nil
+	}
+	roots = append([]string{"virtio_pci"}, roots...)
+	var out []kernel.Module
+	seen := map[string]bool{}
+	for i := range roots {
+		for _, m := range k.Needed(roots[:i+1]...) {
+			if !seen[m.Name] {
+				seen[m.Name] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
 }
 
 // usePVH says whether the machine boots the unpacked kernel through PVH (QEMU's pvh.bin option
