@@ -317,7 +317,7 @@ func askKMS(m *licence.Machine, host Host, ed edition.Edition, cmid string, mark
 
 func catalogFor(p channel.Plan) (*productkey.Catalog, error) {
 	if len(p.Catalog) > 0 {
-		return productkey.ParseCatalog(p.Catalog, "the plan's catalog")
+		return productkey.ParseWire(p.Catalog)
 	}
 	return fixtures.Catalog()
 }

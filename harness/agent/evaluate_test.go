@@ -214,3 +214,31 @@ func TestEvaluateRejectsBadPlansAndState(t *testing.T) {
 		assert.Contains(t, err.Error(), tc.want, tc.name)
 	}
 }
+
+// BenchmarkEvaluateOEMBoot is the guest's evaluation of a boot of the default profile with its
+// OEM:SLP key (no activation request): what every harness boot pays in the guest.
+func BenchmarkEvaluateOEMBoot(b *testing.B) {
+	t := &testing.T{}
+	r := raw(t, profiles(t, "tstoem-desktop"))
+	inv := inventory("52:54:00:4f:45:01", "TSTDISK0417")
+	cat, err := fixtures.Catalog()
+	if err != nil {
+		b.Fatal(err)
+	}
+	wire, err := cat.Wire() // what the runner hands the guest
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan := channel.Plan{Evaluate: true, Logon: true, Now: t0, Edition: "win7-professional", Key: key("oem-slp/TSTOEM/win7-professional"), InstallKey: true, Catalog: wire}
+	_, state, err := agent.Evaluate(agent.Input{Plan: plan, Raw: r, Inventory: inv}, hostFunc{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan.InstallKey = false
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := agent.Evaluate(agent.Input{Plan: plan, Raw: r, State: state, Inventory: inv}, hostFunc{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -36,7 +36,8 @@ type Plan struct {
 	// Logon: the user logs on at boot (reminders at logon).
 	Logon bool `json:"logon"`
 	// Certificate is the OEM certificate (.xrm-ms) installed with Windows; Authority the PEM public
-	// key it must chain to; Catalog the key catalog YAML. Empty: the built-in TEST ones.
+	// key it must chain to; Catalog the key catalog in its wire form (productkey.Catalog.Wire).
+	// Empty: the built-in TEST ones.
 	Certificate []byte `json:"certificate,omitempty"`
 	Authority   []byte `json:"authority,omitempty"`
 	Catalog     []byte `json:"catalog,omitempty"`

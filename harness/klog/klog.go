@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // TableLine is one table header as the kernel printed it. The kernel replaces unprintable
@@ -33,22 +34,24 @@ type TableLine struct {
 
 // prefix is the "<6>" priority (syslog(2) output) and "[    0.000000] " time stamp (dmesg,
 // console) before a message.
-var prefix = regexp.MustCompile(`^(?:<\d+>)?(?:\[[^\]]*\]\s?)?`)
+var prefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:<\d+>)?(?:\[[^\]]*\]\s?)?`) })
 
 // The widths are fixed by the kernel's format: %-4.4s 0x%8.8X%8.8X %06X (v%.2d %-6.6s %-8.8s %08X
 // %-4.4s %08X); the length grows past 6 digits for large tables.
-var table = regexp.MustCompile(`^ACPI: ([ -~]{4}) 0x([0-9A-Fa-f]{16}) ([0-9A-Fa-f]{6,8})` +
-	`(?: \(v(\d{2}) ([ -~]{6})(?: ([ -~]{8}) ([0-9A-Fa-f]{8}) ([ -~]{4}) ([0-9A-Fa-f]{8}))?\))?\s*$`)
+var table = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^ACPI: ([ -~]{4}) 0x([0-9A-Fa-f]{16}) ([0-9A-Fa-f]{6,8})` +
+		`(?: \(v(\d{2}) ([ -~]{6})(?: ([ -~]{8}) ([0-9A-Fa-f]{8}) ([ -~]{4}) ([0-9A-Fa-f]{8}))?\))?\s*$`)
+})
 
 // Message strips the priority and time stamp from a kernel log line.
 func Message(line string) string {
-	return prefix.ReplaceAllString(strings.TrimRight(line, "\r\n"), "")
+	return prefix().ReplaceAllString(strings.TrimRight(line, "\r\n"), "")
 }
 
 // ParseTableLine parses one log line (with or without its prefix).
 func ParseTableLine(line string) (TableLine, bool) {
 	msg := Message(line)
-	m := table.FindStringSubmatch(msg)
+	m := table().FindStringSubmatch(msg)
 	if m == nil {
 		return TableLine{}, false
 	}

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/oemact/oemact/harness/runner"
 	"github.com/oemact/oemact/oemact/licence"
@@ -14,7 +15,11 @@ import (
 //go:embed report.html.tmpl
 var htmlSource string
 
-var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
+// htmlTemplate is parsed on first use: the binary is also the guest's /init, where start-up
+// time counts.
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Parse(htmlSource))
+})
 
 // Colours of the outcomes in the HTML report.
 var outcomeColour = map[runner.Outcome]string{
@@ -98,7 +103,7 @@ var kindTags = map[string]string{
 // outcome, its checks in the tooltip), then per scenario its steps and, per machine, the licence
 // timeline. Every text goes through html/template's escaping.
 func WriteHTML(w io.Writer, r *runner.Run) error {
-	return htmlTemplate.Execute(w, buildPage(r))
+	return htmlTemplate().Execute(w, buildPage(r))
 }
 
 func buildPage(r *runner.Run) htmlPage {

@@ -190,6 +190,8 @@ type scenarioRun struct {
 	relay    *Relay
 	machines map[string]*machine
 	boots    int
+	// catalog is the scenario's key catalog in its wire form, handed to the guests.
+	catalog []byte
 }
 
 // machine is one machine in progress: its firmware and hardware as changed so far.
@@ -248,6 +250,10 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 		return err
 	}
 	if err := os.MkdirAll(sr.dir, 0o755); err != nil {
+		return err
+	}
+	var err error
+	if sr.catalog, err = sr.sc.Catalog.Wire(); err != nil {
 		return err
 	}
 	if err := sr.openService(ctx); err != nil {
@@ -462,7 +468,8 @@ func (m *machine) wipeTPM() error { return swtpm.Wipe(m.tpmDir()) }
 
 func (sr *scenarioRun) bootStep(ctx context.Context, s *scenario.Step, st *Step) {
 	m := sr.machines[s.Machine.Name]
-	plan := channel.Plan{Evaluate: true, Now: sr.now, Machine: m.def.Name, Edition: m.def.Edition.ID, Logon: true}
+	plan := channel.Plan{Evaluate: true, Now: sr.now, Machine: m.def.Name, Edition: m.def.Edition.ID, Logon: true,
+		Catalog: sr.catalog}
 	switch s.Kind {
 	case scenario.InstallKey:
 		m.key, m.install = s.Key, true

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oemact/oemact/fixtures"
@@ -373,11 +374,11 @@ func (p *parser) scenario(r *rawScenario) (*Scenario, error) {
 	return sc, nil
 }
 
-var machineName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+var machineName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`) })
 
 func (p *parser) machine(name string, r rawMachine) (*Machine, error) {
 	field := "machines." + name
-	if !machineName.MatchString(name) {
+	if !machineName().MatchString(name) {
 		return nil, p.doc.Errorf(field, "machine name %q: want 1 to 32 of a-z, 0-9 and -, starting with a letter", name)
 	}
 	m := &Machine{Name: name, Line: p.doc.Line(field)}

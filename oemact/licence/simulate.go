@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oemact/oemact/oemact/edition"
@@ -82,7 +83,9 @@ func (a Action) String() string {
 	return s + ": " + strings.TrimSpace(a.Verb+" "+strings.Join(a.Args, " "))
 }
 
-var actionRE = regexp.MustCompile(`(?i)^\s*day\s*(\d+)(?:\s+(\d{1,2}):(\d{2}))?\s*:\s*(.+?)\s*$`)
+var actionRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^\s*day\s*(\d+)(?:\s+(\d{1,2}):(\d{2}))?\s*:\s*(.+?)\s*$`)
+})
 
 // ActionHelp lists the actions a scenario understands.
 const ActionHelp = `actions ("day N[ HH:MM]: ACTION"; without HH:MM, at the user's logon time):
@@ -101,7 +104,7 @@ const ActionHelp = `actions ("day N[ HH:MM]: ACTION"; without HH:MM, at the user
 
 // ParseAction reads one action; source names it in errors.
 func ParseAction(s, source string) (Action, error) {
-	m := actionRE.FindStringSubmatch(s)
+	m := actionRE().FindStringSubmatch(s)
 	if m == nil {
 		return Action{}, fmt.Errorf("%s: %q: want \"day N: ACTION\" or \"day N HH:MM: ACTION\"", source, s)
 	}

@@ -2,6 +2,7 @@ package productkey
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -43,14 +44,14 @@ type rawCatalog struct {
 }
 
 type rawEntry struct {
-	Label    string `yaml:"label"`
-	Key      string `yaml:"key"`
-	Channel  string `yaml:"channel"`
-	Edition  string `yaml:"edition"`
-	OEMID    string `yaml:"oem_id"`
-	MAKLimit int    `yaml:"mak_limit"`
-	Blocked  bool   `yaml:"blocked"`
-	Note     string `yaml:"note"`
+	Label    string `yaml:"label" json:"label"`
+	Key      string `yaml:"key" json:"key"`
+	Channel  string `yaml:"channel" json:"channel"`
+	Edition  string `yaml:"edition" json:"edition"`
+	OEMID    string `yaml:"oem_id" json:"oem_id,omitempty"`
+	MAKLimit int    `yaml:"mak_limit" json:"mak_limit,omitempty"`
+	Blocked  bool   `yaml:"blocked" json:"blocked,omitempty"`
+	Note     string `yaml:"note" json:"note,omitempty"`
 }
 
 // LoadCatalog reads a catalog file; errors name the file and line.
@@ -76,15 +77,23 @@ func ParseCatalog(b []byte, name string) (*Catalog, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	var raw rawCatalog
-	strict := yaml.NewDecoder(bytes.NewReader(b))
-	strict.KnownFields(true)
-	if err := strict.Decode(&raw); err != nil {
+	// One parse: the node tree gives the lines and, checked against the known fields, the
+	// strictness a second, KnownFields decoding would (the guest agent parses the catalog at every
+	// boot, under emulation).
+	if err := knownFields(&doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	lines := entryLines(&doc)
+	var raw rawCatalog
+	if err := doc.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return build(raw.Keys, entryLines(&doc), name)
+}
+
+// build checks the entries and makes the catalog; lines[i] is entry i's line in the file.
+func build(keys []rawEntry, lines []int, name string) (*Catalog, error) {
 	c := &Catalog{Path: name, entries: map[string]*Entry{}}
-	for i, r := range raw.Keys {
+	for i, r := range keys {
 		line := 0
 		if i < len(lines) {
 			line = lines[i]
@@ -184,4 +193,78 @@ func (c *Catalog) Find(ch edition.Channel, editionID string) []*Entry {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
 	return out
+}
+
+var (
+	catalogFields = map[string]bool{"keys": true}
+	entryFields   = map[string]bool{"label": true, "key": true, "channel": true, "edition": true,
+		"oem_id": true, "mak_limit": true, "blocked": true, "note": true}
+)
+
+// knownFields rejects mapping keys the catalog does not have, as yaml's KnownFields does.
+func knownFields(doc *yaml.Node) error {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil
+	}
+	top := doc.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return nil // doc.Decode reports the type error
+	}
+	check := func(m *yaml.Node, known map[string]bool, what string) error {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if k := m.Content[i]; !known[k.Value] {
+				return fmt.Errorf("line %d: field %s not found in %s", k.Line, k.Value, what)
+			}
+		}
+		return nil
+	}
+	if err := check(top, catalogFields, "the catalog"); err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value != "keys" || top.Content[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, item := range top.Content[i+1].Content {
+			if item.Kind == yaml.MappingNode {
+				if err := check(item, entryFields, "a catalog entry"); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Wire is the catalog in a compact JSON form with the keys whole, for handing a catalog to the
+// guest agent (it is the same TEST data as the YAML file, which YAML parsing makes slow to read at
+// every boot under emulation). ParseWire reads it back with every check the YAML loader makes.
+func (c *Catalog) Wire() ([]byte, error) {
+	raw := make([]rawEntry, len(c.order))
+	for i, e := range c.order {
+		raw[i] = rawEntry{Label: e.Label, Key: e.Key.Reveal(), Channel: string(e.Channel), Edition: e.Edition.ID,
+			OEMID: e.OEMID, MAKLimit: e.MAKLimit, Blocked: e.Blocked, Note: e.Note}
+	}
+	return json.Marshal(struct {
+		Path string     `json:"path"`
+		Keys []rawEntry `json:"keys"`
+	}{c.Path, raw})
+}
+
+// ParseWire reads what Wire wrote; entries are numbered from 1 in errors.
+func ParseWire(b []byte) (*Catalog, error) {
+	var w struct {
+		Path string     `json:"path"`
+		Keys []rawEntry `json:"keys"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return nil, fmt.Errorf("key catalog (wire form): %w", err)
+	}
+	lines := make([]int, len(w.Keys))
+	for i := range lines {
+		lines[i] = i + 1
+	}
+	return build(w.Keys, lines, w.Path)
 }

@@ -114,3 +114,29 @@ func TestCatalogErrors(t *testing.T) {
 		assert.NotContains(t, err.Error(), good, tc.name)
 	}
 }
+
+func TestCatalogWireRoundTrip(t *testing.T) {
+	c, err := LoadCatalog(catalogPath(t))
+	require.NoError(t, err)
+	b, err := c.Wire()
+	require.NoError(t, err)
+	back, err := ParseWire(b)
+	require.NoError(t, err)
+	require.Len(t, back.Entries(), len(c.Entries()))
+	for i, e := range c.Entries() {
+		got := back.Entries()[i]
+		assert.Equal(t, e.Key, got.Key)
+		assert.Equal(t, e.Channel, got.Channel)
+		assert.Equal(t, e.Edition.ID, got.Edition.ID)
+		assert.Equal(t, e.OEMID, got.OEMID)
+		assert.Equal(t, e.MAKLimit, got.MAKLimit)
+		assert.Equal(t, e.Blocked, got.Blocked)
+		assert.Equal(t, e.Label, got.Label)
+	}
+	// The wire form gets the same checks: a key that is not derived from its label is refused.
+	bad := strings.Replace(string(b), `"label":"retail/win7-homepremium"`, `"label":"other"`, 1)
+	_, err = ParseWire([]byte(bad))
+	assert.ErrorContains(t, err, "is not the TEST key derived from label")
+	_, err = ParseWire([]byte(`{"keys":[],"extra":1}`))
+	assert.ErrorContains(t, err, "unknown field")
+}

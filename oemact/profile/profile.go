@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/oemact/oemact/oemact/yamldoc"
 )
@@ -276,9 +277,11 @@ func (p *Profile) Resolve(name string) string {
 }
 
 var (
-	versionRe = regexp.MustCompile(`^(\d+)\.(\d+)$`)
-	uuidRe    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	serialRe  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,20}$`)
+	versionRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+)\.(\d+)$`) })
+	uuidRe    = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	})
+	serialRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{1,20}$`) })
 )
 
 func (p *Profile) validate() error {
@@ -359,7 +362,7 @@ func (p *Profile) validateSMBIOS() error {
 			return p.errAt("smbios.file", "%v", err)
 		}
 	}
-	if s.Version != "" && !versionRe.MatchString(s.Version) {
+	if s.Version != "" && !versionRe().MatchString(s.Version) {
 		return p.errAt("smbios.version", "%q: want MAJOR.MINOR, e.g. 2.8", s.Version)
 	}
 	switch s.EntryPoint {
@@ -367,7 +370,7 @@ func (p *Profile) validateSMBIOS() error {
 	default:
 		return p.errAt("smbios.entry_point", "%q: want 32 (_SM_) or 64 (_SM3_)", s.EntryPoint)
 	}
-	if s.System != nil && s.System.UUID != "" && !uuidRe.MatchString(s.System.UUID) {
+	if s.System != nil && s.System.UUID != "" && !uuidRe().MatchString(s.System.UUID) {
 		return p.errAt("smbios.system.uuid", "%q is not a UUID (8-4-4-4-12 hex digits)", s.System.UUID)
 	}
 	if s.Chassis != nil && (s.Chassis.Type < 0 || s.Chassis.Type > 0x7f) {
@@ -415,7 +418,7 @@ func (p *Profile) validateVM() error {
 		seen[hw.String()] = i
 	}
 	for i, d := range v.Disks {
-		if !serialRe.MatchString(d.Serial) {
+		if !serialRe().MatchString(d.Serial) {
 			return p.errAt(fmt.Sprintf("vm.disks.%d.serial", i), "%q: want 1 to 20 of A-Z a-z 0-9 . _ - (virtio-blk serials hold 20 bytes)", d.Serial)
 		}
 		if d.SizeMB < 1 || d.SizeMB > 1<<20 {
@@ -449,7 +452,7 @@ func asciiID(s string, n int) error {
 
 // ParseSLICVersion reads "2.1" or a number ("0x00020001", "131073").
 func ParseSLICVersion(s string) (uint32, error) {
-	if m := versionRe.FindStringSubmatch(s); m != nil {
+	if m := versionRe().FindStringSubmatch(s); m != nil {
 		maj, err1 := strconv.ParseUint(m[1], 10, 16)
 		min, err2 := strconv.ParseUint(m[2], 10, 16)
 		if err1 != nil || err2 != nil {

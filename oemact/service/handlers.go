@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -25,10 +24,10 @@ import (
 )
 
 var (
-	cmidPattern    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	batchIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
-	refPattern     = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
-	keyIDPattern   = regexp.MustCompile(`^[0-9a-f]{16}$`)
+	cmidPattern    = lazyRegexp(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	batchIDPattern = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+	refPattern     = lazyRegexp(`^[A-Za-z0-9._:-]{1,64}$`)
+	keyIDPattern   = lazyRegexp(`^[0-9a-f]{16}$`)
 )
 
 // parseKey reads a product key; the error never holds the key.
@@ -236,7 +235,7 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) (any, *api.
 	if e := decode(w, r, &req, api.MaxBatchBody); e != nil {
 		return nil, e
 	}
-	if !batchIDPattern.MatchString(req.BatchID) {
+	if !batchIDPattern().MatchString(req.BatchID) {
 		return nil, api.Errorf(api.CodeInvalidBatchID, "batch_id: want 1 to %d of A-Z a-z 0-9 . _ : - starting with a letter or digit", api.MaxBatchIDLen)
 	}
 	if len(req.Items) == 0 {
@@ -253,7 +252,7 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) (any, *api.
 	items := make([]item, len(req.Items))
 	country, known := s.country(r)
 	for i, it := range req.Items {
-		if it.Ref != "" && !refPattern.MatchString(it.Ref) {
+		if it.Ref != "" && !refPattern().MatchString(it.Ref) {
 			return nil, api.Errorf(api.CodeInvalidField, "items[%d].ref: want 1 to %d of A-Z a-z 0-9 . _ : -", i, api.MaxItemRefLen)
 		}
 		in, err := phone.ParseInstallationID(it.InstallationID)
@@ -337,7 +336,7 @@ func (s *Server) handleKMS(w http.ResponseWriter, r *http.Request) (any, *api.Er
 	if req.CMID == "" {
 		return nil, api.Errorf(api.CodeMissingField, "cmid: missing")
 	}
-	if !cmidPattern.MatchString(req.CMID) {
+	if !cmidPattern().MatchString(req.CMID) {
 		return nil, api.Errorf(api.CodeInvalidCMID, "cmid: want a UUID (8-4-4-4-12 hex digits)")
 	}
 	cmid := strings.ToLower(req.CMID)
@@ -500,7 +499,7 @@ func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) (any, *
 		return nil, e
 	}
 	id := r.PathValue("key_id")
-	if !keyIDPattern.MatchString(id) {
+	if !keyIDPattern().MatchString(id) {
 		return nil, api.Errorf(api.CodeInvalidKeyID, "key ID: want 16 lower-case hex digits (the key_id of an answer or of /v1/stats)")
 	}
 	var req api.UpdateKeyRequest

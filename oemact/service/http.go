@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oemact/oemact/oemact/service/api"
@@ -133,7 +134,7 @@ func decode(w http.ResponseWriter, r *http.Request, dst any, limit int64) *api.E
 	return nil
 }
 
-var fieldName = regexp.MustCompile(`^[a-z_]{1,32}$`)
+var fieldName = lazyRegexp(`^[a-z_]{1,32}$`)
 
 func jsonError(err error, limit int64) *api.Error {
 	var (
@@ -160,7 +161,7 @@ func jsonError(err error, limit int64) *api.Error {
 	case strings.HasPrefix(err.Error(), prefix):
 		// The name comes from the caller: echo it only when it looks like a field name.
 		name := strings.Trim(strings.TrimPrefix(err.Error(), prefix), `"`)
-		if !fieldName.MatchString(name) {
+		if !fieldName().MatchString(name) {
 			return api.Errorf(api.CodeUnknownField, "the body has a field this endpoint does not know")
 		}
 		return api.Errorf(api.CodeUnknownField, "unknown field %q", name)
@@ -210,4 +211,10 @@ func canonicalJSON(v any) []byte {
 		panic(fmt.Sprintf("encoding a decoded request: %v", err))
 	}
 	return b.Bytes()
+}
+
+// lazyRegexp compiles a pattern on first use: the binary is also the guest's /init, where
+// package initialisation runs under emulation on every boot.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }
