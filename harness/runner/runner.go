@@ -305,6 +305,9 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 			halted = true
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted (%w): the remaining steps did not run", err)
+	}
 	return nil
 }
 

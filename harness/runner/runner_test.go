@@ -249,3 +249,28 @@ func TestExternalService(t *testing.T) {
 	}
 	assert.Equal(t, 0, r.ExitCode())
 }
+
+// An interrupted run (Ctrl-C after the first boot) is not reported as passed: the scenario is an
+// error and the steps that did not run are skipped.
+func TestInterruptedRun(t *testing.T) {
+	o := options(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o.Observer = cancelAfterFirstStep{cancel}
+	r, err := runner.Execute(ctx, []*scenario.Scenario{writeScenario(t, twoBoots)}, o)
+	require.NoError(t, err)
+	sc := r.Scenarios[0]
+	assert.Equal(t, runner.Passed, sc.Steps[0].Outcome)
+	assert.Equal(t, runner.Skipped, sc.Steps[1].Outcome)
+	assert.Equal(t, runner.Error, sc.Outcome)
+	assert.Contains(t, sc.Error, "interrupted")
+	assert.Equal(t, 2, r.ExitCode())
+	harnesstest.NoProcessIn(t, o.Artifacts)
+}
+
+type cancelAfterFirstStep struct{ cancel context.CancelFunc }
+
+func (c cancelAfterFirstStep) ScenarioStarted(*runner.Scenario, int)      {}
+func (c cancelAfterFirstStep) StepStarted(*runner.Scenario, *runner.Step) {}
+func (c cancelAfterFirstStep) StepDone(*runner.Scenario, *runner.Step)    { c.cancel() }
+func (c cancelAfterFirstStep) ScenarioDone(*runner.Scenario)              {}
