@@ -81,8 +81,12 @@ const (
 // Options tune Run.
 type Options struct {
 	// Repo is the repository root (fixtures/profiles, fixtures/scenarios).
-	Repo   string
+	Repo string
+	// Kernel is the harness's guest kernel, for the floor and the verdict boots.
 	Kernel *kernel.Kernel
+	// NaiveKernel is the naive boot's: Debian's cloud kernel as people boot it by hand (its
+	// vmlinuz); default Kernel.
+	NaiveKernel *kernel.Kernel
 	// Agent is the static oemact binary the harness boots as /init.
 	Agent string
 	// PowerOff is the static power-off init; built from internal/poweroff (with the go command)
@@ -122,21 +126,23 @@ type Sample struct {
 
 // Report is a benchmark run's result.
 type Report struct {
-	Started  time.Time        `json:"started"`
-	Accel    string           `json:"accel"`
-	CPUs     int              `json:"cpus"`
-	Load     [2]LoadAvg       `json:"load"` // at the start and the end
-	Kernel   string           `json:"kernel"`
-	Agent    string           `json:"agent"`
-	AgentMB  float64          `json:"agent_mb"`
-	Runs     int              `json:"runs"`
-	Kinds    []Kind           `json:"kinds"`
-	Samples  []Sample         `json:"samples"`
-	Command  map[Kind]string  `json:"commands"` // one QEMU command of each kind, to reproduce it
-	Stats    map[Kind]Stats   `json:"stats"`
-	Matrix   *MatrixResult    `json:"matrix,omitempty"`
-	Duration time.Duration    `json:"duration_ns"`
-	Steps    map[string]Stats `json:"agent_steps,omitempty"` // the agent's steps in verdict boots
+	Started time.Time  `json:"started"`
+	Accel   string     `json:"accel"`
+	CPUs    int        `json:"cpus"`
+	Load    [2]LoadAvg `json:"load"` // at the start and the end
+	Kernel  string     `json:"kernel"`
+	// NaiveKernel is the naive boot's kernel when it differs from Kernel.
+	NaiveKernel string           `json:"naive_kernel,omitempty"`
+	Agent       string           `json:"agent"`
+	AgentMB     float64          `json:"agent_mb"`
+	Runs        int              `json:"runs"`
+	Kinds       []Kind           `json:"kinds"`
+	Samples     []Sample         `json:"samples"`
+	Command     map[Kind]string  `json:"commands"` // one QEMU command of each kind, to reproduce it
+	Stats       map[Kind]Stats   `json:"stats"`
+	Matrix      *MatrixResult    `json:"matrix,omitempty"`
+	Duration    time.Duration    `json:"duration_ns"`
+	Steps       map[string]Stats `json:"agent_steps,omitempty"` // the agent's steps in verdict boots
 }
 
 // Stats summarise one kind's walls.
@@ -214,6 +220,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Load[0] = ReadLoadAvg()
 	if o.Kernel.Release != "" {
 		rep.Kernel = o.Kernel.Release
+	}
+	if o.NaiveKernel == nil {
+		o.NaiveKernel = o.Kernel
+	}
+	if o.NaiveKernel.Vmlinuz != o.Kernel.Vmlinuz {
+		rep.NaiveKernel = o.NaiveKernel.Vmlinuz
+		if o.NaiveKernel.Release != "" {
+			rep.NaiveKernel = o.NaiveKernel.Release
+		}
 	}
 	if st, err := os.Stat(o.Agent); err == nil {
 		rep.AgentMB = float64(st.Size()) / 1e6

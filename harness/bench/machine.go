@@ -97,7 +97,7 @@ func naiveMachine(o Options, dir string) (*machine, error) {
 	const serial = "serial.log"
 	return &machine{dir: dir, serial: serial, argv: []string{bin,
 		"-machine", "q35", "-accel", string(o.Accel), "-m", fmt.Sprint(NaiveMemoryMB),
-		"-kernel", o.Kernel.Vmlinuz, "-initrd", initrd, "-append", NaiveAppend,
+		"-kernel", o.NaiveKernel.Vmlinuz, "-initrd", initrd, "-append", NaiveAppend,
 		"-display", "none", "-serial", "file:" + serial, "-no-reboot"}}, nil
 }
 

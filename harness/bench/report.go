@@ -55,6 +55,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "accel       %s\n", r.Accel)
 	fmt.Fprintf(w, "host        %d CPUs, load average %s at the start, %s at the end\n", r.CPUs, r.Load[0], r.Load[1])
 	fmt.Fprintf(w, "kernel      %s\n", r.Kernel)
+	if r.NaiveKernel != "" {
+		fmt.Fprintf(w, "naive boot  %s\n", r.NaiveKernel)
+	}
 	fmt.Fprintf(w, "agent       %s (%.1f MB)\n", r.Agent, r.AgentMB)
 	fmt.Fprintf(w, "runs        %d of each kind, alternating (%s)\n\n", r.Runs, kindList(r.Kinds))
 	fmt.Fprintf(w, "%-46s %8s %8s %8s\n", "kind", "median", "min", "max")

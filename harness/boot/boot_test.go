@@ -163,9 +163,30 @@ func table(r *channel.Report, name string) []byte {
 }
 
 // TestBootEndToEnd boots the static oemact as the guest's /init twice on q35 + SeaBIOS under TCG,
-// with a real Dell SLIC and MSDM, hand-made SMBIOS structures, a NIC, a disk and a state disk.
+// with a real Dell SLIC and MSDM, hand-made SMBIOS structures, a NIC, a disk and a state disk:
+// with the kernel the harness boots (built, every driver built in) and with Debian's cloud kernel
+// (the agent loads the virtio modules from the initramfs).
 func TestBootEndToEnd(t *testing.T) {
 	e := setup(t)
+	kernels := []*kernel.Kernel{e.kernel}
+	if e.kernel.Built {
+		kernels = append(kernels, harnesstest.CloudKernel(t))
+	}
+	for _, k := range kernels {
+		name := "cloud"
+		if k.Built {
+			name = "built"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := e
+			e.kernel = k
+			e.dir = filepath.Join(e.dir, name)
+			bootEndToEnd(t, e)
+		})
+	}
+}
+
+func bootEndToEnd(t *testing.T, e env) {
 	m := e.machine(t)
 	state := filepath.Join(e.dir, "state.img")
 	slic, err := os.ReadFile(filepath.Join(fixtureDir, "SLIC"))
@@ -316,7 +337,7 @@ func TestBootHostRefusesReport(t *testing.T) {
 // cannot reach the host, so it must power off by itself (no hang), and the boot fails as "no report".
 func TestBootWithoutChannelDriver(t *testing.T) {
 	e := setup(t)
-	k := *e.kernel
+	k := *harnesstest.CloudKernel(t) // a kernel with modules
 	k.Modules = nil
 	for _, m := range e.kernel.Modules {
 		if m.Name != "virtio_console" {

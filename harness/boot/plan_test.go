@@ -20,7 +20,11 @@ func TestPlan(t *testing.T) {
 	assert.Equal(t, "TSTOEM", l.Config.OEMID)
 	assert.Equal(t, "/a/state.img", l.Config.StateDisk)
 	assert.Equal(t, filepath.Join("/a/boot-1", ChannelSocket), l.Config.Channel.Socket)
-	assert.Equal(t, "console=ttyS0 panic=-1 quiet cryptomgr.notests noreplace-smp oemact.port=org.oemact.channel.0 oemact.state=1 oemact.timeout=25", l.Config.Append)
+	assert.Equal(t, "console=ttyS0 panic=-1 quiet cryptomgr.notests noreplace-smp noapictimer oemact.port=org.oemact.channel.0 oemact.state=1 oemact.timeout=25", l.Config.Append)
+	two := s
+	two.Machine.CPUs = 2
+	assert.NotContains(t, Plan(two).Config.Append, "noapictimer", "more CPUs share the HPET as a broadcast timer, which crashes QEMU 7.2")
+	assert.Contains(t, Plan(two).Config.Append, "noreplace-smp oemact.port=")
 	assert.Equal(t, "/bin/oemact", l.Initramfs.Init)
 	assert.Equal(t, []string{"virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_console", "virtio_blk"},
 		moduleNames(l.Initramfs.Modules), "the channel's driver first; disks; no NIC, no network driver")

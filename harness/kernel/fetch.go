@@ -85,24 +85,9 @@ func Fetch(ctx context.Context, o FetchOptions) (*Kernel, error) {
 	}
 	defer os.RemoveAll(work)
 
-	logf("downloading %s %s (apt-get download)", pkg, version)
-	if _, err := runTool(ctx, work, "apt-get", "download", pkg+"="+version); err != nil {
-		return nil, fmt.Errorf("%w\ncheck the network and apt's sources (apt-get update, as root), or set %s to a kernel", err, EnvKernel)
-	}
-	debs, _ := filepath.Glob(filepath.Join(work, "*.deb"))
-	if len(debs) != 1 {
-		return nil, fmt.Errorf("apt-get download %s left %d .deb files in %s, want 1", pkg, len(debs), work)
-	}
-	_, debSum, err := hashFile(debs[0])
-	if err != nil {
-		return nil, err
-	}
-	if sha != "" && !strings.EqualFold(sha, debSum) {
-		return nil, fmt.Errorf("%s: SHA-256 %s, apt's index says %s: the download is damaged; run apt-get update and retry", filepath.Base(debs[0]), debSum, sha)
-	}
 	tree := filepath.Join(work, "root")
-	logf("unpacking %s (dpkg-deb -x)", filepath.Base(debs[0]))
-	if _, err := runTool(ctx, work, "dpkg-deb", "-x", debs[0], tree); err != nil {
+	debSum, err := downloadDeb(ctx, work, tree, pkg, version, sha, logf)
+	if err != nil {
 		return nil, err
 	}
 	k, err := fromTree(tree, o.Modules)
@@ -161,9 +146,41 @@ func Fetch(ctx context.Context, o FetchOptions) (*Kernel, error) {
 	return loadManifest(dir, true)
 }
 
+// downloadDeb downloads pkg=version into work (apt-get download, no root), checks it against
+// the SHA-256 apt's index gives (sha, when known), unpacks it into tree (dpkg-deb -x), deletes
+// the .deb and returns its SHA-256.
+func downloadDeb(ctx context.Context, work, tree, pkg, version, sha string, logf func(string, ...any)) (string, error) {
+	logf("downloading %s %s (apt-get download)", pkg, version)
+	if _, err := runTool(ctx, work, "apt-get", "download", pkg+"="+version); err != nil {
+		return "", fmt.Errorf("%w\ncheck the network and apt's sources (apt-get update, as root), or set %s to a kernel", err, EnvKernel)
+	}
+	debs, _ := filepath.Glob(filepath.Join(work, "*.deb"))
+	if len(debs) != 1 {
+		return "", fmt.Errorf("apt-get download %s left %d .deb files in %s, want 1", pkg, len(debs), work)
+	}
+	_, debSum, err := hashFile(debs[0])
+	if err != nil {
+		return "", err
+	}
+	if sha != "" && !strings.EqualFold(sha, debSum) {
+		return "", fmt.Errorf("%s: SHA-256 %s, apt's index says %s: the download is damaged; run apt-get update and retry", filepath.Base(debs[0]), debSum, sha)
+	}
+	logf("unpacking %s (dpkg-deb -x)", filepath.Base(debs[0]))
+	if _, err := runTool(ctx, work, "dpkg-deb", "-x", debs[0], tree); err != nil {
+		return "", err
+	}
+	return debSum, os.Remove(debs[0])
+}
+
 // resolve asks apt which versioned package the meta package depends on, and that package's
 // candidate version and SHA-256.
 func resolve(ctx context.Context, meta string) (pkg, version, sha string, err error) {
+	return resolvePackage(ctx, meta, "linux-image-")
+}
+
+// resolvePackage asks apt which package starting with prefix the meta package depends on, and
+// that package's candidate version and SHA-256.
+func resolvePackage(ctx context.Context, meta, prefix string) (pkg, version, sha string, err error) {
 	out, err := runTool(ctx, "", "apt-cache", "depends", meta)
 	if err != nil {
 		return "", "", "", fmt.Errorf("%w\nrun apt-get update (as root) so apt knows Debian's kernel packages", err)
@@ -172,13 +189,13 @@ func resolve(ctx context.Context, meta string) (pkg, version, sha string, err er
 	for sc.Scan() {
 		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
 		v = strings.TrimSpace(v)
-		if ok && k == "Depends" && strings.HasPrefix(v, "linux-image-") && !strings.HasPrefix(v, "<") {
+		if ok && k == "Depends" && strings.HasPrefix(v, prefix) && !strings.HasPrefix(v, "<") {
 			pkg = v
 			break
 		}
 	}
 	if pkg == "" {
-		return "", "", "", fmt.Errorf("apt-cache depends %s names no linux-image package: run apt-get update (as root), or set %s to a kernel", meta, EnvKernel)
+		return "", "", "", fmt.Errorf("apt-cache depends %s names no %s package: run apt-get update (as root), or set %s to a kernel", meta, prefix+"*", EnvKernel)
 	}
 	out, err = runTool(ctx, "", "apt-cache", "show", "--no-all-versions", pkg)
 	if err != nil {
@@ -202,6 +219,8 @@ func resolve(ctx context.Context, meta string) (pkg, version, sha string, err er
 	}
 	return pkg, version, sha, nil
 }
+
+var commandContext = exec.CommandContext
 
 // runTool runs a host tool and returns its stdout; errors carry the command and its stderr.
 func runTool(ctx context.Context, dir, tool string, args ...string) ([]byte, error) {
@@ -246,8 +265,17 @@ func keep(src, stage, rel string) (manifestFile, error) {
 	return manifestFile{File: rel, Size: size, SHA256: sum}, err
 }
 
-func setLatest(root, name string) error {
-	f, err := os.CreateTemp(root, ".latest-")
+func setLatest(root, name string) error { return setPointer(root, latestPointer, name) }
+
+// Pointer files in the kernel cache: the last kernel Fetch made, and the last Build made.
+const (
+	latestPointer = "latest"
+	builtPointer  = "built"
+)
+
+// setPointer atomically writes the pointer file root/pointer naming the folder name.
+func setPointer(root, pointer, name string) error {
+	f, err := os.CreateTemp(root, "."+pointer+"-")
 	if err != nil {
 		return err
 	}
@@ -259,7 +287,7 @@ func setLatest(root, name string) error {
 		err = os.Chmod(f.Name(), 0o644)
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(root, "latest"))
+		err = os.Rename(f.Name(), filepath.Join(root, pointer))
 	}
 	if err != nil {
 		os.Remove(f.Name())

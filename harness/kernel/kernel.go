@@ -1,6 +1,7 @@
-// Package kernel provides the guest kernel: Debian's cloud kernel package, fetched with apt-get
-// download into a cache folder and cut down to vmlinuz and the virtio modules the agent loads, or
-// a kernel the user names with --kernel / OEMACT_KERNEL.
+// Package kernel provides the guest kernel: one compiled from Debian's kernel source with every
+// driver the guest agent needs built in (Build: the fastest boot), Debian's cloud kernel package
+// fetched with apt-get download into a cache folder and cut down to vmlinuz and the virtio
+// modules the agent loads (Fetch), or a kernel the user names with --kernel / OEMACT_KERNEL.
 //
 // It does not install anything on the host and needs no root. Booting is the qemu package's job.
 package kernel
@@ -48,6 +49,10 @@ type Kernel struct {
 	// Source says where it came from: "cache", "--kernel" or "OEMACT_KERNEL".
 	Source string `json:"source"`
 	Dir    string `json:"dir,omitempty"`
+	// Built is true for a kernel 'oemact kernel build' compiled: its drivers are built in and
+	// Config is its .config.
+	Built  bool   `json:"built,omitempty"`
+	Config string `json:"config,omitempty"`
 	// Note explains a limitation, such as a kernel given with no modules next to it.
 	Note string `json:"note,omitempty"`
 }
@@ -87,6 +92,9 @@ type manifest struct {
 	Modules []manifestFile `json:"modules"`
 	// VmlinuxNote says why there is no Vmlinux, so that it is not tried again.
 	VmlinuxNote string `json:"vmlinux_note,omitempty"`
+	// ConfigSHA256 is set on kernels Build compiled: the hash of the builder's version and the
+	// configuration fragment; the folder holds the full .config as "config".
+	ConfigSHA256 string `json:"config_sha256,omitempty"`
 }
 
 type manifestFile struct {
@@ -101,7 +109,10 @@ const manifestName = "manifest.json"
 const manifestFormat = 1
 
 // NotFoundError says no kernel is available and how to get one.
-type NotFoundError struct{ Msg string }
+type NotFoundError struct {
+	Msg    string
+	absent bool // no pointer file at all (as opposed to a damaged cache)
+}
 
 func (e *NotFoundError) Error() string { return e.Msg }
 
@@ -118,9 +129,26 @@ func Locate(cacheDir, override string) (*Kernel, error) {
 	return Cached(cacheDir)
 }
 
-// Cached returns the last kernel Fetch put in cacheDir ("" means CacheDir()), checked against its
-// manifest.
+// Cached returns the kernel the cache holds ("" means CacheDir()), checked against its manifest:
+// the last one Build made if any (every driver built in: the fastest boot), else the last one
+// Fetch made (Debian's cloud kernel).
 func Cached(cacheDir string) (*Kernel, error) {
+	k, err := cachedPointer(cacheDir, builtPointer)
+	var nf *NotFoundError
+	if errors.As(err, &nf) && nf.absent {
+		k, err = cachedPointer(cacheDir, latestPointer)
+		if errors.As(err, &nf) && nf.absent {
+			return nil, &NotFoundError{Msg: strings.Replace(nf.Msg, "run 'oemact kernel fetch'", "run 'oemact kernel build' or 'oemact kernel fetch'", 1), absent: true}
+		}
+	}
+	return k, err
+}
+
+// CachedCloud returns the last kernel Fetch put in cacheDir: Debian's cloud kernel.
+func CachedCloud(cacheDir string) (*Kernel, error) { return cachedPointer(cacheDir, latestPointer) }
+
+// cachedPointer returns the kernel the pointer file names.
+func cachedPointer(cacheDir, pointer string) (*Kernel, error) {
 	if cacheDir == "" {
 		var err error
 		if cacheDir, err = CacheDir(); err != nil {
@@ -128,16 +156,20 @@ func Cached(cacheDir string) (*Kernel, error) {
 		}
 	}
 	fix := "run 'oemact kernel fetch' (or 'make kernel'), or set " + EnvKernel + " to a kernel"
-	b, err := os.ReadFile(filepath.Join(cacheDir, "kernel", "latest"))
+	if pointer == builtPointer {
+		fix = "run 'oemact kernel build' (or 'make kernel'), or set " + EnvKernel + " to a kernel"
+	}
+	ptr := filepath.Join(cacheDir, "kernel", pointer)
+	b, err := os.ReadFile(ptr)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, &NotFoundError{Msg: fmt.Sprintf("no guest kernel in %s: %s", cacheDir, fix)}
+		return nil, &NotFoundError{Msg: fmt.Sprintf("no guest kernel in %s: %s", cacheDir, fix), absent: true}
 	}
 	if err != nil {
 		return nil, err
 	}
 	name := strings.TrimSpace(string(b))
 	if name == "" || strings.ContainsAny(name, "/\\") || strings.HasPrefix(name, ".") {
-		return nil, &NotFoundError{Msg: fmt.Sprintf("%s names no kernel folder: %s", filepath.Join(cacheDir, "kernel", "latest"), fix)}
+		return nil, &NotFoundError{Msg: fmt.Sprintf("%s names no kernel folder: %s", ptr, fix)}
 	}
 	dir := filepath.Join(cacheDir, "kernel", name)
 	k, err := loadManifest(dir, true)
@@ -272,6 +304,10 @@ func loadManifest(dir string, verify bool) (*Kernel, error) {
 		return p, nil
 	}
 	k := &Kernel{Release: m.Release, Package: m.Package, Version: m.Version, Source: "cache", Dir: dir, Note: m.VmlinuxNote}
+	if m.ConfigSHA256 != "" {
+		k.Built = true
+		k.Config = filepath.Join(dir, "config")
+	}
 	if k.Vmlinuz, err = check(m.Vmlinuz); err != nil {
 		return nil, err
 	}

@@ -257,7 +257,7 @@ func TestLocateOverrides(t *testing.T) {
 	_, err := Locate(cache, "")
 	var nf *NotFoundError
 	require.ErrorAs(t, err, &nf)
-	assert.Contains(t, err.Error(), "run 'oemact kernel fetch' (or 'make kernel'), or set OEMACT_KERNEL")
+	assert.Contains(t, err.Error(), "run 'oemact kernel build' or 'oemact kernel fetch' (or 'make kernel'), or set OEMACT_KERNEL")
 
 	bare := filepath.Join(t.TempDir(), "bzImage")
 	require.NoError(t, os.WriteFile(bare, []byte("k"), 0o644))
@@ -307,7 +307,7 @@ func TestLoadOrder(t *testing.T) {
 // TestCachedCloudKernel checks the real kernel the harness boots, when it has been fetched
 // ('make kernel'; 'make test' does it first).
 func TestCachedCloudKernel(t *testing.T) {
-	k, err := Locate(repoCache(t), "")
+	k, err := CachedCloud(repoCache(t))
 	if err != nil {
 		hosttooltest.Unavailable(t, err.Error())
 	}

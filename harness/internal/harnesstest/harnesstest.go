@@ -39,10 +39,22 @@ func QEMU(t testing.TB) string {
 	return hosttooltest.Require(t, "qemu-system-x86_64")
 }
 
-// Kernel returns the guest kernel ('make kernel' fetches it; 'make test' does so first).
+// Kernel returns the guest kernel the harness boots ('make kernel' builds or fetches it; 'make
+// test' does so first).
 func Kernel(t testing.TB) *kernel.Kernel {
 	t.Helper()
 	k, err := kernel.Locate(CacheDir(), "")
+	if err != nil {
+		hosttooltest.Unavailable(t, err.Error())
+	}
+	return k
+}
+
+// CloudKernel returns Debian's cloud kernel ('make kernel' fetches it), whose virtio drivers are
+// modules the agent loads.
+func CloudKernel(t testing.TB) *kernel.Kernel {
+	t.Helper()
+	k, err := kernel.CachedCloud(CacheDir())
 	if err != nil {
 		hosttooltest.Unavailable(t, err.Error())
 	}

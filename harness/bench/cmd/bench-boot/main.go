@@ -67,6 +67,7 @@ flags:
 	fs.StringVar(&jsonOut, "json", "", "also write the report as JSON to `file`")
 	accel := fs.String("accel", os.Getenv(qemu.EnvAccel), "tcg or kvm (default: probe as the harness does)")
 	kern := fs.String("kernel", "", "guest kernel (default: the cached one, as oemact run)")
+	naiveKern := fs.String("naive-kernel", "", "the naive boot's kernel (default: Debian's cloud kernel from oemact kernel fetch)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -100,6 +101,16 @@ flags:
 	o.Repo = repo
 	if o.Kernel, err = kernel.Locate("", *kern); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-boot:", err)
+		return 2
+	}
+	// The naive boot is Debian's cloud kernel, as people script it by hand.
+	if *naiveKern != "" {
+		o.NaiveKernel, err = kernel.FromPath(*naiveKern, "-naive-kernel")
+	} else {
+		o.NaiveKernel, err = kernel.CachedCloud("")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-boot: the naive boot's kernel:", err)
 		return 2
 	}
 	if o.Dir == "" {
