@@ -35,7 +35,7 @@ func BuildAgent(ctx context.Context, repo, dir string) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(dir, "oemact")
-	cmd := exec.CommandContext(ctx, goCommand(), "build", "-trimpath", "-o", out, "./cmd/oemact")
+	cmd := exec.CommandContext(ctx, goCommand(), "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/oemact")
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if b, err := cmd.CombinedOutput(); err != nil {

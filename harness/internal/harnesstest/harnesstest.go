@@ -61,12 +61,12 @@ func CloudKernel(t testing.TB) *kernel.Kernel {
 	return k
 }
 
-// BuildOemact builds the static oemact binary (CGO_ENABLED=0, as the Makefile does) into dir and
+// BuildOemact builds the static oemact binary (CGO_ENABLED=0, -ldflags=-s -w, as the Makefile does) into dir and
 // returns its path. Packages call it once from TestMain: linking takes seconds on a loaded host.
 func BuildOemact(dir string) (string, error) {
 	out := filepath.Join(dir, "oemact")
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(gobin, "build", "-trimpath", "-o", out, "./cmd/oemact")
+	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/oemact")
 	cmd.Dir = RepoRoot()
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if b, err := cmd.CombinedOutput(); err != nil {
