@@ -80,11 +80,9 @@ func BuildToolsMissing() []string {
 // then the one Cached returns. It takes minutes (6.6 on two cores); concurrent callers wait on
 // the cache's lock.
 func Build(ctx context.Context, o BuildOptions) (*Kernel, error) {
-	if o.CacheDir == "" {
-		var err error
-		if o.CacheDir, err = CacheDir(); err != nil {
-			return nil, err
-		}
+	var err error
+	if o.CacheDir, err = cacheDirOr(o.CacheDir); err != nil {
+		return nil, err
 	}
 	if o.Source == "" {
 		o.Source = DefaultSourcePackage
@@ -99,11 +97,7 @@ func Build(ctx context.Context, o BuildOptions) (*Kernel, error) {
 	if o.Jobs <= 0 {
 		o.Jobs = runtime.NumCPU()
 	}
-	logf := func(format string, args ...any) {
-		if o.Log != nil {
-			fmt.Fprintf(o.Log, format+"\n", args...)
-		}
-	}
+	logf := logger(o.Log)
 	root := filepath.Join(o.CacheDir, "kernel")
 
 	pkg, version, sha, err := resolvePackage(ctx, o.Source, "linux-source-")

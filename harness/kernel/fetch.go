@@ -30,11 +30,9 @@ type FetchOptions struct {
 // the modules the agent needs, writes manifest.json and deletes the rest. Concurrent callers wait
 // on a lock in the cache. When apt is not there but a kernel is cached, that kernel is returned.
 func Fetch(ctx context.Context, o FetchOptions) (*Kernel, error) {
-	if o.CacheDir == "" {
-		var err error
-		if o.CacheDir, err = CacheDir(); err != nil {
-			return nil, err
-		}
+	var err error
+	if o.CacheDir, err = cacheDirOr(o.CacheDir); err != nil {
+		return nil, err
 	}
 	if o.Package == "" {
 		o.Package = DefaultPackage
@@ -42,11 +40,7 @@ func Fetch(ctx context.Context, o FetchOptions) (*Kernel, error) {
 	if len(o.Modules) == 0 {
 		o.Modules = DefaultModules
 	}
-	logf := func(format string, args ...any) {
-		if o.Log != nil {
-			fmt.Fprintf(o.Log, format+"\n", args...)
-		}
-	}
+	logf := logger(o.Log)
 	root := filepath.Join(o.CacheDir, "kernel")
 
 	pkg, version, sha, err := resolve(ctx, o.Package)

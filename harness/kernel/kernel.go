@@ -77,6 +77,23 @@ func CacheDir() (string, error) {
 	return filepath.Abs(".cache")
 }
 
+// cacheDirOr returns dir, or CacheDir() when dir is "".
+func cacheDirOr(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	return CacheDir()
+}
+
+// logger returns a printf that writes a line to w, or does nothing when w is nil.
+func logger(w io.Writer) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		if w != nil {
+			fmt.Fprintf(w, format+"\n", args...)
+		}
+	}
+}
+
 // manifest is what Fetch writes next to the files it keeps: manifest.json.
 type manifest struct {
 	Format    int          `json:"format"`
@@ -149,11 +166,9 @@ func CachedCloud(cacheDir string) (*Kernel, error) { return cachedPointer(cacheD
 
 // cachedPointer returns the kernel the pointer file names.
 func cachedPointer(cacheDir, pointer string) (*Kernel, error) {
-	if cacheDir == "" {
-		var err error
-		if cacheDir, err = CacheDir(); err != nil {
-			return nil, err
-		}
+	cacheDir, err := cacheDirOr(cacheDir)
+	if err != nil {
+		return nil, err
 	}
 	fix := "run 'oemact kernel fetch' (or 'make kernel'), or set " + EnvKernel + " to a kernel"
 	if pointer == builtPointer {
