@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "kernel", summary: "fetch the guest kernel for the QEMU harness, or show which one is used", run: runKernel})
+	register(&command{name: "kernel", summary: "build or fetch the guest kernel for the QEMU harness, or show which one is used", run: runKernel})
 }
 
 const kernelUsage = `build|fetch|path [flags]
