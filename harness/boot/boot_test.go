@@ -1,7 +1,6 @@
 package boot
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -24,55 +23,34 @@ import (
 	"github.com/oemact/oemact/harness/klog"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/statedisk"
+	"github.com/oemact/oemact/smbios"
 )
 
 var fixtureDir = filepath.Join(harnesstest.RepoRoot(), "fixtures", "acpi", "dell-inspiron-14-3462")
-
-// smbiosStruct assembles one raw SMBIOS structure: formatted area, then the strings, then the
-// double NUL (SMBIOS 3.x section 6.1.3). It stands in for the smbios encoder.
-func smbiosStruct(typ byte, handle uint16, formatted []byte, strs ...string) []byte {
-	b := []byte{typ, byte(4 + len(formatted)), byte(handle), byte(handle >> 8)}
-	b = append(b, formatted...)
-	for _, s := range strs {
-		b = append(append(b, s...), 0)
-	}
-	if len(strs) == 0 {
-		b = append(b, 0)
-	}
-	return append(b, 0)
-}
 
 // type1 is a System Information structure (SMBIOS 2.4+ layout, 27 bytes).
 func type1() []byte {
 	f := []byte{1, 2, 3, 4} // manufacturer, product, version, serial: string numbers
 	f = append(f, 0x62, 0x1a, 0x3f, 0x7d, 0x0e, 0x5c, 0x7e, 0x4b, 0x9a, 0x51, 0x2f, 0x8e, 0x6c, 0x4d, 0x0b, 0x17)
 	f = append(f, 6, 5, 6) // wake-up type power switch, SKU string 5, family string 6
-	return smbiosStruct(1, 0x0100, f, "TSTOEM Computers (TEST)", "TestStation 7100", "Rev A", "TST7100-000417", "TS7100-W7P", "TestStation")
+	return harnesstest.SMBIOSStructure(1, 0x0100, f, "TSTOEM Computers (TEST)", "TestStation 7100", "Rev A", "TST7100-000417", "TS7100-W7P", "TestStation")
 }
 
 // type11 is an OEM Strings structure.
 func type11() []byte {
-	return smbiosStruct(11, 0x0B00, []byte{1}, "TSTOEM TEST platform - not a real machine")
+	return harnesstest.SMBIOSStructure(11, 0x0B00, []byte{1}, "TSTOEM TEST platform - not a real machine")
 }
 
-// structures splits an SMBIOS table into structures, by the same rules a decoder follows, with
-// the handle zeroed (QEMU may renumber handles).
+// structures decodes an SMBIOS table into its structures' bytes, with the handle zeroed (QEMU
+// may renumber handles).
 func structures(t testing.TB, table []byte) [][]byte {
+	tab, err := smbios.DecodeTable(table)
+	require.NoError(t, err)
 	var out [][]byte
-	for off := 0; off+4 <= len(table); {
-		l := int(table[off+1])
-		require.GreaterOrEqual(t, l, 4, "structure at %#x", off)
-		end := off + l
-		require.LessOrEqual(t, end, len(table))
-		i := bytes.Index(table[end:], []byte{0, 0})
-		require.GreaterOrEqual(t, i, 0, "unterminated strings at %#x", end)
-		s := append([]byte(nil), table[off:end+i+2]...)
-		binary.LittleEndian.PutUint16(s[2:], 0)
-		out = append(out, s)
-		if table[off] == 127 {
-			break
-		}
-		off = end + i + 2
+	for _, st := range tab.Structures {
+		b, err := st.MarshalBinary()
+		require.NoError(t, err)
+		out = append(out, withoutHandle(b))
 	}
 	return out
 }

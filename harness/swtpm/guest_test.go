@@ -84,26 +84,12 @@ func probeOf(t testing.TB, res *boot.Result) probeResult {
 	return p
 }
 
-// smbiosStruct assembles one raw SMBIOS structure for QEMU's -smbios file=: formatted area,
-// strings, double NUL (SMBIOS 3.x, 6.1.3).
-func smbiosStruct(typ byte, handle uint16, formatted []byte, strs ...string) []byte {
-	b := []byte{typ, byte(4 + len(formatted)), byte(handle), byte(handle >> 8)}
-	b = append(b, formatted...)
-	for _, s := range strs {
-		b = append(append(b, s...), 0)
-	}
-	if len(strs) == 0 {
-		b = append(b, 0)
-	}
-	return append(b, 0)
-}
-
 // system is a type 1 structure (SMBIOS 2.4+ layout) with this manufacturer, product and serial.
 func system(manufacturer, product, serial string) []byte {
 	f := []byte{1, 2, 3, 4}
 	f = append(f, 0x62, 0x1a, 0x3f, 0x7d, 0x0e, 0x5c, 0x7e, 0x4b, 0x9a, 0x51, 0x2f, 0x8e, 0x6c, 0x4d, 0x0b, 0x17)
 	f = append(f, 6, 5, 6)
-	return smbiosStruct(1, 0x0100, f, manufacturer, product, "Rev A", serial, "SKU-TEST", "TestStation")
+	return harnesstest.SMBIOSStructure(1, 0x0100, f, manufacturer, product, "Rev A", serial, "SKU-TEST", "TestStation")
 }
 
 // guestEnv is what booting needs.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 	"github.com/oemact/oemact/harness/kernel"
+	"github.com/oemact/oemact/smbios"
 )
 
 // RepoRoot is the repository's top folder, found from this file's location.
@@ -48,6 +49,16 @@ func Kernel(t testing.TB) *kernel.Kernel {
 		hosttooltest.Unavailable(t, err.Error())
 	}
 	return k
+}
+
+// SMBIOSStructure encodes one raw SMBIOS structure, the form QEMU's -smbios file= takes, with the
+// smbios package's encoder. Test data is fixed, so a structure the encoder refuses panics.
+func SMBIOSStructure(typ uint8, handle uint16, formatted []byte, strs ...string) []byte {
+	b, err := (&smbios.Structure{Type: typ, Handle: handle, Formatted: formatted, Strings: strs}).MarshalBinary()
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // CloudKernel returns Debian's cloud kernel ('make kernel' fetches it), whose virtio drivers are
