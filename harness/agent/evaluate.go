@@ -248,6 +248,9 @@ func Evaluate(in Input, host Host) (*channel.Evaluation, []byte, error) {
 	if ev.Events == nil {
 		ev.Events = []licence.Event{}
 	}
+	if p.Stateless && bind == nil {
+		return ev, nil, nil // nothing boots this machine again: there is no state to keep
+	}
 	if st.Licence, err = json.Marshal(m); err != nil {
 		return nil, nil, err
 	}

@@ -242,3 +242,21 @@ func BenchmarkEvaluateOEMBoot(b *testing.B) {
 		}
 	}
 }
+
+// A machine that never boots again keeps no state: the evaluation is the same, the state is nil.
+func TestEvaluateStateless(t *testing.T) {
+	r := raw(t, profiles(t, "tstoem-desktop"))
+	inv := inventory("52:54:00:4f:45:01", "TSTDISK0417")
+	plan := channel.Plan{Evaluate: true, Logon: true, Now: t0, Edition: "win7-professional", Key: key("oem-slp/TSTOEM/win7-professional"), InstallKey: true}
+	kept, st, err := agent.Evaluate(agent.Input{Plan: plan, Raw: r, Inventory: inv}, hostFunc{newWorld(t, t0).relay})
+	require.NoError(t, err)
+	require.NotEmpty(t, st)
+
+	plan.Stateless = true
+	ev, st, err := agent.Evaluate(agent.Input{Plan: plan, Raw: r, Inventory: inv}, hostFunc{newWorld(t, t0).relay})
+	require.NoError(t, err)
+	assert.Nil(t, st)
+	assert.Equal(t, kept.Snapshot, ev.Snapshot)
+	assert.Equal(t, licence.Licensed, ev.Snapshot.Status)
+	assert.NotEmpty(t, ev.CMID)
+}

@@ -30,6 +30,9 @@ type Plan struct {
 	InstallKey bool   `json:"install_key,omitempty"`
 	// Reset starts the licence state afresh (a new installation).
 	Reset bool `json:"reset,omitempty"`
+	// Stateless says nothing boots this machine again: it has no state disk and the agent keeps
+	// no state. The licence's new state is still in the evaluation (its snapshot and events).
+	Stateless bool `json:"stateless,omitempty"`
 	// Actions the user takes after logging on, in order: "activate-online",
 	// "activate-telephone", "rearm".
 	Actions []string `json:"actions,omitempty"`

@@ -262,6 +262,12 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 	if sr.srv != nil {
 		defer sr.srv.Close()
 	}
+	boots := map[string]int{}
+	for _, s := range sr.sc.Steps {
+		if s.Kind.Boots() {
+			boots[s.Machine.Name]++
+		}
+	}
 	for _, def := range sr.sc.Machines {
 		m := &machine{def: def, tpm: def.TPM, firmware: def.Profile, vm: def.Profile.VM, key: def.Key, install: def.Key != nil,
 			disks: map[string]string{}, dir: filepath.Join(sr.dir, def.Name)}
@@ -270,7 +276,7 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 			m.result.Channel = string(def.Key.Channel)
 		}
 		m.boot = &boot.Machine{Name: def.Name, Kernel: sr.o.Kernel, Agent: sr.o.Agent, Dir: m.dir,
-			InitramfsDir: sr.o.InitramfsDir, Timeout: sr.o.Timeout}
+			InitramfsDir: sr.o.InitramfsDir, Timeout: sr.o.Timeout, NoStateDisk: boots[def.Name] <= 1}
 		sr.machines[def.Name] = m
 		sr.res.Machines = append(sr.res.Machines, m.result)
 	}
@@ -472,7 +478,7 @@ func (m *machine) wipeTPM() error { return swtpm.Wipe(m.tpmDir()) }
 func (sr *scenarioRun) bootStep(ctx context.Context, s *scenario.Step, st *Step) {
 	m := sr.machines[s.Machine.Name]
 	plan := channel.Plan{Evaluate: true, Now: sr.now, Machine: m.def.Name, Edition: m.def.Edition.ID, Logon: true,
-		Catalog: sr.catalog}
+		Catalog: sr.catalog, Stateless: m.boot.NoStateDisk}
 	switch s.Kind {
 	case scenario.InstallKey:
 		m.key, m.install = s.Key, true
