@@ -39,6 +39,8 @@ const (
 // it returns only if powering off failed.
 func Main() int {
 	g := &guest{start: time.Now()}
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(64 << 20)
 	g.logf("oemact agent %s", Version())
 	if err := g.safeRun(); err != nil {
 		g.logf("error: %v", err)
@@ -123,23 +125,11 @@ func (g *guest) run() error {
 		return err
 	}
 
-	// The host says what this boot is about. An old host that does not know hello gets the raw
-	// report only.
-	var plan channel.Plan
-	if err := g.step("plan", func() error {
-		resp, err := g.conn.Call(channel.TypeHello, channel.Hello{Agent: channel.Agent{Version: Version()}})
-		if err != nil {
-			var re *channel.RemoteError
-			if errors.As(err, &re) {
-				g.note("the host has no plan for this boot (%v): reporting raw data only", err)
-				return nil
-			}
-			return err
-		}
-		plan, err = channel.PayloadOf[channel.Plan](resp)
-		return err
-	}); err != nil {
-		return g.fail("plan", err)
+	// The host says what this boot is about. The agent asks first and reads the answer once it
+	// has collected what every boot reports: the guest works while the host answers.
+	hello, err := g.conn.Send(channel.TypeHello, channel.Hello{Agent: channel.Agent{Version: Version()}})
+	if err != nil {
+		return g.fail("hello", err)
 	}
 
 	var report *channel.Report
@@ -166,6 +156,23 @@ func (g *guest) run() error {
 		LoadState(report, dev)
 		return nil
 	})
+	// An old host that does not know hello gets the raw report only.
+	var plan channel.Plan
+	if err := g.step("plan", func() error {
+		resp, err := g.conn.Await(channel.TypeHello, hello)
+		if err != nil {
+			var re *channel.RemoteError
+			if errors.As(err, &re) {
+				g.note("the host has no plan for this boot (%v): reporting raw data only", err)
+				return nil
+			}
+			return err
+		}
+		plan, err = channel.PayloadOf[channel.Plan](resp)
+		return err
+	}); err != nil {
+		return g.fail("plan", err)
+	}
 	var newState []byte
 	if plan.Evaluate {
 		var inv hwid.Inventory
@@ -191,13 +198,15 @@ func (g *guest) run() error {
 		}); err != nil {
 			return g.fail("evaluate", err)
 		}
-		if err := g.step("state-write", func() error {
-			if dev == "" {
-				return errors.New("the plan asks for the licence model but the machine has no state disk to keep it")
+		if !plan.Stateless {
+			if err := g.step("state-write", func() error {
+				if dev == "" {
+					return errors.New("the plan asks for the licence model but the machine has no state disk to keep it")
+				}
+				return statedisk.Write(dev, newState)
+			}); err != nil {
+				return g.fail("state-write", err)
 			}
-			return statedisk.Write(dev, newState)
-		}); err != nil {
-			return g.fail("state-write", err)
 		}
 		// The host needs the new state, not the old: it is in the evaluation's snapshot.
 		report.State = nil

@@ -273,6 +273,13 @@ func (c *Conn) Call(t Type, payload any) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.Await(t, id)
+}
+
+// Await waits for the response to the request of type t that Send numbered id, with Call's
+// rules: the next message must be that response, and an error response is a *RemoteError. A
+// caller that has other work to do sends, works, then awaits.
+func (c *Conn) Await(t Type, id uint64) (*Message, error) {
 	m, err := c.Recv()
 	if err != nil {
 		return nil, err
