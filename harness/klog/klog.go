@@ -50,6 +50,9 @@ func Message(line string) string {
 
 // ParseTableLine parses one log line (with or without its prefix).
 func ParseTableLine(line string) (TableLine, bool) {
+	if !strings.Contains(line, "ACPI: ") {
+		return TableLine{}, false // most of a log: skip the regular expressions
+	}
 	msg := Message(line)
 	m := table().FindStringSubmatch(msg)
 	if m == nil {
