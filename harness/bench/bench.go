@@ -120,7 +120,8 @@ type Options struct {
 type Sample struct {
 	Kind Kind          `json:"kind"`
 	Wall time.Duration `json:"wall_ns"`
-	// Guest is what the agent logged on the serial console (verdict boots).
+	// Guest is what the guest's console said: the agent's timings (verdict boots), when /init
+	// started and when the kernel powered off (every boot whose log has them).
 	Guest *GuestTimes `json:"guest,omitempty"`
 }
 
@@ -309,6 +310,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 					return nil, err
 				}
 				s = Sample{Kind: k, Wall: wall}
+				if g, err := ReadPowerOffTimes(filepath.Join(machines[k].dir, machines[k].serial)); err == nil {
+					s.Guest = g
+				}
 			}
 			rep.Samples = append(rep.Samples, s)
 			logf("%-3s run %2d: %s", k, i+1, s.Wall.Round(time.Millisecond))

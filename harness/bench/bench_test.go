@@ -60,9 +60,24 @@ func TestReadGuestTimes(t *testing.T) {
 	assert.Equal(t, 312*time.Millisecond, g.Agent)
 	assert.Equal(t, []StepTime{{"mount", 400 * time.Microsecond}, {"modules", 250100 * time.Microsecond}, {"evaluate", 12 * time.Millisecond}}, g.Steps)
 
+	assert.Equal(t, 1600*time.Millisecond, g.PowerOff)
+
 	require.NoError(t, os.WriteFile(p, []byte("oemact-agent: done in 312ms ()\n"), 0o644))
 	_, err = ReadGuestTimes(p)
 	assert.ErrorContains(t, err, "no agent timing lines")
+
+	// The power-off init's line, and the kernel's.
+	require.NoError(t, os.WriteFile(p, []byte("poweroff: init started 612ms after the kernel\n[    0.650125] reboot: Power down\n"), 0o644))
+	g, err = ReadPowerOffTimes(p)
+	require.NoError(t, err)
+	assert.Equal(t, 612*time.Millisecond, g.Init)
+	assert.Equal(t, 650125*time.Microsecond, g.PowerOff)
+	assert.Zero(t, g.Agent)
+	_, err = ReadGuestTimes(p)
+	assert.ErrorContains(t, err, "no agent timing lines", "the power-off init is not the agent")
+	require.NoError(t, os.WriteFile(p, []byte("[    0.650125] reboot: Power down\n"), 0o644))
+	_, err = ReadPowerOffTimes(p)
+	assert.ErrorContains(t, err, "no \"poweroff: init started\" line")
 }
 
 // The floor's archive is the harness's with only /init changed: the agent stays in it (as
@@ -138,4 +153,16 @@ func TestRunOneOfEach(t *testing.T) {
 	rep.Print(&out)
 	assert.Contains(t, out.String(), "(b)/(n)")
 	assert.Contains(t, out.String(), "(b)/(a)")
+	// Every boot's console says when /init started and when the kernel powered off.
+	for _, s := range rep.Samples {
+		require.NotNil(t, s.Guest, s.Kind)
+		// Not ordered against each other: /init's start comes from /proc/uptime (the boot time
+		// clock), the power-off from the log's time stamps (the scheduler clock); they differ by
+		// a few milliseconds.
+		assert.Positive(t, s.Guest.Init, s.Kind)
+		assert.Less(t, s.Guest.Init, s.Wall, s.Kind)
+		assert.Positive(t, s.Guest.PowerOff, s.Kind)
+		assert.Less(t, s.Guest.PowerOff, s.Wall, s.Kind)
+	}
+	assert.Contains(t, out.String(), "guest side, kernel clock")
 }

@@ -9,13 +9,20 @@ import (
 	"time"
 )
 
-// GuestTimes is what the agent logs on the serial console about its own boot.
+// GuestTimes is what the guest's console says about a boot, in the guest's clock: what the agent
+// (or the benchmark's power-off init) logs about itself, and when the kernel powered off.
 type GuestTimes struct {
-	// Init is from the kernel's start to /init starting (the kernel's own boot).
+	// Init is from the kernel's start to /init's main starting (the kernel's own boot and the Go
+	// runtime's start).
 	Init time.Duration `json:"init_ns"`
-	// Agent is from /init starting to the agent being done (before powering off).
+	// Agent is from /init starting to the agent being done (before powering off); zero for the
+	// power-off init.
 	Agent time.Duration `json:"agent_ns"`
 	Steps []StepTime    `json:"steps"`
+	// PowerOff is from the kernel's start to its "reboot: Power down" line; zero if absent. It
+	// comes from the log's time stamps (the scheduler clock), Init from /proc/uptime (the boot
+	// time clock): the two may differ by a few milliseconds.
+	PowerOff time.Duration `json:"power_off_ns,omitempty"`
 }
 
 // StepTime is one agent step.
@@ -24,17 +31,45 @@ type StepTime struct {
 	Took time.Duration `json:"took_ns"`
 }
 
-// The agent's console lines the benchmark reads (harness/agent writes them).
+// The console lines the benchmark reads: the agent's (harness/agent), the power-off init's
+// (internal/poweroff), the kernel's.
 const (
-	initPrefix = "oemact-agent: init started " // "1.532s after the kernel"
-	donePrefix = "oemact-agent: done in "      // "312ms (mount=0.4ms modules=250.1ms ...)"
+	initPrefix     = "oemact-agent: init started " // "1.532s after the kernel"
+	powerOffPrefix = "poweroff: init started "     // the same, from the power-off init
+	donePrefix     = "oemact-agent: done in "      // "312ms (mount=0.4ms modules=250.1ms ...)"
+	powerDownLine  = "reboot: Power down"          // "[    0.959792] reboot: Power down"
 )
 
 // ReadGuestTimes reads the agent's timing lines from a serial log.
 func ReadGuestTimes(path string) (*GuestTimes, error) {
-	f, err := os.Open(path)
+	g, agent, err := readGuestTimes(path)
 	if err != nil {
 		return nil, err
+	}
+	if !agent {
+		return nil, fmt.Errorf("%s: no agent timing lines (an agent older than the benchmark?)", path)
+	}
+	return g, nil
+}
+
+// ReadPowerOffTimes reads the power-off init's line and the kernel's power-off time from a serial
+// log.
+func ReadPowerOffTimes(path string) (*GuestTimes, error) {
+	g, _, err := readGuestTimes(path)
+	if err != nil {
+		return nil, err
+	}
+	if g.Init == 0 {
+		return nil, fmt.Errorf("%s: no %q line", path, strings.TrimSpace(powerOffPrefix))
+	}
+	return g, nil
+}
+
+// readGuestTimes reads what it finds; agent says the agent's two lines were both there.
+func readGuestTimes(path string) (*GuestTimes, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
 	}
 	defer f.Close()
 	g := &GuestTimes{}
@@ -43,10 +78,18 @@ func ReadGuestTimes(path string) (*GuestTimes, error) {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
-		if i := strings.Index(line, initPrefix); i >= 0 {
-			v, _, _ := strings.Cut(line[i+len(initPrefix):], " ")
-			if d, err := time.ParseDuration(v); err == nil {
-				g.Init, seenInit = d, true
+		for _, p := range []string{initPrefix, powerOffPrefix} {
+			if i := strings.Index(line, p); i >= 0 {
+				v, _, _ := strings.Cut(line[i+len(p):], " ")
+				if d, err := time.ParseDuration(v); err == nil {
+					g.Init, seenInit = d, p == initPrefix
+				}
+			}
+		}
+		if strings.HasSuffix(line, powerDownLine) && strings.HasPrefix(line, "[") {
+			ts, _, _ := strings.Cut(strings.TrimPrefix(line, "["), "]")
+			if s, err := strconv.ParseFloat(strings.TrimSpace(ts), 64); err == nil {
+				g.PowerOff = time.Duration(s * float64(time.Second))
 			}
 		}
 		if i := strings.Index(line, donePrefix); i >= 0 {
@@ -72,10 +115,7 @@ func ReadGuestTimes(path string) (*GuestTimes, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if !seenInit || !seenDone {
-		return nil, fmt.Errorf("%s: no agent timing lines (an agent older than the benchmark?)", path)
-	}
-	return g, nil
+	return g, seenInit && seenDone, nil
 }
