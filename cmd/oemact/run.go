@@ -39,6 +39,7 @@ func runRun(io stdio, args []string) int {
 	serviceURL := fs.String("service", "", "use a running 'oemact serve --trust-client-time' at URL instead of an in-process service")
 	timeout := fs.Duration("timeout", runner.DefaultBootTimeout, "bound on each boot")
 	accel := fs.String("accel", "", "tcg or kvm (default: probe KVM once, fall back to TCG)")
+	reboot := fs.Bool("reboot-every-step", false, "boot a machine afresh at every boot step (default: a machine whose next step changes only the clock stays running)")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -97,7 +98,7 @@ func runRun(io stdio, args []string) int {
 	} else {
 		progress = report.NewProgress(io.stdout, false)
 	}
-	res, err := runner.Execute(ctx, scs, runner.Options{Jobs: n, Kernel: k, Artifacts: *artifacts, KeepArtifacts: *keep,
+	res, err := runner.Execute(ctx, scs, runner.Options{Jobs: n, Kernel: k, Artifacts: *artifacts, KeepArtifacts: *keep, RebootEveryStep: *reboot,
 		Timeout: *timeout, ServiceURL: *serviceURL, Observer: progress, Accel: qemu.Accel(*accel),
 		InitramfsDir: filepath.Join(cache, "initramfs")})
 	progress.Finish()

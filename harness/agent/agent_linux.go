@@ -131,7 +131,58 @@ func (g *guest) run() error {
 	if err != nil {
 		return g.fail("hello", err)
 	}
+	var kept []byte // the licence state a resumed round starts from
+	for round := 1; ; round++ {
+		var plan *channel.Plan
+		if round > 1 {
+			// The machine stays up for its next step: the host answers when the runner gets there.
+			watchdog.Stop()
+			g.start, g.timings, g.notes = time.Now(), nil, nil
+			p, err := g.awaitPlan(hello)
+			if err != nil {
+				return g.fail("plan", err)
+			}
+			if p.PowerOff {
+				g.logf("the host has no more steps for this machine")
+				return nil
+			}
+			watchdog.Reset(opts.Timeout)
+			g.start = time.Now()
+			g.logf("round %d: resumed without a reboot", round)
+			plan = &p
+		}
+		resume, st, err := g.round(hello, plan, kept)
+		if err != nil || !resume {
+			return err
+		}
+		kept = st
+		if hello, err = g.conn.Send(channel.TypeHello, channel.Hello{Agent: channel.Agent{Version: Version()}}); err != nil {
+			return g.fail("hello", err)
+		}
+	}
+}
 
+// awaitPlan reads the host's answer to hello. An old host that does not know hello gets the raw
+// report only (a zero plan).
+func (g *guest) awaitPlan(hello uint64) (channel.Plan, error) {
+	resp, err := g.conn.Await(channel.TypeHello, hello)
+	if err != nil {
+		var re *channel.RemoteError
+		if errors.As(err, &re) {
+			g.note("the host has no plan for this boot (%v): reporting raw data only", err)
+			return channel.Plan{}, nil
+		}
+		return channel.Plan{}, err
+	}
+	return channel.PayloadOf[channel.Plan](resp)
+}
+
+// round is one boot's work, or one step's in a machine the host keeps running: collect, read the
+// plan (unless the caller has it), evaluate, report. kept is the state a resumed round starts
+// from (the disk's is read in the first). It returns whether the host keeps the machine running
+// for another round, and the state to start it from.
+func (g *guest) round(hello uint64, plan *channel.Plan, kept []byte) (bool, []byte, error) {
+	opts := g.opts
 	var report *channel.Report
 	g.step("collect", func() error {
 		report = Collect("/")
@@ -153,26 +204,23 @@ func (g *guest) run() error {
 				g.note("the command line says a state disk is attached, but no disk has serial %s", statedisk.Serial)
 			}
 		}
+		if plan != nil && kept != nil {
+			report.State, report.StateStatus = kept, "ok" // what the last round left, as on the disk
+			return nil
+		}
 		LoadState(report, dev)
 		return nil
 	})
-	// An old host that does not know hello gets the raw report only.
-	var plan channel.Plan
-	if err := g.step("plan", func() error {
-		resp, err := g.conn.Await(channel.TypeHello, hello)
-		if err != nil {
-			var re *channel.RemoteError
-			if errors.As(err, &re) {
-				g.note("the host has no plan for this boot (%v): reporting raw data only", err)
-				return nil
-			}
+	if plan == nil {
+		if err := g.step("plan", func() error {
+			p, err := g.awaitPlan(hello)
+			plan = &p
 			return err
+		}); err != nil {
+			return false, nil, g.fail("plan", err)
 		}
-		plan, err = channel.PayloadOf[channel.Plan](resp)
-		return err
-	}); err != nil {
-		return g.fail("plan", err)
 	}
+
 	var newState []byte
 	if plan.Evaluate {
 		var inv hwid.Inventory
@@ -186,27 +234,26 @@ func (g *guest) run() error {
 			}
 			return nil
 		}); err != nil {
-			return g.fail("evaluate", err)
+			return false, nil, g.fail("evaluate", err)
 		}
 		if err := g.step("evaluate", func() error {
-			ev, st, err := Evaluate(Input{Plan: plan, Raw: report, State: report.State, Inventory: inv}, &channelHost{g: g})
+			ev, st, err := Evaluate(Input{Plan: *plan, Raw: report, State: report.State, Inventory: inv}, &channelHost{g: g})
 			if err != nil {
 				return err
 			}
 			report.Evaluation, newState = ev, st
 			return nil
 		}); err != nil {
-			return g.fail("evaluate", err)
+			return false, nil, g.fail("evaluate", err)
 		}
-		if !plan.Stateless {
-			if err := g.step("state-write", func() error {
-				if dev == "" {
-					return errors.New("the plan asks for the licence model but the machine has no state disk to keep it")
-				}
-				return statedisk.Write(dev, newState)
-			}); err != nil {
-				return g.fail("state-write", err)
+		switch {
+		case plan.Stateless:
+		case dev != "":
+			if err := g.step("state-write", func() error { return statedisk.Write(dev, newState) }); err != nil {
+				return false, nil, g.fail("state-write", err)
 			}
+		case !plan.Resume:
+			return false, nil, g.fail("state-write", errors.New("the plan asks for the licence model but the machine has no state disk to keep it"))
 		}
 		// The host needs the new state, not the old: it is in the evaluation's snapshot.
 		report.State = nil
@@ -219,11 +266,11 @@ func (g *guest) run() error {
 	if err != nil {
 		// Either the host refused the report (and knows why) or the channel broke: nothing more
 		// can be said over it.
-		return fmt.Errorf("report: %w", err)
+		return false, nil, fmt.Errorf("report: %w", err)
 	}
 	reply, err := channel.PayloadOf[channel.Reply](resp)
 	if err != nil {
-		return g.fail("reply", err)
+		return false, nil, g.fail("reply", err)
 	}
 	if len(reply.State) > 0 {
 		if err := g.step("state-write", func() error {
@@ -232,11 +279,12 @@ func (g *guest) run() error {
 			}
 			return statedisk.Write(dev, reply.State)
 		}); err != nil {
-			return g.fail("state-write", err)
+			return false, nil, g.fail("state-write", err)
 		}
+		newState = reply.State
 	}
 	g.logf("done in %s (%s)", time.Since(g.start).Round(time.Millisecond), g.stepTimes())
-	return nil
+	return plan.Resume, newState, nil
 }
 
 // logUptime logs when the agent's main started, counted from the kernel's start (/proc/uptime):

@@ -3,6 +3,10 @@
 // each message the guest agent sends to the caller's handler. The result has the agent's report,
 // timings, the serial log and the command that reproduces the boot.
 //
+// A machine can also be kept running after its report (Spec.Resume) and take its next steps
+// without a reboot (Running.Next): the runner does that when only the clock changes between two
+// boot steps.
+//
 // What the report means (tables, findings, licence state) is the caller's: a scenario runner.
 package boot
 
@@ -79,6 +83,10 @@ type Spec struct {
 	Append string
 	// Started and Ready are passed to qemu.Options.
 	Started, Ready func(pid int)
+	// Resume keeps the machine running after the agent's report, for its next step (the plan
+	// must say Resume too, so that the agent waits for another plan): Boot returns once the
+	// report is answered, with Result.Running set. The Timeout then bounds each round.
+	Resume bool
 }
 
 // Result is what one boot did.
@@ -91,9 +99,15 @@ type Result struct {
 	Messages   int            `json:"messages"`
 	Initramfs  string         `json:"initramfs"`
 	Timings    Timings        `json:"timings"`
+	// Round is 1 for a boot, n for the nth step of a machine kept running (Running.Next).
+	Round int `json:"round"`
+	// Running is the machine, still running after the round (Spec.Resume, Running.Next).
+	Running *Running `json:"-"`
 }
 
-// Timings of one boot.
+// Timings of one boot. For a later round of a machine kept running, Report and Total run from
+// Running.Next, and QEMU, set only by the round that ends with QEMU's exit, is the machine's
+// whole run.
 type Timings struct {
 	Initramfs time.Duration `json:"initramfs"` // building (or finding) the archive
 	// Report is from QEMU's start to the agent's report arriving.
@@ -235,8 +249,9 @@ func usePVH(k *kernel.Kernel, c qemu.Config) bool {
 }
 
 // Boot boots the machine once. The error is nil only when the agent reported and QEMU powered off
-// cleanly; otherwise it is an *Error (with the Result), or a plain error when nothing could be
-// started (no kernel, no agent binary).
+// cleanly (or, with Spec.Resume, when the agent reported and the machine runs on: Result.Running);
+// otherwise it is an *Error (with the Result), or a plain error when nothing could be started (no
+// kernel, no agent binary).
 func Boot(ctx context.Context, s Spec) (*Result, error) {
 	start := time.Now()
 	if s.Kernel == nil || s.Kernel.Vmlinuz == "" {
@@ -267,73 +282,34 @@ func Boot(ctx context.Context, s Spec) (*Result, error) {
 	if s.Handler == nil {
 		s.Handler = DefaultHandler
 	}
-	res := &Result{}
 
 	lay := Plan(s)
 	t := time.Now()
-	if res.Initramfs, err = initramfs.WriteCached(s.InitramfsDir, lay.Initramfs); err != nil {
+	initrd, err := initramfs.WriteCached(s.InitramfsDir, lay.Initramfs)
+	if err != nil {
 		return nil, fmt.Errorf("boot: %w", err)
 	}
-	res.Timings.Initramfs = time.Since(t)
+	took := time.Since(t)
 
 	c := lay.Config
-	c.Initrd = res.Initramfs
+	c.Initrd = initrd
 	if s.StateDisk != "" {
 		if err := statedisk.Create(s.StateDisk, statedisk.DefaultSize); err != nil {
 			return nil, fmt.Errorf("boot: state disk: %w", err)
 		}
 	}
-	sock := c.Channel.Socket
-
-	l, err := channel.Listen(sock)
+	l, err := channel.Listen(c.Channel.Socket)
 	if err != nil {
 		return nil, fmt.Errorf("boot: %w", err)
 	}
-	defer l.Close()
 
+	m := &session{spec: s, next: make(chan roundRequest, 1), exited: make(chan struct{})}
+	r := m.newRound(s.Handler, s.Resume, start)
+	r.res.Initramfs, r.res.Timings.Initramfs = initrd, took
+	m.cur = r
 	runCtx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
-	var (
-		mu        sync.Mutex
-		qemuStart time.Time
-		serveErr  error
-		hostErr   error
-	)
-	handler := func(hctx context.Context, m *channel.Message) (channel.Type, any, error) {
-		mu.Lock()
-		res.Messages++
-		mu.Unlock()
-		switch m.Type {
-		case channel.TypeReport:
-			r, err := channel.PayloadOf[channel.Report](m)
-			if err != nil {
-				return "", nil, &channel.FatalError{Err: err}
-			}
-			mu.Lock()
-			res.Report = &r
-			if !qemuStart.IsZero() {
-				res.Timings.Report = time.Since(qemuStart)
-			}
-			mu.Unlock()
-		case channel.TypeError:
-			e, err := channel.PayloadOf[channel.Error](m)
-			if err != nil {
-				return "", nil, &channel.FatalError{Err: err}
-			}
-			mu.Lock()
-			res.GuestError = &e
-			mu.Unlock()
-		}
-		typ, payload, err := s.Handler(hctx, m)
-		if err != nil {
-			mu.Lock()
-			if hostErr == nil {
-				hostErr = fmt.Errorf("the host's handler failed on %s: %w", m.Type, err)
-			}
-			mu.Unlock()
-		}
-		return typ, payload, err
-	}
+	m.cancel = cancelRun
+
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -341,47 +317,278 @@ func Boot(ctx context.Context, s Spec) (*Result, error) {
 		if err != nil {
 			return // QEMU never connected: its outcome says why
 		}
-		if err := channel.Serve(runCtx, conn, handler, channel.Options{}); err != nil && runCtx.Err() == nil {
-			mu.Lock()
-			serveErr = err
-			mu.Unlock()
+		if err := channel.Serve(runCtx, conn, m.handle, channel.Options{}); err != nil && runCtx.Err() == nil {
+			m.mu.Lock()
+			m.serveErr = err
+			m.mu.Unlock()
 			cancelRun() // the guest broke the protocol: stop the machine now
 		}
 	}()
-
-	qres, qerr := qemu.Run(runCtx, c, qemu.Options{
-		Dir: dir, Timeout: s.Timeout,
-		Started: func(pid int) {
-			mu.Lock()
-			qemuStart = time.Now()
-			mu.Unlock()
-			if s.Started != nil {
-				s.Started(pid)
-			}
-		},
-		Ready: s.Ready,
-	})
-	cancelRun()
-	<-served
-	l.Close()
-	if qres == nil {
-		return nil, fmt.Errorf("boot: %w", qerr)
+	timeout := s.Timeout
+	if s.Resume {
+		// The machine outlives this boot: each round has its own timeout (session.wait), and
+		// QEMU's own bounds only a machine nobody stops.
+		timeout = maxMachineLife
 	}
-	res.QEMU = qres
-	res.Timings.QEMU = qres.Elapsed
-	res.Timings.Total = time.Since(start)
+	go func() {
+		qres, qerr := qemu.Run(runCtx, c, qemu.Options{
+			Dir: dir, Timeout: timeout,
+			Started: func(pid int) {
+				m.mu.Lock()
+				m.qemuStart = time.Now()
+				m.mu.Unlock()
+				if s.Started != nil {
+					s.Started(pid)
+				}
+			},
+			Launched: func(q qemu.Result) {
+				m.mu.Lock()
+				m.launched = &q
+				m.mu.Unlock()
+			},
+			Ready: s.Ready,
+		})
+		cancelRun()
+		<-served
+		l.Close()
+		m.mu.Lock()
+		m.qres, m.qerr = qres, qerr
+		m.mu.Unlock()
+		close(m.exited)
+	}()
+	return m.wait(ctx, r, s.Resume)
+}
 
-	mu.Lock()
-	defer mu.Unlock()
+// maxMachineLife bounds a machine kept running across steps (Spec.Resume) if nobody stops it.
+const maxMachineLife = 24 * time.Hour
+
+// stopWait is how long Running.Stop waits for the agent to power the machine off before killing
+// it.
+const stopWait = 10 * time.Second
+
+// Running is a machine kept running after a round (Spec.Resume): its agent waits for the plan of
+// the machine's next step.
+type Running struct{ m *session }
+
+// Next runs the machine's next step without a reboot: h answers the agent's hello (the plan),
+// its requests and its report, as Spec.Handler does for a boot. With resume the machine runs on
+// after the report again; without, the agent powers off and Next waits for QEMU's exit. The
+// result's Round counts the machine's rounds; its Timings run from this call.
+func (v *Running) Next(ctx context.Context, h channel.Handler, resume bool) (*Result, error) {
+	m := v.m
+	select {
+	case <-m.exited:
+		return nil, errors.New("boot: the machine is no longer running")
+	default:
+	}
+	if h == nil {
+		h = DefaultHandler
+	}
+	r := m.newRound(h, resume, time.Now())
+	select {
+	case m.next <- roundRequest{round: r}:
+	default:
+		return nil, errors.New("boot: the machine already has its next step")
+	}
+	return m.wait(ctx, r, true)
+}
+
+// Stop asks the agent to power the machine off (its pending hello is answered with
+// Plan.PowerOff) and waits for QEMU's exit, killing it after stopWait. The error is nil when the
+// machine powered off cleanly.
+func (v *Running) Stop() error {
+	m := v.m
+	select {
+	case <-m.exited:
+	default:
+		select {
+		case m.next <- roundRequest{stop: true}:
+		default:
+		}
+		t := time.NewTimer(stopWait)
+		defer t.Stop()
+		select {
+		case <-m.exited:
+		case <-t.C:
+			m.cancel()
+			<-m.exited
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.qres == nil {
+		return fmt.Errorf("boot: %w", m.qerr)
+	}
+	return m.qres.Err()
+}
+
+// session is one QEMU process and its channel, across the rounds of a machine kept running.
+type session struct {
+	spec   Spec
+	cancel context.CancelFunc // kills QEMU
+	next   chan roundRequest  // the next round, or stop, for the agent's pending hello
+	exited chan struct{}      // closed once QEMU exited and the channel is closed
+
+	mu        sync.Mutex
+	cur       *round // the round the agent's messages belong to
+	rounds    int
+	qemuStart time.Time
+	launched  *qemu.Result // QEMU's command, folder and pid while it runs
+	qres      *qemu.Result
+	qerr      error
+	serveErr  error
+}
+
+// round is one boot, or one step of a machine kept running.
+type round struct {
+	h        channel.Handler
+	resume   bool
+	start    time.Time
+	res      *Result
+	hostErr  error
+	answered bool          // the report was answered: a hello now starts the next round
+	reported chan struct{} // closed when the report is answered
+}
+
+type roundRequest struct {
+	round *round
+	stop  bool
+}
+
+func (m *session) newRound(h channel.Handler, resume bool, start time.Time) *round {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rounds++
+	return &round{h: h, resume: resume, start: start, res: &Result{Round: m.rounds}, reported: make(chan struct{})}
+}
+
+// handle takes the agent's messages for the current round; a hello after the round's report
+// waits for the machine's next round (Running.Next) or for Running.Stop.
+func (m *session) handle(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+	m.mu.Lock()
+	r := m.cur
+	waitNext := msg.Type == channel.TypeHello && r.answered
+	m.mu.Unlock()
+	if waitNext {
+		var req roundRequest
+		select {
+		case req = <-m.next:
+		case <-ctx.Done():
+			return "", nil, ctx.Err()
+		}
+		if req.stop {
+			return channel.TypePlan, channel.Plan{PowerOff: true}, nil
+		}
+		m.mu.Lock()
+		m.cur, r = req.round, req.round
+		m.mu.Unlock()
+	}
+	m.mu.Lock()
+	r.res.Messages++
+	switch msg.Type {
+	case channel.TypeReport:
+		rep, err := channel.PayloadOf[channel.Report](msg)
+		if err != nil {
+			m.mu.Unlock()
+			return "", nil, &channel.FatalError{Err: err}
+		}
+		r.res.Report = &rep
+		r.res.Timings.Report = time.Since(r.start)
+		if r.res.Round == 1 && !m.qemuStart.IsZero() {
+			r.res.Timings.Report = time.Since(m.qemuStart)
+		}
+	case channel.TypeError:
+		e, err := channel.PayloadOf[channel.Error](msg)
+		if err != nil {
+			m.mu.Unlock()
+			return "", nil, &channel.FatalError{Err: err}
+		}
+		r.res.GuestError = &e
+	}
+	m.mu.Unlock()
+	typ, payload, err := r.h(ctx, msg)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil && r.hostErr == nil {
+		r.hostErr = fmt.Errorf("the host's handler failed on %s: %w", msg.Type, err)
+	}
+	if msg.Type == channel.TypeReport && err == nil && !r.answered {
+		r.answered = true
+		close(r.reported)
+	}
+	return typ, payload, err
+}
+
+// wait waits for the end of round r: QEMU's exit or, for a round that resumes, the answered
+// report (then the machine runs on). A round of a machine kept running has its own timeout;
+// a plain boot's is QEMU's.
+func (m *session) wait(ctx context.Context, r *round, ownTimeout bool) (*Result, error) {
+	var timeout <-chan time.Time
+	if ownTimeout {
+		t := time.NewTimer(m.spec.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	reported := r.reported
+	if !r.resume {
+		reported = nil
+	}
+	var timedOut bool
+	select {
+	case <-m.exited:
+	case <-reported:
+	case <-timeout:
+		timedOut = true
+		m.cancel()
+		<-m.exited
+	case <-ctx.Done():
+		m.cancel()
+		<-m.exited
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	res := r.res
+	res.Timings.Total = time.Since(r.start)
+	select {
+	case <-m.exited:
+	default:
+		// The agent reported and waits for the next step.
+		res.QEMU = m.launched
+		res.Running = &Running{m: m}
+		if r.hostErr != nil {
+			m.cancel()
+			return res, &Error{Result: res, Err: r.hostErr}
+		}
+		return res, nil
+	}
+	if m.qres == nil {
+		if m.launched == nil {
+			return nil, fmt.Errorf("boot: %w", m.qerr)
+		}
+		res.QEMU = m.launched
+		return res, &Error{Result: res, Err: m.qerr}
+	}
+	res.QEMU = m.qres
+	if res.Round == 1 {
+		res.Timings.QEMU = m.qres.Elapsed
+	} else {
+		res.Timings.QEMU = time.Since(m.qres.Start)
+	}
 	switch {
-	case serveErr != nil:
-		return res, &Error{Result: res, Err: fmt.Errorf("the guest broke the channel protocol: %w", serveErr)}
+	case timedOut:
+		q := *m.qres // killed by this round's timer: a timeout, as QEMU's own would say
+		q.Outcome = qemu.Timeout
+		res.QEMU = &q
+		return res, &Error{Result: res, Err: fmt.Errorf("timeout: the step did not finish within %s (round %d of a machine kept running): %w",
+			m.spec.Timeout, res.Round, &qemu.Error{Result: &q})}
+	case m.serveErr != nil:
+		return res, &Error{Result: res, Err: fmt.Errorf("the guest broke the channel protocol: %w", m.serveErr)}
 	case res.GuestError != nil:
 		return res, &Error{Result: res, Err: &GuestError{Stage: res.GuestError.Stage, Message: res.GuestError.Message}}
-	case hostErr != nil:
-		return res, &Error{Result: res, Err: hostErr}
-	case qerr != nil:
-		return res, &Error{Result: res, Err: qerr}
+	case r.hostErr != nil:
+		return res, &Error{Result: res, Err: r.hostErr}
+	case m.qerr != nil:
+		return res, &Error{Result: res, Err: m.qerr}
 	case res.Report == nil:
 		return res, &Error{Result: res, Err: ErrNoReport}
 	}

@@ -424,3 +424,124 @@ func rawOnly(h channel.Handler) channel.Handler {
 		return h(ctx, msg)
 	}
 }
+
+// resumePlan answers hello with a raw-report plan that keeps the machine running (or not), and a
+// report with an empty reply.
+func resumePlan(resume bool, reports *[]*channel.Report) channel.Handler {
+	return func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+		switch msg.Type {
+		case channel.TypeHello:
+			return channel.TypePlan, channel.Plan{Resume: resume}, nil
+		case channel.TypeReport:
+			r, err := channel.PayloadOf[channel.Report](msg)
+			*reports = append(*reports, &r)
+			return channel.TypeReply, channel.Reply{}, err
+		}
+		return DefaultHandler(ctx, msg)
+	}
+}
+
+// A machine kept running takes its next steps without a reboot: the same QEMU process, the same
+// tables, a round number per step; the last round powers it off.
+func TestBootResume(t *testing.T) {
+	e := setup(t)
+	var reports []*channel.Report
+	ctx := context.Background()
+	res, err := Boot(ctx, Spec{Machine: e.machine(t), Kernel: e.kernel, Agent: e.agent, Dir: e.dir,
+		Handler: resumePlan(true, &reports), Resume: true})
+	require.NoError(t, err)
+	require.NotNil(t, res.Running, "the machine runs on after its report")
+	assert.Equal(t, 1, res.Round)
+	require.NotNil(t, res.Report)
+	require.NotNil(t, res.QEMU)
+	pid := res.QEMU.PID
+	assert.Positive(t, pid)
+	assert.Contains(t, res.QEMU.Command, "qemu-system-x86_64")
+	live := res.Running
+
+	res, err = live.Next(ctx, resumePlan(true, &reports), true)
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Round)
+	require.NotNil(t, res.Running)
+	assert.Equal(t, pid, res.QEMU.PID, "the same QEMU process")
+
+	res, err = res.Running.Next(ctx, resumePlan(false, &reports), false)
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Round)
+	assert.Nil(t, res.Running, "the last round powers the machine off")
+	assert.Equal(t, qemu.PowerOff, res.QEMU.Outcome)
+	assert.Equal(t, pid, res.QEMU.PID)
+	assert.Positive(t, res.Timings.QEMU)
+
+	require.Len(t, reports, 3)
+	for i, r := range reports[1:] {
+		assert.Equal(t, table(reports[0], "SLIC"), table(r, "SLIC"), "round %d sees the tables the machine booted with", i+2)
+		assert.Equal(t, reports[0].SMBIOSTable, r.SMBIOSTable, "round %d", i+2)
+	}
+	serial, err := os.ReadFile(res.QEMU.Serial)
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(string(serial), "init started"), "one boot")
+	assert.Contains(t, string(serial), "round 3: resumed without a reboot")
+
+	_, err = live.Next(ctx, resumePlan(false, &reports), false)
+	assert.ErrorContains(t, err, "no longer running")
+	assert.NoError(t, live.Stop(), "stopping a machine that powered off is a no-op")
+}
+
+// Stop powers a machine kept running off through its agent.
+func TestBootResumeStop(t *testing.T) {
+	e := setup(t)
+	var reports []*channel.Report
+	res, err := Boot(context.Background(), Spec{Kernel: e.kernel, Agent: e.agent, Dir: e.dir,
+		Handler: resumePlan(true, &reports), Resume: true})
+	require.NoError(t, err)
+	require.NotNil(t, res.Running)
+	require.NoError(t, res.Running.Stop())
+	serial, err := os.ReadFile(res.QEMU.Serial)
+	require.NoError(t, err)
+	assert.Contains(t, string(serial), "the host has no more steps for this machine")
+	assert.Contains(t, string(serial), "reboot: Power down")
+}
+
+// A round of a machine kept running has its own timeout on the host: a step that does not end
+// kills the machine with an error naming the round. (The agent's own watchdog, which normally
+// fires 5 s earlier and reports itself, is set later here.)
+func TestBootResumeRoundTimeout(t *testing.T) {
+	e := setup(t)
+	var reports []*channel.Report
+	res, err := Boot(context.Background(), Spec{Kernel: e.kernel, Agent: e.agent, Dir: e.dir,
+		Handler: resumePlan(true, &reports), Resume: true, Timeout: 20 * time.Second, Append: "oemact.timeout=120"})
+	require.NoError(t, err)
+	require.NotNil(t, res.Running)
+	hang := func(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
+		if msg.Type == channel.TypeReport {
+			<-ctx.Done() // the host never answers the report
+			return "", nil, ctx.Err()
+		}
+		return resumePlan(true, &reports)(ctx, msg)
+	}
+	start := time.Now()
+	res, err = res.Running.Next(context.Background(), hang, true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "timeout: the step did not finish within 20s (round 2 of a machine kept running)")
+	assert.Contains(t, err.Error(), "reproduce: cd ")
+	assert.GreaterOrEqual(t, time.Since(start), 20*time.Second)
+	assert.Nil(t, res.Running)
+	assert.Equal(t, qemu.Timeout, res.QEMU.Outcome, "killed, not powered off")
+}
+
+// The agent's watchdog bounds each round, not the wait between rounds: a machine kept running
+// may wait longer than its timeout for its next step (other machines boot meanwhile).
+func TestBootResumeWaitsLongerThanItsWatchdog(t *testing.T) {
+	e := setup(t)
+	var reports []*channel.Report
+	res, err := Boot(context.Background(), Spec{Kernel: e.kernel, Agent: e.agent, Dir: e.dir,
+		Handler: resumePlan(true, &reports), Resume: true, Timeout: 10 * time.Second}) // the agent's: 5 s
+	require.NoError(t, err)
+	require.NotNil(t, res.Running)
+	time.Sleep(7 * time.Second)
+	res, err = res.Running.Next(context.Background(), resumePlan(false, &reports), false)
+	require.NoError(t, err)
+	assert.Equal(t, qemu.PowerOff, res.QEMU.Outcome)
+	assert.Len(t, reports, 2)
+}

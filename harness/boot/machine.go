@@ -41,6 +41,12 @@ func (m *Machine) BootDir(n int) string { return filepath.Join(m.Dir, fmt.Sprint
 
 // Boot boots the machine once more, with h answering the agent (nil: DefaultHandler).
 func (m *Machine) Boot(ctx context.Context, h channel.Handler) (*Result, error) {
+	return m.Start(ctx, h, false)
+}
+
+// Start boots the machine once more; with resume it keeps running after the agent's report
+// (Spec.Resume): the result's Running takes its next step.
+func (m *Machine) Start(ctx context.Context, h channel.Handler, resume bool) (*Result, error) {
 	m.Boots++
 	state := m.StateDisk()
 	if m.NoStateDisk {
@@ -48,6 +54,6 @@ func (m *Machine) Boot(ctx context.Context, h channel.Handler) (*Result, error) 
 	}
 	return Boot(ctx, Spec{
 		Machine: m.Config, Kernel: m.Kernel, Agent: m.Agent, StateDisk: state,
-		Dir: m.BootDir(m.Boots), InitramfsDir: m.InitramfsDir, Handler: h, Timeout: m.Timeout,
+		Dir: m.BootDir(m.Boots), InitramfsDir: m.InitramfsDir, Handler: h, Timeout: m.Timeout, Resume: resume,
 	})
 }

@@ -33,6 +33,14 @@ type Plan struct {
 	// Stateless says nothing boots this machine again: it has no state disk and the agent keeps
 	// no state. The licence's new state is still in the evaluation (its snapshot and events).
 	Stateless bool `json:"stateless,omitempty"`
+	// Resume says the host keeps the machine running after this boot's report: its next step
+	// changes only the clock, so the agent asks for another plan instead of powering off, and
+	// starts that round from the licence state this one left (a machine without a state disk
+	// keeps it in memory).
+	Resume bool `json:"resume,omitempty"`
+	// PowerOff, in answer to the hello of a resumed machine, says the host has no more steps for
+	// it: the agent powers off.
+	PowerOff bool `json:"power_off,omitempty"`
 	// Actions the user takes after logging on, in order: "activate-online",
 	// "activate-telephone", "rearm".
 	Actions []string `json:"actions,omitempty"`

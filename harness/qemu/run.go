@@ -78,6 +78,10 @@ type Options struct {
 	// Started is called with QEMU's pid once it has started; Ready once QEMU has finished
 	// setting up and runs the guest (it answered on QMP).
 	Started, Ready func(pid int)
+	// Launched, when set, is called once QEMU has started with the result so far: the command,
+	// folder, serial log, accelerator, pid and start time (for a caller that reports on a
+	// machine before it exits).
+	Launched func(Result)
 	// Probe is used when the Config's Accel is AccelAuto; default the process-wide ChooseAccel.
 	Probe func(ctx context.Context, kernel, dir string) AccelChoice
 }
@@ -229,6 +233,9 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	res.PID = cmd.Process.Pid
 	if o.Started != nil {
 		o.Started(res.PID)
+	}
+	if o.Launched != nil {
+		o.Launched(*res)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()

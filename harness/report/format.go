@@ -90,7 +90,7 @@ func countSteps(sc *runner.Scenario) counts {
 		default:
 			c.skipped++
 		}
-		if s.Boot != nil {
+		if s.Boot != nil && !s.Boot.Resumed {
 			c.boots++
 		}
 	}

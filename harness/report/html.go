@@ -124,6 +124,9 @@ func buildPage(r *runner.Run) htmlPage {
 		{"boots per minute", p.BPM, ""},
 		{"wall time", p.Duration, ""},
 	}
+	if r.Resumed > 0 {
+		p.Stats = append(p.Stats, htmlStat{"steps without a reboot", fmt.Sprint(r.Resumed), ""})
+	}
 	for _, o := range []runner.Outcome{runner.Passed, runner.Failed, runner.Error, runner.Skipped} {
 		p.Outcomes = append(p.Outcomes, htmlLegend{Label: string(o), Colour: outcomeColour[o]})
 	}

@@ -175,7 +175,11 @@ func stepOutput(sc *runner.Scenario, st *runner.Step) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s at %s (%s UTC)\n", where(sc, st), st.Kind, day(st.Day), st.Time.UTC().Format("2006-01-02 15:04"))
 	if st.Boot != nil {
-		fmt.Fprintf(&b, "boot: %s, %s, %s\n", duration(st.Boot.Wall), orNone(st.Boot.Accel), orNone(st.Boot.Outcome))
+		if st.Boot.Resumed {
+			fmt.Fprintf(&b, "no reboot (only the clock changed): %s in the running machine, %s\n", duration(st.Boot.Wall), orNone(st.Boot.Outcome))
+		} else {
+			fmt.Fprintf(&b, "boot: %s, %s, %s\n", duration(st.Boot.Wall), orNone(st.Boot.Accel), orNone(st.Boot.Outcome))
+		}
 	}
 	for _, c := range st.Checks {
 		if c.OK {

@@ -109,8 +109,12 @@ func (p *Progress) StepDone(sc *runner.Scenario, st *runner.Step) {
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "[%s] step %d %s  %s  %s  %s\n", sc.Name, stepNumber(st), st.Description, day(st.Day),
+	fmt.Fprintf(&b, "[%s] step %d %s  %s  %s  %s", sc.Name, stepNumber(st), st.Description, day(st.Day),
 		p.paint(o, string(o)), duration(st.Duration))
+	if st.Boot != nil && st.Boot.Resumed {
+		b.WriteString(" (no reboot)")
+	}
+	b.WriteString("\n")
 	for _, c := range failedChecks(st) {
 		fmt.Fprintf(&b, "    %s (%s)\n", checkText(c), where(sc, st))
 	}

@@ -43,14 +43,22 @@ func TestReportsOfARealRun(t *testing.T) {
 
 	// Progress: a line per step and one for the scenario.
 	lines := strings.Split(strings.TrimSuffix(progress.String(), "\n"), "\n")
-	stepLine := regexp.MustCompile(`^\[grace-expiry\] step \d+ .+  day \d+\.\d  (passed|failed|error|skipped)  \S+$`)
-	n := 0
+	stepLine := regexp.MustCompile(`^\[grace-expiry\] step \d+ .+  day \d+\.\d  (passed|failed|error|skipped)  \S+( \(no reboot\))?$`)
+	n, noReboot := 0, 0
 	for _, l := range lines {
 		if stepLine.MatchString(l) {
 			n++
 		}
+		if strings.HasSuffix(l, " (no reboot)") {
+			noReboot++
+		}
 	}
 	assert.Equal(t, len(res.Steps), n, "%s", progress.String())
+	// Boot, advance, boot, advance, boot: the machine boots once and takes the two later boot
+	// steps without a reboot (only the clock moved).
+	assert.Equal(t, 1, r.Boots)
+	assert.Equal(t, 2, r.Resumed)
+	assert.Equal(t, 2, noReboot, "%s", progress.String())
 	c := countSteps(res)
 	assert.Regexp(t, fmt.Sprintf(`^\[grace-expiry\] %s: %d steps \(%d passed, %d failed, %d error, %d skipped\), %d boots, \S+$`,
 		res.Outcome, len(res.Steps), c.passed, c.failed, c.errors, c.skipped, c.boots), lines[len(lines)-1])
@@ -58,6 +66,8 @@ func TestReportsOfARealRun(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, WriteSummary(&out, r))
 	assert.Regexp(t, `(?m)^grace-expiry +`+string(res.Outcome)+` +5 `, out.String())
+	assert.Contains(t, out.String(), "boots        1, ")
+	assert.Contains(t, out.String(), "; 2 steps without a reboot (only the clock changed)")
 
 	out.Reset()
 	require.NoError(t, WriteJUnit(&out, r))
@@ -73,6 +83,7 @@ func TestReportsOfARealRun(t *testing.T) {
 	var back runner.Run
 	require.NoError(t, json.Unmarshal(out.Bytes(), &back))
 	assert.Equal(t, r.Boots, back.Boots)
+	assert.Equal(t, r.Resumed, back.Resumed)
 
 	out.Reset()
 	require.NoError(t, WriteHTML(&out, r))

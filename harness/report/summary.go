@@ -26,7 +26,11 @@ func WriteSummary(w io.Writer, r *runner.Run) error {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "scenarios    %d: %d passed, %d failed, %d error\n", len(r.Scenarios),
 		r.Count(runner.Passed), r.Count(runner.Failed), r.Count(runner.Error))
-	fmt.Fprintf(&b, "boots        %d, %.1f per minute\n", r.Boots, r.BootsPerMinute())
+	fmt.Fprintf(&b, "boots        %d, %.1f per minute", r.Boots, r.BootsPerMinute())
+	if r.Resumed > 0 {
+		fmt.Fprintf(&b, "; %s without a reboot (only the clock changed)", plural(r.Resumed, "step"))
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "wall time    %s with %s\n", duration(r.Duration), plural(r.Jobs, "job"))
 	fmt.Fprintf(&b, "accelerator  %s\n", orNone(r.Accel))
 	fmt.Fprintf(&b, "exit code    %d (%s)\n", r.ExitCode(), exitWords(r.ExitCode()))

@@ -21,9 +21,12 @@ type Run struct {
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
 	// Accel is the accelerator the boots used ("tcg" or "kvm") and why.
-	Accel     string      `json:"accel"`
-	Jobs      int         `json:"jobs"`
-	Boots     int         `json:"boots"`
+	Accel string `json:"accel"`
+	Jobs  int    `json:"jobs"`
+	Boots int    `json:"boots"` // VM boots
+	// Resumed counts boot steps that ran in a machine kept running since its previous step,
+	// which changed only the clock: no VM boot (Options.RebootEveryStep turns this off).
+	Resumed   int         `json:"resumed"`
 	Scenarios []*Scenario `json:"scenarios"`
 }
 
@@ -75,6 +78,10 @@ type Boot struct {
 	Command   string        `json:"command"`    // reproduces the boot
 	SerialLog string        `json:"serial_log"` // kept with the artifacts
 	Outcome   string        `json:"qemu_outcome"`
+	// Resumed: the step ran in the machine kept running since its previous step (only the clock
+	// changed since), without a reboot; Wall is then the step's own time, Command and SerialLog
+	// the boot's it continued.
+	Resumed bool `json:"resumed,omitempty"`
 }
 
 // Activation is an activation the guest asked for during a step.

@@ -60,6 +60,13 @@ type Options struct {
 	Accel qemu.Accel
 	// InitramfsDir caches the guest initramfs by content (default Artifacts/.initramfs).
 	InitramfsDir string
+	// RebootEveryStep boots a machine afresh at every boot step. By default a machine whose next
+	// step changes only the clock (advance, kms_clients and check steps between, no change to it)
+	// stays running and the agent takes the next step's plan without a reboot: the firmware,
+	// hardware and guest are the same as a reboot would give, and the licence state is carried
+	// over as the state disk would carry it. A machine with a TPM always reboots (a reboot resets
+	// its PCRs, which the binding measures).
+	RebootEveryStep bool
 }
 
 // DefaultBootTimeout bounds one boot: a TCG boot takes 2-4 s on an idle 2-core machine and was
@@ -124,9 +131,10 @@ func Execute(ctx context.Context, scs []*scenario.Scenario, o Options) (*Run, er
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				boots := runScenario(ctx, scs[i], r.Scenarios[i], dirs[i], o)
+				boots, resumed := runScenario(ctx, scs[i], r.Scenarios[i], dirs[i], o)
 				mu.Lock()
 				r.Boots += boots
+				r.Resumed += resumed
 				mu.Unlock()
 			}
 		}()
@@ -190,6 +198,12 @@ type scenarioRun struct {
 	relay    *Relay
 	machines map[string]*machine
 	boots    int
+	resumed  int
+	// resumes marks the boot steps (by index in sc.Steps) that run in the machine kept running
+	// since its previous boot step; stays the boot steps after which the machine keeps running;
+	// last each machine's last boot step.
+	resumes, stays map[int]bool
+	last           map[string]int
 	// catalog is the scenario's key catalog in its wire form, handed to the guests.
 	catalog []byte
 }
@@ -202,6 +216,8 @@ type machine struct {
 	vm       profile.VM
 	key      *productkey.Entry
 	boot     *boot.Machine
+	live     *boot.Running   // the VM kept running for the machine's next step
+	tables   *profile.Tables // what the running VM was booted with
 	booted   bool
 	install  bool // install the key at the next boot
 	disks    map[string]string
@@ -209,7 +225,7 @@ type machine struct {
 	dir      string
 }
 
-func runScenario(ctx context.Context, sc *scenario.Scenario, res *Scenario, dir string, o Options) int {
+func runScenario(ctx context.Context, sc *scenario.Scenario, res *Scenario, dir string, o Options) (boots, resumed int) {
 	start := time.Now()
 	if o.Observer != nil {
 		o.Observer.ScenarioStarted(res, len(sc.Steps))
@@ -242,7 +258,7 @@ func runScenario(ctx context.Context, sc *scenario.Scenario, res *Scenario, dir 
 	if o.Observer != nil {
 		o.Observer.ScenarioDone(res)
 	}
-	return sr.boots
+	return sr.boots, sr.resumed
 }
 
 func (sr *scenarioRun) run(ctx context.Context) error {
@@ -262,12 +278,8 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 	if sr.srv != nil {
 		defer sr.srv.Close()
 	}
-	boots := map[string]int{}
-	for _, s := range sr.sc.Steps {
-		if s.Kind.Boots() {
-			boots[s.Machine.Name]++
-		}
-	}
+	boots := sr.planRounds()
+	defer sr.stopMachines()
 	for _, def := range sr.sc.Machines {
 		m := &machine{def: def, tpm: def.TPM, firmware: def.Profile, vm: def.Profile.VM, key: def.Key, install: def.Key != nil,
 			disks: map[string]string{}, dir: filepath.Join(sr.dir, def.Name)}
@@ -284,7 +296,7 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 		return fmt.Errorf("service state before the first step: %w", err)
 	}
 	halted := false
-	for _, s := range sr.sc.Steps {
+	for i, s := range sr.sc.Steps {
 		st := &Step{Index: s.Index, Line: s.Line, Kind: string(s.Kind), Description: s.Describe(), Time: sr.now,
 			Day: sr.now.Sub(sr.sc.Start).Hours() / 24}
 		if s.Machine != nil {
@@ -297,7 +309,7 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 		if halted {
 			st.Outcome = Skipped
 		} else {
-			sr.step(ctx, s, st)
+			sr.step(ctx, i, s, st)
 			if st.Outcome == Error {
 				halted = true
 			}
@@ -315,6 +327,44 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 		return fmt.Errorf("interrupted (%w): the remaining steps did not run", err)
 	}
 	return nil
+}
+
+// planRounds decides which boot steps run in a machine kept running (sr.resumes, sr.stays) and
+// returns how many times each machine boots a VM: a machine that boots once needs no state disk.
+func (sr *scenarioRun) planRounds() map[string]int {
+	sr.resumes, sr.stays, sr.last = map[int]bool{}, map[int]bool{}, map[string]int{}
+	boots := map[string]int{}
+	prev := map[string]int{}     // each machine's last boot step so far
+	changed := map[string]bool{} // a change step since it
+	for i, s := range sr.sc.Steps {
+		if s.Machine == nil {
+			continue
+		}
+		name := s.Machine.Name
+		switch {
+		case s.Kind == scenario.Change:
+			changed[name] = true
+		case s.Kind.Boots():
+			p, booted := prev[name]
+			if booted && !changed[name] && !sr.o.RebootEveryStep && !s.Machine.TPM {
+				sr.resumes[i], sr.stays[p] = true, true
+			} else {
+				boots[name]++
+			}
+			prev[name], changed[name], sr.last[name] = i, false, i
+		}
+	}
+	return boots
+}
+
+// stopMachines powers off the machines still running (a scenario that ended early).
+func (sr *scenarioRun) stopMachines() {
+	for _, m := range sr.machines {
+		if m.live != nil {
+			m.live.Stop()
+			m.live = nil
+		}
+	}
 }
 
 func (sr *scenarioRun) openService(ctx context.Context) error {
@@ -390,7 +440,7 @@ func (sr *scenarioRun) setNow(t time.Time) {
 }
 
 // step runs one step into st.
-func (sr *scenarioRun) step(ctx context.Context, s *scenario.Step, st *Step) {
+func (sr *scenarioRun) step(ctx context.Context, i int, s *scenario.Step, st *Step) {
 	st.Outcome = Passed
 	switch s.Kind {
 	case scenario.Advance:
@@ -410,11 +460,15 @@ func (sr *scenarioRun) step(ctx context.Context, s *scenario.Step, st *Step) {
 		sr.checkService(ctx, s.Expect, st)
 		return
 	}
-	sr.bootStep(ctx, s, st)
+	sr.bootStep(ctx, i, s, st)
 }
 
 func (sr *scenarioRun) change(s *scenario.Step) error {
 	m := sr.machines[s.Machine.Name]
+	if m.live != nil { // not planned (planRounds), but a changed machine must reboot
+		m.live.Stop()
+		m.live = nil
+	}
 	c := s.Change
 	if c.Board != nil || c.TPM {
 		if c.Board != nil {
@@ -475,10 +529,16 @@ func (m *machine) tpmDir() string { return filepath.Join(m.dir, "tpm") }
 // wipeTPM forgets the machine's TPM state: a new board or TPM brings a new endorsement key.
 func (m *machine) wipeTPM() error { return swtpm.Wipe(m.tpmDir()) }
 
-func (sr *scenarioRun) bootStep(ctx context.Context, s *scenario.Step, st *Step) {
+func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st *Step) {
 	m := sr.machines[s.Machine.Name]
+	resumed, stay := sr.resumes[i], sr.stays[i]
+	if resumed && m.live == nil {
+		st.Outcome, st.Error = Error, fmt.Sprintf("%s should still be running from its previous step, but is not", m.def.Name)
+		return
+	}
+	// The machine's last boot step keeps no state: nothing reads it again.
 	plan := channel.Plan{Evaluate: true, Now: sr.now, Machine: m.def.Name, Edition: m.def.Edition.ID, Logon: true,
-		Catalog: sr.catalog, Stateless: m.boot.NoStateDisk}
+		Catalog: sr.catalog, Stateless: sr.last[m.def.Name] == i, Resume: stay}
 	switch s.Kind {
 	case scenario.InstallKey:
 		m.key, m.install = s.Key, true
@@ -496,33 +556,37 @@ func (sr *scenarioRun) bootStep(ctx context.Context, s *scenario.Step, st *Step)
 	}
 	plan.InstallKey = m.install
 
-	bootDir := m.boot.BootDir(m.boot.Boots + 1)
-	tables, files, err := sr.synthesize(m, filepath.Join(bootDir, "tables"))
-	if err != nil {
-		st.Outcome, st.Error = Error, fmt.Sprintf("synthesizing %s's tables: %v", m.def.Name, err)
-		return
-	}
-	cfg, err := sr.qemuConfig(m, tables, files)
-	if err != nil {
-		st.Outcome, st.Error = Error, err.Error()
-		return
-	}
-	if m.tpm {
-		// A swtpm per boot on the machine's state folder: QEMU ends it when it exits.
-		tp, err := swtpm.Start(m.tpmDir(), swtpm.Options{SocketDir: bootDir})
+	tables := m.tables // a machine kept running has the tables it booted with
+	if !resumed {
+		bootDir := m.boot.BootDir(m.boot.Boots + 1)
+		t, files, err := sr.synthesize(m, filepath.Join(bootDir, "tables"))
+		if err != nil {
+			st.Outcome, st.Error = Error, fmt.Sprintf("synthesizing %s's tables: %v", m.def.Name, err)
+			return
+		}
+		cfg, err := sr.qemuConfig(m, t, files)
 		if err != nil {
 			st.Outcome, st.Error = Error, err.Error()
 			return
 		}
-		defer func() {
-			if err := tp.Stop(); err != nil && st.Outcome != Error {
+		if m.tpm {
+			// A swtpm per boot on the machine's state folder: QEMU ends it when it exits.
+			tp, err := swtpm.Start(m.tpmDir(), swtpm.Options{SocketDir: bootDir})
+			if err != nil {
 				st.Outcome, st.Error = Error, err.Error()
+				return
 			}
-		}()
-		cfg.TPM = tp.QEMU("")
-		plan.TPM = true
+			defer func() {
+				if err := tp.Stop(); err != nil && st.Outcome != Error {
+					st.Outcome, st.Error = Error, err.Error()
+				}
+			}()
+			cfg.TPM = tp.QEMU("")
+			plan.TPM = true
+		}
+		m.boot.Config = cfg
+		m.tables, tables = t, t
 	}
-	m.boot.Config = cfg
 
 	var (
 		mu     sync.Mutex
@@ -561,11 +625,25 @@ func (sr *scenarioRun) bootStep(ctx context.Context, s *scenario.Step, st *Step)
 		}
 		return "", nil, fmt.Errorf("the host does not handle %q", msg.Type)
 	}
-	sr.boots++
-	res, err := m.boot.Boot(ctx, handler)
+	var res *boot.Result
+	var err error
+	if resumed {
+		sr.resumed++
+		res, err = m.live.Next(ctx, handler, stay)
+	} else {
+		sr.boots++
+		res, err = m.boot.Start(ctx, handler, stay)
+	}
+	m.live = nil
+	if res != nil {
+		m.live = res.Running
+	}
 	if res != nil && res.QEMU != nil {
 		st.Boot = &Boot{Wall: res.Timings.Total, Accel: string(res.QEMU.Accel), Command: res.QEMU.Command,
-			SerialLog: res.QEMU.Serial, Outcome: res.QEMU.Outcome.String()}
+			SerialLog: res.QEMU.Serial, Outcome: res.QEMU.Outcome.String(), Resumed: resumed}
+		if res.Running != nil {
+			st.Boot.Outcome = "running"
+		}
 	}
 	if err != nil {
 		st.Outcome, st.Error = Error, err.Error()

@@ -96,11 +96,73 @@ func TestDefaultMatrix(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 0, r.ExitCode())
-	t.Logf("%d scenarios, %d boots in %s (%.1f boots/min, %s)", len(r.Scenarios), r.Boots, r.Duration.Round(time.Millisecond), r.BootsPerMinute(), r.Accel)
+	t.Logf("%d scenarios, %d boots and %d steps without a reboot in %s (%.1f boots/min, %s)", len(r.Scenarios), r.Boots, r.Resumed,
+		r.Duration.Round(time.Millisecond), r.BootsPerMinute(), r.Accel)
+	if os.Getenv("SCENARIO") == "" {
+		assert.Positive(t, r.Resumed, "the matrix has boot steps that change only the clock")
+	}
+	for _, sc := range r.Scenarios {
+		vmBoots(t, sc)
+	}
 	harnesstest.NoProcessIn(t, o.Artifacts)
 	noProcessNaming(t, o.Artifacts)
 	assert.Empty(t, harnesstest.Files(t, tmp), "temporary files outside the artifacts folder")
 	assert.Equal(t, []string{".initramfs/"}, topLevel(harnesstest.Files(t, o.Artifacts)), "passed scenarios leave only the shared initramfs cache")
+}
+
+// vmBoots checks how a scenario's machines booted: a step that ran without a reboot continued its
+// machine's previous boot (the same QEMU command), and a machine has a state disk exactly when it
+// booted a VM more than once.
+func vmBoots(t *testing.T, sc *runner.Scenario) {
+	t.Helper()
+	last := map[string]*runner.Boot{}
+	boots := map[string]int{}
+	for _, st := range sc.Steps {
+		if st.Boot == nil {
+			continue
+		}
+		if st.Boot.Resumed {
+			require.NotNil(t, last[st.Machine], "%s step %d resumed a machine that never booted", sc.Name, st.Index)
+			assert.Equal(t, last[st.Machine].Command, st.Boot.Command, "%s step %d", sc.Name, st.Index)
+		} else {
+			boots[st.Machine]++
+		}
+		last[st.Machine] = st.Boot
+	}
+	for _, st := range sc.Steps {
+		if st.Boot != nil {
+			assert.Equal(t, boots[st.Machine] > 1, strings.Contains(st.Boot.Command, "serial=oemact-state"),
+				"%s step %d: %s boots %d time(s); its state disk", sc.Name, st.Index, st.Machine, boots[st.Machine])
+		}
+	}
+}
+
+// With RebootEveryStep every boot step boots its machine afresh (with a state disk to carry the
+// licence between boots), and the verdicts are those of the machine kept running.
+func TestRebootEveryStep(t *testing.T) {
+	o := options(t)
+	o.RebootEveryStep = true
+	r, err := runner.Execute(context.Background(), scenarios(t, "12-grace-expiry.yaml"), o)
+	require.NoError(t, err)
+	sc := r.Scenarios[0]
+	assert.Equal(t, runner.Passed, sc.Outcome, "%+v", sc.Steps)
+	assert.Equal(t, 3, r.Boots)
+	assert.Zero(t, r.Resumed)
+	vmBoots(t, sc)
+
+	o = options(t)
+	r, err = runner.Execute(context.Background(), scenarios(t, "12-grace-expiry.yaml"), o)
+	require.NoError(t, err)
+	assert.Equal(t, runner.Passed, r.Scenarios[0].Outcome)
+	assert.Equal(t, 1, r.Boots)
+	assert.Equal(t, 2, r.Resumed)
+	for i, st := range r.Scenarios[0].Steps {
+		if st.Snapshot != nil {
+			assert.Equal(t, sc.Steps[i].Snapshot.Status, st.Snapshot.Status, "step %d", st.Index)
+			assert.Equal(t, sc.Steps[i].Snapshot.GraceRemainingMinutes, st.Snapshot.GraceRemainingMinutes, "step %d", st.Index)
+			assert.Equal(t, len(sc.Steps[i].Events), len(st.Events), "step %d", st.Index)
+		}
+	}
 }
 
 // noProcessNaming fails the test if a process (a swtpm: its state folder is in its command line,
@@ -177,7 +239,11 @@ func TestFailedExpectation(t *testing.T) {
 	require.NotNil(t, sc.Steps[0].Boot)
 	assert.FileExists(t, sc.Steps[0].Boot.SerialLog, "a failed scenario keeps its serial logs")
 	assert.Contains(t, sc.Steps[0].Boot.Command, "qemu-system-x86_64")
-	assert.Equal(t, 2, r.Boots)
+	// boot, advance, boot: the second boot step runs in the machine kept running.
+	assert.Equal(t, 1, r.Boots)
+	assert.Equal(t, 1, r.Resumed)
+	require.NotNil(t, sc.Steps[2].Boot)
+	assert.True(t, sc.Steps[2].Boot.Resumed)
 }
 
 const twoBoots = `name: infra
