@@ -97,11 +97,15 @@ func (g *guest) run() error {
 		return err // no channel without /sys and /dev: the host sees a power-off with no report
 	}
 	g.logUptime()
-	cmdline, _ := os.ReadFile("/proc/cmdline")
-	opts, err := ParseCmdline(string(cmdline))
-	if err != nil {
-		g.note("kernel command line: %v; using defaults", err)
-	}
+	var opts Options
+	g.step("cmdline", func() error {
+		cmdline, _ := os.ReadFile("/proc/cmdline")
+		var err error
+		if opts, err = ParseCmdline(string(cmdline)); err != nil {
+			g.note("kernel command line: %v; using defaults", err)
+		}
+		return nil
+	})
 	g.opts = opts
 	watchdog := time.AfterFunc(opts.Timeout, g.watchdog)
 	defer watchdog.Stop()
@@ -127,8 +131,11 @@ func (g *guest) run() error {
 
 	// The host says what this boot is about. The agent asks first and reads the answer once it
 	// has collected what every boot reports: the guest works while the host answers.
-	hello, err := g.conn.Send(channel.TypeHello, channel.Hello{Agent: channel.Agent{Version: Version()}})
-	if err != nil {
+	var hello uint64
+	if err := g.step("hello", func() (err error) {
+		hello, err = g.conn.Send(channel.TypeHello, channel.Hello{Agent: channel.Agent{Version: Version()}})
+		return err
+	}); err != nil {
 		return g.fail("hello", err)
 	}
 	var kept []byte // the licence state a resumed round starts from
@@ -261,12 +268,24 @@ func (g *guest) round(hello uint64, plan *channel.Plan, kept []byte) (bool, []by
 	report.Notes = append(g.notes, report.Notes...)
 	report.Timings = g.timings
 
+	// The report's own timings end here; the console line below also times sending it (encoding
+	// and writing) and the host's answer.
 	g.port.SetWriteDeadline(time.Now().Add(sendWait))
-	resp, err := g.conn.Call(channel.TypeReport, report)
-	if err != nil {
+	var id uint64
+	if err := g.step("report", func() (err error) {
+		id, err = g.conn.Send(channel.TypeReport, report)
+		return err
+	}); err != nil {
+		return false, nil, err // the channel broke: nothing more can be said over it
+	}
+	var resp *channel.Message
+	if err := g.step("reply", func() (err error) {
+		resp, err = g.conn.Await(channel.TypeReport, id)
+		return err
+	}); err != nil {
 		// Either the host refused the report (and knows why) or the channel broke: nothing more
 		// can be said over it.
-		return false, nil, fmt.Errorf("report: %w", err)
+		return false, nil, err
 	}
 	reply, err := channel.PayloadOf[channel.Reply](resp)
 	if err != nil {
