@@ -35,6 +35,8 @@ test: deps build kernel vet
 	CGO_ENABLED=1 $(GO) test -count=1 -timeout 30m ./...
 	# The concurrent parts again under the race detector (the MAK race test among them).
 	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 15m ./oemact/service/... ./harness/channel/... ./oemact/licence/...
+	# Machines kept running across steps: the session's rounds, Stop and timeouts.
+	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m -run 'Resume' ./harness/boot/
 
 # Quick loop for development: no tests that need QEMU.
 test-short: build
