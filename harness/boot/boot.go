@@ -546,19 +546,27 @@ func (m *session) wait(ctx context.Context, r *round, ownTimeout bool) (*Result,
 		<-m.exited
 	}
 	m.mu.Lock()
+	running := !timedOut && ctx.Err() == nil
+	select {
+	case <-m.exited:
+		running = false
+	default:
+	}
+	if running && r.hostErr != nil {
+		// The host could not take the report: the machine has nothing more to do.
+		m.mu.Unlock()
+		m.cancel()
+		<-m.exited
+		m.mu.Lock()
+		running = false
+	}
 	defer m.mu.Unlock()
 	res := r.res
 	res.Timings.Total = time.Since(r.start)
-	select {
-	case <-m.exited:
-	default:
+	if running {
 		// The agent reported and waits for the next step.
 		res.QEMU = m.launched
 		res.Running = &Running{m: m}
-		if r.hostErr != nil {
-			m.cancel()
-			return res, &Error{Result: res, Err: r.hostErr}
-		}
 		return res, nil
 	}
 	if m.qres == nil {
