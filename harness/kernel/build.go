@@ -126,23 +126,14 @@ func Build(ctx context.Context, o BuildOptions) (*Kernel, error) {
 			strings.Join(missing, ", "), strings.Join(missing, " "))
 	}
 
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("kernel cache: %w", err)
-	}
-	unlock, err := lock(filepath.Join(root, ".lock"))
+	other, work, done, err := lockCache(root, dir, ".build-")
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	if k, err := loadManifest(dir, true); err == nil { // another process built it meanwhile
-		return k, setPointer(root, builtPointer, name)
+	if other != nil { // another process built it meanwhile
+		return other, setPointer(root, builtPointer, name)
 	}
-
-	work, err := os.MkdirTemp(root, ".build-")
-	if err != nil {
-		return nil, fmt.Errorf("kernel cache: %w", err)
-	}
-	defer os.RemoveAll(work)
+	defer done()
 
 	start := time.Now()
 	deb := filepath.Join(work, "deb")

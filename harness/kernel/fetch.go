@@ -61,23 +61,14 @@ func Fetch(ctx context.Context, o FetchOptions) (*Kernel, error) {
 		return k, setLatest(root, name)
 	}
 
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("kernel cache: %w", err)
-	}
-	unlock, err := lock(filepath.Join(root, ".lock"))
+	other, work, done, err := lockCache(root, dir, ".fetch-")
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	if k, err := loadManifest(dir, true); err == nil { // another process fetched it meanwhile
-		return k, setLatest(root, name)
+	if other != nil { // another process fetched it meanwhile
+		return other, setLatest(root, name)
 	}
-
-	work, err := os.MkdirTemp(root, ".fetch-")
-	if err != nil {
-		return nil, fmt.Errorf("kernel cache: %w", err)
-	}
-	defer os.RemoveAll(work)
+	defer done()
 
 	tree := filepath.Join(work, "root")
 	debSum, err := downloadDeb(ctx, work, tree, pkg, version, sha, logf)
@@ -287,6 +278,29 @@ func setPointer(root, pointer, name string) error {
 		os.Remove(f.Name())
 	}
 	return err
+}
+
+// lockCache takes the cache's lock (waiting for other fetches and builds), then looks for dir's
+// kernel again: another process may have made it meanwhile (k is then set and the lock released).
+// Otherwise it makes a work folder (named prefix...) under root; done removes it and releases the
+// lock.
+func lockCache(root, dir, prefix string) (k *Kernel, work string, done func(), err error) {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, "", nil, fmt.Errorf("kernel cache: %w", err)
+	}
+	unlock, err := lock(filepath.Join(root, ".lock"))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if k, err := loadManifest(dir, true); err == nil {
+		unlock()
+		return k, "", nil, nil
+	}
+	if work, err = os.MkdirTemp(root, prefix); err != nil {
+		unlock()
+		return nil, "", nil, fmt.Errorf("kernel cache: %w", err)
+	}
+	return nil, work, func() { os.RemoveAll(work); unlock() }, nil
 }
 
 // lock takes an exclusive flock on path, waiting for other fetches.
