@@ -39,8 +39,6 @@ const (
 // it returns only if powering off failed.
 func Main() int {
 	g := &guest{start: time.Now()}
-	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(64 << 20)
 	g.logf("oemact agent %s", Version())
 	if err := g.safeRun(); err != nil {
 		g.logf("error: %v", err)
@@ -144,7 +142,7 @@ func (g *guest) run() error {
 		if round > 1 {
 			// The machine stays up for its next step: the host answers when the runner gets there.
 			watchdog.Stop()
-			g.start, g.timings, g.notes = time.Now(), nil, nil
+			g.timings, g.notes = nil, nil
 			p, err := g.awaitPlan(hello)
 			if err != nil {
 				return g.fail("plan", err)
