@@ -556,8 +556,7 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 	}
 	plan.InstallKey = m.install
 
-	tables := m.tables // a machine kept running has the tables it booted with
-	if !resumed {
+	if !resumed { // a machine kept running has the tables it booted with (m.tables)
 		bootDir := m.boot.BootDir(m.boot.Boots + 1)
 		t, files, err := sr.synthesize(m, filepath.Join(bootDir, "tables"))
 		if err != nil {
@@ -585,7 +584,7 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 			plan.TPM = true
 		}
 		m.boot.Config = cfg
-		m.tables, tables = t, t
+		m.tables = t
 	}
 
 	var (
@@ -666,7 +665,7 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 	}
 	st.Activation = activationOf(ev)
 	sr.timeline(m, s, ev)
-	st.Checks = append(st.Checks, sameTables(tables, ev))
+	st.Checks = append(st.Checks, sameTables(m.tables, ev))
 	if s.Expect != nil {
 		st.Checks = append(st.Checks, sr.expectations(ctx, s, ev)...)
 	}
