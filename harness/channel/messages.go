@@ -20,7 +20,9 @@ const (
 	TypeError Type = "error"
 	// TypeAck (host to guest, response): received, nothing to add. No payload.
 	TypeAck Type = "ack"
-	// TypeHello (guest to host, request): the agent is up (Hello). The host answers TypePlan.
+	// TypeHello (guest to host, request): the agent is up (Hello), or, after a report whose plan
+	// said Resume, ready for the machine's next step. The host answers TypePlan (Plan.PowerOff
+	// when it has no next step).
 	TypeHello Type = "hello"
 	// TypePlan (host to guest, response): what this boot is about (Plan).
 	TypePlan Type = "plan"
