@@ -446,8 +446,17 @@ type round struct {
 	start    time.Time
 	res      *Result
 	hostErr  error
-	answered bool          // the report was answered: a hello now starts the next round
-	reported chan struct{} // closed when the report is answered
+	reported chan struct{} // closed when the report is answered: a hello then starts the next round
+}
+
+// answered says whether the round's report was answered (m.mu held).
+func (r *round) answered() bool {
+	select {
+	case <-r.reported:
+		return true
+	default:
+		return false
+	}
 }
 
 type roundRequest struct {
@@ -467,7 +476,7 @@ func (m *session) newRound(h channel.Handler, resume bool, start time.Time) *rou
 func (m *session) handle(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
 	m.mu.Lock()
 	r := m.cur
-	waitNext := msg.Type == channel.TypeHello && r.answered
+	waitNext := msg.Type == channel.TypeHello && r.answered()
 	m.mu.Unlock()
 	if waitNext {
 		var req roundRequest
@@ -512,8 +521,7 @@ func (m *session) handle(ctx context.Context, msg *channel.Message) (channel.Typ
 	if err != nil && r.hostErr == nil {
 		r.hostErr = fmt.Errorf("the host's handler failed on %s: %w", msg.Type, err)
 	}
-	if msg.Type == channel.TypeReport && err == nil && !r.answered {
-		r.answered = true
+	if msg.Type == channel.TypeReport && err == nil && !r.answered() {
 		close(r.reported)
 	}
 	return typ, payload, err

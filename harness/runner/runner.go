@@ -218,8 +218,7 @@ type machine struct {
 	boot     *boot.Machine
 	live     *boot.Running   // the VM kept running for the machine's next step
 	tables   *profile.Tables // what the running VM was booted with
-	booted   bool
-	install  bool // install the key at the next boot
+	install  bool            // install the key at the next boot
 	disks    map[string]string
 	result   *Machine
 	dir      string
@@ -654,7 +653,7 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 		st.Outcome, st.Error = Error, "the guest reported no evaluation (see the serial log)"
 		return
 	}
-	m.booted, m.install = true, false
+	m.install = false
 	ev := report.Evaluation
 	st.Notes = append(st.Notes, report.Notes...)
 	st.Notes = append(st.Notes, ev.Refused...)
