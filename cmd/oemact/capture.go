@@ -19,9 +19,8 @@ func runCapture(io stdio, args []string) int {
 		"Without --acpi and --smbios it reads this machine (/sys/firmware/acpi/tables with the kernel log,\n"+
 		"/sys/firmware/dmi/tables; root is needed). The folder gets the tables byte for byte and a\n"+
 		"profile.yaml that 'oemact synth' and the harness use as it is.\n")
-	out := fs.String("o", "", "output folder (created when missing)")
-	var acpi multiFlag
-	fs.Var(&acpi, "acpi", "ACPI tables to read instead of this machine's: a folder or table files (repeatable)")
+	out := fs.StringP("output", "o", "", "output folder (created when missing)")
+	acpi := fs.StringArray("acpi", nil, "ACPI tables to read instead of this machine's: a folder or table files (repeatable)")
 	smb := fs.String("smbios", "", "SMBIOS to read instead of this machine's: dump-bin, sysfs folder, bare table or RSMB blob")
 	name := fs.String("name", "captured", "profile name")
 	asJSON := fs.Bool("json", false, "print what was captured as JSON")
@@ -32,7 +31,7 @@ func runCapture(io stdio, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	c, err := profile.CaptureTo(*out, profile.CaptureOptions{ACPI: acpi, SMBIOS: *smb, Name: *name})
+	c, err := profile.CaptureTo(*out, profile.CaptureOptions{ACPI: *acpi, SMBIOS: *smb, Name: *name})
 	if err != nil {
 		fmt.Fprintf(io.stderr, "oemact capture: %v\n", err)
 		return exitUsage
@@ -57,9 +56,3 @@ func runCapture(io stdio, args []string) int {
 	}
 	return exitOK
 }
-
-// multiFlag collects a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
-func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }

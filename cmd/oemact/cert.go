@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "cert", summary: "issue, show and verify TEST OEM certificates (.xrm-ms)", run: runCert})
+	register(&command{name: "cert", summary: "issue, show and verify TEST OEM certificates (.xrm-ms)", subs: []string{"issue", "show", "verify"}, run: runCert})
 }
 
 const certUsage = `usage: oemact cert issue --authority KEY --oem-key KEY --oem-id ID --oem-table-id TID [--oem-id ID --oem-table-id TID ...] -o FILE
@@ -30,32 +30,25 @@ func runCert(io stdio, args []string) int {
 	case "verify":
 		return runCertVerify(io, args[1:])
 	case "-h", "--help", "help":
-		fmt.Fprintln(io.stdout, certUsage)
-		return exitOK
+		return helpSubs(io, commands["cert"])
 	}
 	fmt.Fprintf(io.stderr, "oemact cert: unknown subcommand %q\n%s\n", args[0], certUsage)
 	return exitUsage
 }
 
-// repeatedFlag collects every value of a flag given several times.
-type repeatedFlag []string
-
-func (r *repeatedFlag) String() string     { return strings.Join(*r, ",") }
-func (r *repeatedFlag) Set(v string) error { *r = append(*r, v); return nil }
-
 func runCertIssue(io stdio, args []string) int {
 	fs := newFlagSet(io, "cert issue", "--authority KEY --oem-key KEY --oem-id ID --oem-table-id TID [...] -o FILE")
 	authPath := fs.String("authority", "", "TEST authority private key (PEM, from oemact keygen --authority)")
 	oemPath := fs.String("oem-key", "", "OEM key (PEM, private or public; RSA-1024, the SLIC's key)")
-	var ids, tids repeatedFlag
-	fs.Var(&ids, "oem-id", "OEM ID (up to 6 characters); repeat with --oem-table-id for several pairs")
-	fs.Var(&tids, "oem-table-id", "OEM table ID (up to 8 characters), paired in order with --oem-id")
-	out := fs.String("o", "", "certificate file to write (required)")
+	idsFlag := fs.StringArray("oem-id", nil, "OEM ID (up to 6 characters); repeat with --oem-table-id for several pairs")
+	tidsFlag := fs.StringArray("oem-table-id", nil, "OEM table ID (up to 8 characters), paired in order with --oem-id")
+	out := fs.StringP("output", "o", "", "certificate file to write (required)")
 	force := fs.Bool("force", false, "overwrite FILE if it exists")
 	issued := fs.String("issued", "", "time of issue, RFC 3339 (default now), for reproducible certificates")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
+	ids, tids := *idsFlag, *tidsFlag
 	if *authPath == "" || *oemPath == "" || *out == "" || len(ids) == 0 || fs.NArg() != 0 {
 		fs.Usage()
 		return exitUsage

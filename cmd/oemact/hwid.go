@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "hwid", summary: "capture this machine's hardware inventory; diff two inventories under a policy", run: runHwid})
+	register(&command{name: "hwid", summary: "capture this machine's hardware inventory; diff two inventories under a policy", subs: []string{"capture", "diff"}, run: runHwid})
 }
 
 const hwidUsage = `usage: oemact hwid capture [--json] [-o FILE] [--root DIR] [--tpm-ek-digest HEX] [--skip-disk SERIAL] [--redact]
@@ -28,8 +28,7 @@ func runHwid(io stdio, args []string) int {
 	case "diff":
 		return runHwidDiff(io, args[1:])
 	case "-h", "--help", "help":
-		fmt.Fprintln(io.stdout, hwidUsage)
-		return exitOK
+		return helpSubs(io, commands["hwid"])
 	}
 	fmt.Fprintf(io.stderr, "oemact hwid: unknown subcommand %q\n%s\n", args[0], hwidUsage)
 	return exitUsage
@@ -38,11 +37,10 @@ func runHwid(io stdio, args []string) int {
 func runHwidCapture(io stdio, args []string) int {
 	fs := newFlagSet(io, "hwid capture", "[--json] [-o FILE] [--root DIR] [--tpm-ek-digest HEX] [--skip-disk SERIAL] [--redact]")
 	asJSON := fs.Bool("json", false, "print the inventory as JSON (what hwid diff reads)")
-	out := fs.String("o", "", "write the inventory as JSON to FILE (replacing it) instead of printing it")
+	out := fs.StringP("output", "o", "", "write the inventory as JSON to FILE (replacing it; - for stdout) instead of printing it")
 	root := fs.String("root", "/", "read /proc and /sys under DIR instead of this machine's")
 	ek := fs.String("tpm-ek-digest", "", "digest of the TPM endorsement key's public area, when the machine has a TPM")
-	var skip repeatedFlag
-	fs.Var(&skip, "skip-disk", "disk serial that is not part of the machine (repeatable), such as the harness state disk")
+	skip := fs.StringArray("skip-disk", nil, "disk serial that is not part of the machine (repeatable), such as the harness state disk")
 	redact := fs.Bool("redact", false, "keep digests only: drop the raw values, sources and notes (what may leave the machine)")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -51,7 +49,7 @@ func runHwidCapture(io stdio, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	inv, err := hwid.Collect(*root, hwid.Options{TPMEKDigest: *ek, SkipDiskSerials: skip})
+	inv, err := hwid.Collect(*root, hwid.Options{TPMEKDigest: *ek, SkipDiskSerials: *skip})
 	if err != nil {
 		fmt.Fprintf(io.stderr, "oemact hwid capture: %v\n", err)
 		return exitUsage
@@ -62,11 +60,14 @@ func runHwidCapture(io stdio, args []string) int {
 	if *out != "" {
 		b, err := json.MarshalIndent(inv, "", "  ")
 		if err == nil {
-			err = os.WriteFile(*out, append(b, '\n'), 0o644)
+			err = writeOutput(io, *out, append(b, '\n'), 0o644)
 		}
 		if err != nil {
 			fmt.Fprintf(io.stderr, "oemact hwid capture: %v\n", err)
 			return exitUsage
+		}
+		if *out == stdoutName {
+			return exitOK
 		}
 		fmt.Fprintf(io.stdout, "wrote %d components to %s (dockable: %s, %d notes)\n", len(inv.Components), *out, hwidYesNo(inv.Dockable), len(inv.Notes))
 		return exitOK

@@ -26,21 +26,40 @@ const kernelUsage = `build|fetch|path [flags]
 
 The cache is $OEMACT_CACHE, else $XDG_CACHE_HOME/oemact, else .cache in the working directory.`
 
+type kernelOptions struct {
+	override, cache *string
+	asJSON          *bool
+	jobs            *int
+}
+
+// kernelFlags is the flag set that build, fetch and path share; sub "" is the usage of all three.
+func kernelFlags(io stdio, sub string) (*flagSet, kernelOptions) {
+	fs := newFlagSet(io, "kernel "+sub, "[--kernel PATH] [--cache DIR] [--json] [-j N]")
+	if sub == "" {
+		fs = newFlagSet(io, "kernel", kernelUsage)
+	}
+	return fs, kernelOptions{
+		override: fs.String("kernel", "", "kernel to use: a vmlinuz file, a folder made by 'kernel fetch', or an unpacked kernel package (default $OEMACT_KERNEL)"),
+		cache:    fs.String("cache", "", "cache folder (default $OEMACT_CACHE, $XDG_CACHE_HOME/oemact or ./.cache)"),
+		asJSON:   fs.Bool("json", false, "print the kernel as JSON"),
+		jobs:     fs.IntP("jobs", "j", 0, "build: make jobs (default the number of CPUs)"),
+	}
+}
+
 func runKernel(io stdio, args []string) int {
 	if len(args) == 0 || (args[0] != "fetch" && args[0] != "path" && args[0] != "build") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprintf(io.stderr, "usage: oemact kernel %s\n", kernelUsage)
+			// The three share one flag set: show it once.
+			fs, _ := kernelFlags(stdio{stdin: io.stdin, stdout: io.stdout, stderr: io.stdout}, "")
+			fs.Usage()
 			return exitOK
 		}
 		fmt.Fprintf(io.stderr, "usage: oemact kernel %s\n", kernelUsage)
 		return exitUsage
 	}
 	sub := args[0]
-	fs := newFlagSet(io, "kernel "+sub, "[--kernel PATH] [--cache DIR] [--json] [-j N]")
-	override := fs.String("kernel", "", "kernel to use: a vmlinuz file, a folder made by 'kernel fetch', or an unpacked kernel package (default $OEMACT_KERNEL)")
-	cache := fs.String("cache", "", "cache folder (default $OEMACT_CACHE, $XDG_CACHE_HOME/oemact or ./.cache)")
-	asJSON := fs.Bool("json", false, "print the kernel as JSON")
-	jobs := fs.Int("j", 0, "build: make jobs (default the number of CPUs)")
+	fs, f := kernelFlags(io, sub)
+	override, cache, asJSON, jobs := f.override, f.cache, f.asJSON, f.jobs
 	if code, done := parseFlags(fs, args[1:]); done {
 		return code
 	}

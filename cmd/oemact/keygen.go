@@ -17,7 +17,7 @@ func runKeygen(io stdio, args []string) int {
 	fs := newFlagSet(io, "keygen", "[--authority] [--bits N] [--force] [--json] -o FILE")
 	authority := fs.Bool("authority", false, "make a TEST authority key (signs OEM certificates) instead of an OEM key (signs SLIC markers)")
 	bits := fs.Int("bits", 0, "key size: OEM keys are 1024 (the SLIC holds a 1024-bit modulus); authority keys 2048 (default), 3072 or 4096")
-	out := fs.String("o", "", "file to write (required)")
+	out := fs.StringP("output", "o", "", "file to write (required)")
 	force := fs.Bool("force", false, "overwrite FILE if it exists")
 	asJSON := fs.Bool("json", false, "print what was written as JSON")
 	if code, done := parseFlags(fs, args); done {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	goio "io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -29,10 +30,10 @@ func runRun(io stdio, args []string) int {
 	fs := newFlagSet(io, "run", "[-j N|auto] [--junit FILE] [--json FILE] [--html FILE] [--keep-artifacts] [--artifacts DIR] PATH...\n\n"+
 		"PATH is a scenario file or a folder of them (*.yaml). Exit 0 when every expectation held, 1 when one\n"+
 		"failed, 2 on an infrastructure error (QEMU died, a guest hung) or a usage error.\n")
-	jobs := fs.String("j", "1", "scenarios to run at once: a number, or auto (the CPUs this process may use)")
-	junit := fs.String("junit", "", "write a JUnit XML report to FILE")
-	jsonOut := fs.String("json", "", "write the results as JSON to FILE")
-	html := fs.String("html", "", "write an HTML report (scenario matrix, licence timelines) to FILE")
+	jobs := fs.StringP("jobs", "j", "1", "scenarios to run at once: a number, or auto (the CPUs this process may use)")
+	junit := fs.String("junit", "", "write a JUnit XML report to FILE (- for stdout, after the summary)")
+	jsonOut := fs.String("json", "", "write the results as JSON to FILE (- for stdout, after the summary)")
+	html := fs.String("html", "", "write an HTML report (scenario matrix, licence timelines) to FILE (- for stdout)")
 	keep := fs.Bool("keep-artifacts", false, "keep the artifacts of passed scenarios too (failed ones are always kept)")
 	artifacts := fs.String("artifacts", "", "artifacts folder (default: a new folder under the cache, printed at the end)")
 	kernelPath := fs.String("kernel", "", "guest kernel (vmlinuz or a fetched kernel folder); default OEMACT_KERNEL, then the cache")
@@ -50,6 +51,9 @@ func runRun(io stdio, args []string) int {
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return exitUsage
+	}
+	if reportsToStdout(*jsonOut, *junit, *html) > 1 {
+		return fail("only one of --json, --junit and --html can be - (stdout)")
 	}
 	n := 1
 	if *jobs == "auto" {
@@ -108,7 +112,12 @@ func runRun(io stdio, args []string) int {
 	if err := report.WriteSummary(io.stdout, res); err != nil {
 		return fail("%v", err)
 	}
-	if err := (report.Files{JSON: *jsonOut, JUnit: *junit, HTML: *html}).Write(res); err != nil {
+	files := report.Files{JSON: *jsonOut, JUnit: *junit, HTML: *html}
+	if err := writeReportToStdout(io, &files, res); err != nil {
+		fmt.Fprintf(io.stderr, "oemact run: %v\n", err)
+		return exitUsage
+	}
+	if err := files.Write(res); err != nil {
 		fmt.Fprintf(io.stderr, "oemact run: %v\n", err)
 		return exitUsage
 	}
@@ -122,6 +131,31 @@ func runRun(io stdio, args []string) int {
 		os.Remove(*artifacts) // empty: every scenario passed and cleaned up after itself
 	}
 	return res.ExitCode()
+}
+
+// reportsToStdout counts the report files named "-".
+func reportsToStdout(paths ...string) int {
+	n := 0
+	for _, p := range paths {
+		if p == stdoutName {
+			n++
+		}
+	}
+	return n
+}
+
+// writeReportToStdout writes the report named "-" to stdout and takes it out of files.
+func writeReportToStdout(io stdio, files *report.Files, res *runner.Run) error {
+	for _, r := range []struct {
+		path  *string
+		write func(goio.Writer, *runner.Run) error
+	}{{&files.JSON, report.WriteJSON}, {&files.JUnit, report.WriteJUnit}, {&files.HTML, report.WriteHTML}} {
+		if *r.path == stdoutName {
+			*r.path = ""
+			return r.write(io.stdout, res)
+		}
+	}
+	return nil
 }
 
 // scenarioFiles expands a folder into its *.yaml files, sorted.

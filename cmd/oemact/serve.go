@@ -58,9 +58,9 @@ func runServe(io stdio, args []string) int {
 	logJSON := fs.Bool("log-json", false, "write the log (stderr) as JSON lines")
 	logRequests := fs.Bool("log-requests", false, "log every answered request (route, status, duration; never a body, key or address)")
 	fs.Usage = func() {
-		fmt.Fprintln(io.stderr, "usage: oemact serve [--listen ADDR] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [flags]")
-		fs.PrintDefaults()
-		fmt.Fprintln(io.stderr, serveHelp)
+		fmt.Fprintf(fs.Output(), "usage: oemact serve [--listen ADDR] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [flags]\n\nflags:\n")
+		printFlags(fs.FlagSet)
+		fmt.Fprintln(fs.Output(), serveHelp)
 	}
 	if code, done := parseFlags(fs, args); done {
 		return code

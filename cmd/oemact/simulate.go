@@ -2,10 +2,9 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
-	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/oemact/oemact/oemact/licence"
 	"github.com/oemact/oemact/oemact/productkey"
@@ -15,20 +14,13 @@ func init() {
 	register(&command{name: "simulate", summary: "play a licence's life over N days (grace, reminders, rearm, KMS, hardware changes)", run: runSimulate})
 }
 
-// simulateEvents collects repeated --event flags.
-type simulateEvents []string
-
-func (e *simulateEvents) String() string     { return strings.Join(*e, "; ") }
-func (e *simulateEvents) Set(s string) error { *e = append(*e, s); return nil }
-
 func runSimulate(io stdio, args []string) int {
 	fs := newFlagSet(io, "simulate", "[--channel CH] [--edition ID] [--days N] [--event 'day N: ACTION']... [--events FILE] [--json] [--svg FILE]")
 	channel := fs.String("channel", "", "licence channel: Retail (default), OEM:SLP, OEM:COA, OEM:DM, Volume:GVLK, Volume:MAK")
 	edID := fs.String("edition", "", "edition ID (default win7-professional, or the first edition sold through the channel)")
 	days := fs.Int("days", 0, "days to simulate (default 35)")
 	start := fs.String("start", "", "start time, RFC 3339 (default 2009-10-22T08:00:00Z)")
-	var events simulateEvents
-	fs.Var(&events, "event", "an action, 'day N[ HH:MM]: ACTION' (repeatable; see the list below)")
+	events := fs.StringArray("event", nil, "an action, 'day N[ HH:MM]: ACTION' (repeatable; see the list below)")
 	file := fs.String("events", "", "YAML scenario file (channel, edition, days, start, kms_count, ip, marker, events, config, countries); flags override it")
 	kmsCount := fs.Int("kms-count", -1, "KMS host count at the start (default: the edition's threshold)")
 	kmsDown := fs.Bool("kms-down", false, "the KMS host is unreachable at the start")
@@ -38,12 +30,12 @@ func runSimulate(io stdio, args []string) int {
 	key := fs.String("key", "", "key or label in --catalog: its channel, edition and blocked flag set the product")
 	all := fs.Bool("all", false, "print every event instead of folding runs of reminders")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	svg := fs.String("svg", "", "draw the reminders over the grace period into this SVG file")
+	svg := fs.String("svg", "", "draw the reminders over the grace period into this SVG file (- for stdout)")
 	expect := fs.String("expect", "", "exit 1 unless the final status is this one (name or LicenseStatus number)")
 	fs.Usage = func() {
-		fmt.Fprintln(io.stderr, "usage: oemact simulate [flags]")
-		fs.PrintDefaults()
-		fmt.Fprintln(io.stderr, "\n"+licence.ActionHelp)
+		fmt.Fprintf(fs.Output(), "usage: oemact simulate [flags]\n\nflags:\n")
+		printFlags(fs.FlagSet)
+		fmt.Fprintln(fs.Output(), "\n"+licence.ActionHelp)
 	}
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -66,7 +58,7 @@ func runSimulate(io stdio, args []string) int {
 		spec = s
 	}
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
 	if set["channel"] {
 		spec.Channel = *channel
 	}
@@ -94,7 +86,7 @@ func runSimulate(io stdio, args []string) int {
 	if set["marker"] {
 		spec.Marker = *marker
 	}
-	for i, e := range events {
+	for i, e := range *events {
 		spec.AddEvent(e, fmt.Sprintf("--event %d", i+1))
 	}
 	if (*catalog == "") != (*key == "") {
@@ -136,11 +128,13 @@ func runSimulate(io stdio, args []string) int {
 		if err := res.WriteSVG(&b); err != nil {
 			return fail(err)
 		}
-		if err := os.WriteFile(*svg, b.Bytes(), 0o644); err != nil {
+		if err := writeOutput(io, *svg, b.Bytes(), 0o644); err != nil {
 			return fail(fmt.Errorf("writing the SVG: %w", err))
 		}
 	}
-	if *asJSON {
+	if *svg == stdoutName {
+		// The drawing is the output.
+	} else if *asJSON {
 		if err := writeJSON(io.stdout, res); err != nil {
 			return fail(err)
 		}

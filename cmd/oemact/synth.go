@@ -16,7 +16,7 @@ func init() {
 
 func runSynth(io stdio, args []string) int {
 	fs := newFlagSet(io, "synth", "[--json] [--show-keys] -o DIR PROFILE.yaml")
-	out := fs.String("o", "", "output folder (created when missing)")
+	out := fs.StringP("output", "o", "", "output folder (created when missing)")
 	asJSON := fs.Bool("json", false, "print what was written as JSON")
 	showKeys := fs.Bool("show-keys", false, "show the MSDM product key whole (masked by default)")
 	if code, done := parseFlags(fs, args); done {
