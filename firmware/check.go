@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/oemact/oemact/firmware/finding"
-	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/firmware/productkey"
 )
 
 // Options tune Check. The zero value checks everything except the release requirement.
@@ -104,15 +104,15 @@ func Check(set *Set, opts Options) finding.List {
 	c.out = append(c.out, set.Notes...)
 	for _, t := range set.Tables {
 		c.table(t)
-		switch {
-		case t.SLIC != nil:
-			c.out = append(c.out, CheckSLIC(t, opts)...)
-		case t.MSDM != nil:
-			c.out = append(c.out, CheckMSDM(t)...)
+		if k, ok := KindOf(t.Signature()); ok && k.check != nil {
+			c.out = append(c.out, k.check(t, opts)...)
 		}
 	}
-	c.duplicates(set, "SLIC", CodeSLICDuplicate)
-	c.duplicates(set, "MSDM", CodeMSDMDuplicate)
+	for _, k := range kinds {
+		if k.Duplicate != "" {
+			c.duplicates(set, k.Signature, k.Duplicate)
+		}
+	}
 	for _, t := range set.Lookup("SLIC") {
 		c.out = append(c.out, CheckMarkerIDs(set, t, opts)...)
 	}
@@ -179,8 +179,7 @@ func (c *checker) table(t *Table) {
 			c.add(t, CodeSDTPartialEntry, finding.Error, fe.Off, "%s", fe.Msg)
 		}
 	}
-	switch t.Signature() {
-	case "SLIC", "MSDM", "RSDT", "XSDT", "FACP":
+	if k, ok := KindOf(t.Signature()); ok && k.CheckIDs {
 		c.id(t, CodeIDNonASCII, CodeIDNulPadded, "OEM ID", OffOEMID, h.OEMID[:])
 		c.id(t, CodeIDNonASCII, CodeIDNulPadded, "OEM table ID", OffOEMTableID, h.OEMTableID[:])
 	}

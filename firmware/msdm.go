@@ -3,7 +3,7 @@ package firmware
 import (
 	"fmt"
 
-	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/firmware/productkey"
 )
 
 // MSDM layout (OEM Activation 3.0, DESIGN.md "Binary formats"): header, then Version u32 = 1,

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -64,24 +64,15 @@ func NewTable(name, path string, src Source, raw []byte) *Table {
 		return t
 	}
 	t.Header = h
-	switch h.Sig() {
-	case "SLIC":
-		t.SLIC, t.Err = DecodeSLIC(raw)
-	case "MSDM":
-		t.MSDM, t.Err = DecodeMSDM(raw)
-	case "RSDT", "XSDT":
-		t.SDT, t.Err = DecodeSDT(raw)
-	case "FACP":
-		t.FADT, t.Err = DecodeFADT(raw)
-	case "FACS":
-		// No common header past the length: nothing more to decode.
-	default:
-		if !ValidSignature(h.Signature[:]) {
-			t.Err = formatErr(name, 0, ErrSignature, "signature %s is not an ACPI table signature (A-Z, 0-9, _)", QuoteID(h.Signature[:]))
-			return t
-		}
-		_, t.Err = tableData(h.Sig(), raw, &h)
+	if k, ok := KindOf(h.Sig()); ok {
+		k.decode(t, raw)
+		return t
 	}
+	if !ValidSignature(h.Signature[:]) {
+		t.Err = formatErr(name, 0, ErrSignature, "signature %s is not an ACPI table signature (A-Z, 0-9, _)", QuoteID(h.Signature[:]))
+		return t
+	}
+	_, t.Err = tableData(h.Sig(), raw, &h)
 	return t
 }
 
@@ -122,23 +113,18 @@ func (t *Table) ChecksumOK() bool {
 // Dump returns the table's field-by-field dump: the typed decoding when there is one, else the
 // header. showKeys shows an MSDM product key whole.
 func (t *Table) Dump(showKeys bool) []DumpLine {
-	var lines []DumpLine
-	switch {
-	case t.RSDP != nil:
+	if t.RSDP != nil {
 		return t.RSDP.Dump()
-	case t.SLIC != nil:
-		lines = t.SLIC.Dump()
-	case t.MSDM != nil:
-		lines = t.MSDM.Dump(showKeys)
-	case t.SDT != nil:
-		lines = t.SDT.Dump()
-	case t.FADT != nil:
-		lines = t.FADT.Dump()
-	case t.Raw == nil && !t.HeaderOnly:
-		return nil
-	case len(t.Raw) < HeaderSize && !t.HeaderOnly:
-		return nil
-	default:
+	}
+	k, known := KindOf(t.Signature())
+	var lines []DumpLine
+	if known && k.dump != nil {
+		lines = k.dump(t, showKeys)
+	}
+	if lines == nil {
+		if t.Raw == nil && !t.HeaderOnly || len(t.Raw) < HeaderSize && !t.HeaderOnly {
+			return nil
+		}
 		lines = t.Header.Dump()
 	}
 	if t.StdHeader() {
@@ -155,17 +141,8 @@ func (t *Table) Dump(showKeys bool) []DumpLine {
 	}
 	if d := t.Data(); t.StdHeader() && !t.HeaderOnly && len(d) > HeaderSize {
 		decoded := HeaderSize
-		switch {
-		case t.SLIC != nil && t.SLIC.HasMarker:
-			decoded = SLICSize
-		case t.SLIC != nil && t.SLIC.HasKey:
-			decoded = SLICMarkerOffset
-		case t.MSDM != nil:
-			decoded = len(d)
-		case t.SDT != nil:
-			decoded = HeaderSize + t.SDT.EntrySize()*len(t.SDT.Entries)
-		case t.FADT != nil && t.FADT.HasAddresses:
-			decoded = HeaderSize + 8
+		if known && k.decoded != nil {
+			decoded = k.decoded(t)
 		}
 		if rest := len(d) - decoded; rest > 0 {
 			lines = append(lines, DumpLine{Off: decoded, Size: rest, Name: "Not decoded",

@@ -8,9 +8,9 @@ import (
 
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/finding"
-	"github.com/oemact/oemact/harness/tpm"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/inspect"
+	"github.com/oemact/oemact/oemact/tpm"
 	"github.com/oemact/oemact/smbios"
 )
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/oemact/oemact/fixtures"
-	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/service"
 	"github.com/oemact/oemact/oemact/service/geo"
 	"github.com/oemact/oemact/oemact/service/rules"
@@ -48,7 +48,7 @@ func runServe(io stdio, args []string) int {
 	fs := newFlagSet(io, "serve", "[--listen ADDR] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [flags]")
 	listen := fs.String("listen", service.DefaultListen, "address to listen on (loopback by default; port 0 picks a free port)")
 	db := fs.String("db", "oemact-service.db", "SQLite database (created with its secret on first start)")
-	catalog := fs.String("catalog", "", "TEST key catalog to add to the database at start (default: the built-in TEST catalog; none: add no keys)")
+	catFile := fs.String("catalog", "", "TEST key catalog to add to the database at start (default: the built-in TEST catalog; none: add no keys)")
 	geoFile := fs.String("geo", "", "table of 'CIDR COUNTRY' lines laid over the default table (loopback and private ranges)")
 	country := fs.String("default-country", geo.DefaultCountry, "country of loopback and private addresses in the default table")
 	tokenFile := fs.String("admin-token-file", "", "file holding the admin token that guards catalog changes (default $"+envAdminToken+"; none disables them)")
@@ -97,14 +97,14 @@ func runServe(io stdio, args []string) int {
 		}
 	}
 	cfg := service.Config{DBPath: *db, Geo: table, Rules: &rc, TrustClientTime: *trust, RequestTimeout: *timeout}
-	switch *catalog {
+	switch *catFile {
 	case "none":
 	case "":
 		if cfg.Catalog, err = fixtures.Catalog(); err != nil {
 			return fail("built-in catalog: %v", err)
 		}
 	default:
-		if cfg.Catalog, err = productkey.LoadCatalog(*catalog); err != nil {
+		if cfg.Catalog, err = catalog.Load(*catFile); err != nil {
 			return fail("--catalog: %v", err)
 		}
 	}

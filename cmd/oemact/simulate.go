@@ -6,8 +6,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/oemact/oemact/firmware/productkey"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/licence"
-	"github.com/oemact/oemact/oemact/productkey"
 )
 
 func init() {
@@ -26,7 +27,7 @@ func runSimulate(io stdio, args []string) int {
 	kmsDown := fs.Bool("kms-down", false, "the KMS host is unreachable at the start")
 	ip := fs.String("ip", "", "address activation requests come from (default 203.0.113.10, 'US' in the default country table)")
 	marker := fs.String("marker", "", "firmware marker at the start: valid (default), none, other, v2.0")
-	catalog := fs.String("catalog", "", "TEST key catalog (fixtures/keys/catalog.yaml) to take the product from, with --key")
+	catFile := fs.String("catalog", "", "TEST key catalog (fixtures/keys/catalog.yaml) to take the product from, with --key")
 	key := fs.String("key", "", "key or label in --catalog: its channel, edition and blocked flag set the product")
 	all := fs.Bool("all", false, "print every event instead of folding runs of reminders")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
@@ -89,14 +90,14 @@ func runSimulate(io stdio, args []string) int {
 	for i, e := range *events {
 		spec.AddEvent(e, fmt.Sprintf("--event %d", i+1))
 	}
-	if (*catalog == "") != (*key == "") {
+	if (*catFile == "") != (*key == "") {
 		return fail(fmt.Errorf("--catalog and --key go together"))
 	}
-	if *catalog != "" {
+	if *catFile != "" {
 		if set["channel"] || set["edition"] {
 			return fail(fmt.Errorf("--key sets the channel and edition: drop --channel and --edition"))
 		}
-		cat, err := productkey.LoadCatalog(*catalog)
+		cat, err := catalog.Load(*catFile)
 		if err != nil {
 			return fail(err)
 		}
@@ -149,7 +150,7 @@ func runSimulate(io stdio, args []string) int {
 }
 
 // simulateFindKey finds a catalog entry by key or by label. Errors never show the key whole.
-func simulateFindKey(cat *productkey.Catalog, s string) (*productkey.Entry, error) {
+func simulateFindKey(cat *catalog.Catalog, s string) (*catalog.Entry, error) {
 	for _, e := range cat.Entries() {
 		if e.Label == s {
 			return e, nil

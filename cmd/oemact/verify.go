@@ -8,11 +8,12 @@ import (
 	"strings"
 
 	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/fixtures"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/oa"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/oemact/profile"
 )
 
@@ -68,7 +69,7 @@ func runVerify(io stdio, args []string) int {
 		}
 	}
 	var v *oa.Verdict
-	var key *productkey.Entry
+	var key *catalog.Entry
 	switch *kind {
 	case "2.1":
 		if *keyArg != "" {
@@ -113,7 +114,7 @@ func runVerify(io stdio, args []string) int {
 	return exitOK
 }
 
-func writeVerdict(w io.Writer, v *oa.Verdict, ed edition.Edition, key *productkey.Entry, showKeys bool) {
+func writeVerdict(w io.Writer, v *oa.Verdict, ed edition.Edition, key *catalog.Entry, showKeys bool) {
 	fmt.Fprintf(w, "%s verdict for %s", v.Kind, ed.Name)
 	if key != nil {
 		fmt.Fprintf(w, ", key %s (%s", key.Key.Show(showKeys), key.Channel)
@@ -181,11 +182,11 @@ func verifySet(paths []string) (*firmware.Set, error) {
 	return sets[0], nil
 }
 
-func loadCatalog(path string) (*productkey.Catalog, error) {
+func loadCatalog(path string) (*catalog.Catalog, error) {
 	if path == "" {
 		return fixtures.Catalog()
 	}
-	return productkey.LoadCatalog(path)
+	return catalog.Load(path)
 }
 
 func loadAuthority(path string) (*rsa.PublicKey, error) {
@@ -226,7 +227,7 @@ func loadCertificate(path string, set *firmware.Set) (*cert.Certificate, error) 
 }
 
 // catalogEntry finds a key by catalog label or by the key itself.
-func catalogEntry(cat *productkey.Catalog, s string) (*productkey.Entry, error) {
+func catalogEntry(cat *catalog.Catalog, s string) (*catalog.Entry, error) {
 	for _, e := range cat.Entries() {
 		if e.Label == s {
 			return e, nil

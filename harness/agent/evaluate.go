@@ -13,16 +13,17 @@ import (
 
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/finding"
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/fixtures"
 	"github.com/oemact/oemact/harness/channel"
-	"github.com/oemact/oemact/harness/tpm"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/hwid"
 	"github.com/oemact/oemact/oemact/licence"
 	"github.com/oemact/oemact/oemact/oa"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/oemact/service/phone"
+	"github.com/oemact/oemact/oemact/tpm"
 	"github.com/oemact/oemact/smbios"
 )
 
@@ -111,7 +112,7 @@ func Evaluate(in Input, host Host) (*channel.Evaluation, []byte, error) {
 
 	// The state kept across boots.
 	st := State{Version: StateVersion}
-	if len(in.State) > 0 && !p.Reset {
+	if len(in.State) > 0 {
 		if err := json.Unmarshal(in.State, &st); err != nil {
 			return nil, nil, fmt.Errorf("state disk: %w", err)
 		}
@@ -125,7 +126,7 @@ func Evaluate(in Input, host Host) (*channel.Evaluation, []byte, error) {
 	ev.CMID = st.CMID
 	clock := licence.NewManualClock(p.Now)
 	var m *licence.Machine
-	if len(st.Licence) > 0 && !p.Reset {
+	if len(st.Licence) > 0 {
 		if m, err = licence.Load(st.Licence, clock); err != nil {
 			return nil, nil, err
 		}
@@ -140,7 +141,7 @@ func Evaluate(in Input, host Host) (*channel.Evaluation, []byte, error) {
 	}
 
 	// The installed key: the plan's, or for OA 3.0 editions without one, the MSDM's.
-	var entry *productkey.Entry
+	var entry *catalog.Entry
 	if p.Key != "" {
 		k, err := productkey.Parse(p.Key)
 		if err != nil {
@@ -160,7 +161,7 @@ func Evaluate(in Input, host Host) (*channel.Evaluation, []byte, error) {
 		}
 		ev.OA = oa.Evaluate21(oa.Input21{Set: set, Certificate: c, Authority: auth, Key: entry, Edition: ed})
 	case entry == nil && ed.Allows(edition.OEMDM), entry != nil && entry.Channel == edition.OEMDM:
-		var dm *productkey.Entry
+		var dm *catalog.Entry
 		ev.OA, dm = oa.Evaluate30(oa.Input30{Set: set, Catalog: cat, Edition: ed})
 		if entry == nil && dm != nil {
 			entry, p.InstallKey = dm, p.InstallKey || m.Status() == licence.Unlicensed
@@ -270,7 +271,7 @@ func Evaluate(in Input, host Host) (*channel.Evaluation, []byte, error) {
 	return ev, out, nil
 }
 
-func activate(m *licence.Machine, host Host, action string, entry *productkey.Entry, ed edition.Edition, inv hwid.Inventory, ev *channel.Evaluation) error {
+func activate(m *licence.Machine, host Host, action string, entry *catalog.Entry, ed edition.Edition, inv hwid.Inventory, ev *channel.Evaluation) error {
 	req := channel.ActivateRequest{Method: "online"}
 	if action == channel.ActionActivateTelephone {
 		iid, err := phone.NewInstallationID(entry.Key, inv)
@@ -318,9 +319,9 @@ func askKMS(m *licence.Machine, host Host, ed edition.Edition, cmid string, mark
 	return nil
 }
 
-func catalogFor(p channel.Plan) (*productkey.Catalog, error) {
+func catalogFor(p channel.Plan) (*catalog.Catalog, error) {
 	if len(p.Catalog) > 0 {
-		return productkey.ParseWire(p.Catalog)
+		return catalog.ParseWire(p.Catalog)
 	}
 	return fixtures.Catalog()
 }
@@ -427,7 +428,7 @@ func newBinding(in Input, sealed []byte, ev *channel.Evaluation) *binding {
 	if b.ek, err = b.t.EKDigest(); err != nil {
 		return fail(err)
 	}
-	events, err := tpm.FirmwareEvents(in.Raw.ACPITables, in.Raw.SMBIOSEntryPoint, in.Raw.SMBIOSTable)
+	events, err := tpm.FirmwareEvents(channel.TPMTables(in.Raw.ACPITables), in.Raw.SMBIOSEntryPoint, in.Raw.SMBIOSTable)
 	if err != nil {
 		return fail(err)
 	}

@@ -6,7 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+
+	"github.com/oemact/oemact/harness/hosttool"
 )
 
 // powerOffPackage is the power-off init's import path.
@@ -45,9 +46,9 @@ func BuildAgent(ctx context.Context, repo, dir string) (string, error) {
 }
 
 func goCommand() string {
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		return "go"
+	gobin, err := hosttool.GoCommand()
+	if err != nil {
+		return "go" // exec reports it missing, with its name
 	}
 	return gobin
 }

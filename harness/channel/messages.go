@@ -3,6 +3,8 @@ package channel
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/oemact/oemact/oemact/tpm"
 )
 
 // Type names a message kind.
@@ -155,4 +157,13 @@ type Reply struct {
 type Error struct {
 	Stage   string `json:"stage,omitempty"`
 	Message string `json:"message"`
+}
+
+// TPMTables converts a report's tables to the TPM binding's input.
+func TPMTables(bs []Blob) []tpm.Table {
+	out := make([]tpm.Table, len(bs))
+	for i, b := range bs {
+		out[i] = tpm.Table{Name: b.Name, Data: b.Data}
+	}
+	return out
 }

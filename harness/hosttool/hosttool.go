@@ -105,3 +105,26 @@ func Find(name string) (string, error) {
 	}
 	return "", &NotFoundError{Tool: t}
 }
+
+// GoCommand returns the go command that builds the guest binaries: $GOROOT/bin/go when the
+// environment names a GOROOT (go test sets it for the tests it runs), else go on PATH, else the
+// official install's /usr/local/go/bin/go.
+func GoCommand() (string, error) {
+	if root := os.Getenv("GOROOT"); root != "" {
+		if p := root + "/bin/go"; isExecutable(p) {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("go"); err == nil {
+		return p, nil
+	}
+	if p := "/usr/local/go/bin/go"; isExecutable(p) {
+		return p, nil
+	}
+	return "", &NotFoundError{Tool: Tool{Name: "go", Package: "golang-go"}}
+}
+
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
+}

@@ -5,10 +5,10 @@ import (
 	"math"
 	"time"
 
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/harness/runner"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/licence"
-	"github.com/oemact/oemact/oemact/productkey"
 )
 
 // The fixture Run is what the runner reports for five scenarios of the default matrix, with the

@@ -21,9 +21,9 @@ import (
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/scenario"
 	"github.com/oemact/oemact/harness/swtpm"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/hwid"
 	"github.com/oemact/oemact/oemact/licence"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/oemact/profile"
 	"github.com/oemact/oemact/oemact/service"
 	"github.com/oemact/oemact/oemact/service/api"
@@ -214,7 +214,7 @@ type machine struct {
 	tpm      bool
 	firmware *profile.Profile // the board's profile: ACPI IDs, markers, SMBIOS
 	vm       profile.VM
-	key      *productkey.Entry
+	key      *catalog.Entry
 	boot     *boot.Machine
 	live     *boot.Running   // the VM kept running for the machine's next step
 	tables   *profile.Tables // what the running VM was booted with
@@ -422,7 +422,7 @@ func (sr *scenarioRun) kmsClients(ctx context.Context, g scenario.KMSClients) er
 	return nil
 }
 
-func (sr *scenarioRun) entry(label string) *productkey.Entry {
+func (sr *scenarioRun) entry(label string) *catalog.Entry {
 	for _, e := range sr.sc.Catalog.Entries() {
 		if e.Label == label {
 			return e

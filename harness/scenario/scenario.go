@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/oemact/oemact/fixtures"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/licence"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/oemact/profile"
 	"github.com/oemact/oemact/oemact/yamldoc"
 )
@@ -39,7 +39,7 @@ type Scenario struct {
 	Steps       []*Step
 	// Catalog is the key catalog the scenario's keys come from (the built-in TEST catalog unless
 	// the file names another).
-	Catalog *productkey.Catalog
+	Catalog *catalog.Catalog
 }
 
 // Machine is one test machine.
@@ -48,7 +48,7 @@ type Machine struct {
 	Profile *profile.Profile
 	Edition edition.Edition
 	// Key is the catalog entry of the key installed at the first boot (nil: none).
-	Key *productkey.Entry
+	Key *catalog.Entry
 	// TPM gives the machine a TPM 2.0 (swtpm) and binds its licence state to the firmware
 	// identity: the profile's vm.tpm, or the machine's tpm setting.
 	TPM bool
@@ -97,7 +97,7 @@ type Step struct {
 	// Method is how Activate activates: "online" (default) or "telephone".
 	Method string
 	// Key is the key InstallKey installs.
-	Key *productkey.Entry
+	Key *catalog.Entry
 	// Advance is how far Advance moves the clock.
 	Advance time.Duration
 	Change  *Changes
@@ -336,7 +336,7 @@ func (p *parser) scenario(r *rawScenario) (*Scenario, error) {
 	}
 	var err error
 	if r.Catalog != "" {
-		sc.Catalog, err = productkey.LoadCatalog(p.resolve(r.Catalog))
+		sc.Catalog, err = catalog.Load(p.resolve(r.Catalog))
 	} else {
 		sc.Catalog, err = fixtures.Catalog()
 	}
@@ -406,7 +406,7 @@ func (p *parser) machine(name string, r rawMachine) (*Machine, error) {
 }
 
 // key finds a catalog entry by label and checks it is for the edition.
-func (p *parser) key(field, label string, ed edition.Edition) (*productkey.Entry, error) {
+func (p *parser) key(field, label string, ed edition.Edition) (*catalog.Entry, error) {
 	for _, e := range p.sc.Catalog.Entries() {
 		if e.Label == label {
 			if e.Edition.ID != ed.ID {
@@ -446,7 +446,7 @@ func (p *parser) service(r *rawService) error {
 	return nil
 }
 
-func (p *parser) catalogLabel(field, label string) (*productkey.Entry, error) {
+func (p *parser) catalogLabel(field, label string) (*catalog.Entry, error) {
 	for _, e := range p.sc.Catalog.Entries() {
 		if e.Label == label {
 			return e, nil

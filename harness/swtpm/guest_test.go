@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -18,12 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/oemact/oemact/harness/boot"
+	"github.com/oemact/oemact/harness/hosttool"
 	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 	"github.com/oemact/oemact/harness/internal/harnesstest"
 	"github.com/oemact/oemact/harness/kernel"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/swtpm"
-	"github.com/oemact/oemact/harness/tpm"
+	"github.com/oemact/oemact/oemact/tpm"
 )
 
 // The guests' /init programs, built once per test process (static, as the Makefile builds oemact)
@@ -51,7 +51,12 @@ func binaries(t testing.TB) (agent, probe string) {
 	buildOnce.Do(func() {
 		agentBin, agentErr = harnesstest.BuildOemact(binDir)
 		probeBin = filepath.Join(binDir, "tpmprobe")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-o", probeBin, probePackage)
+		gobin, err := hosttool.GoCommand()
+		if err != nil {
+			probeErr = err
+			return
+		}
+		cmd := exec.Command(gobin, "build", "-trimpath", "-o", probeBin, probePackage)
 		cmd.Dir = harnesstest.RepoRoot()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -19,7 +19,7 @@ import (
 	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/swtpm"
-	"github.com/oemact/oemact/harness/tpm"
+	"github.com/oemact/oemact/oemact/tpm"
 )
 
 // noProcessNaming fails the test if any process's command line mentions dir: after Stop, nothing

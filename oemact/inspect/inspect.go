@@ -7,8 +7,8 @@ package inspect
 import (
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/finding"
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/edition"
-	"github.com/oemact/oemact/oemact/productkey"
 )
 
 // Document is the whole report. Other sections (SMBIOS, TPM) join it as pointer fields with

@@ -11,8 +11,8 @@ import (
 
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/finding"
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/edition"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -6,8 +6,7 @@ import (
 	"strings"
 
 	"github.com/oemact/oemact/firmware"
-	"github.com/oemact/oemact/harness/channel"
-	"github.com/oemact/oemact/harness/tpm"
+	"github.com/oemact/oemact/oemact/tpm"
 	"github.com/oemact/oemact/smbios"
 )
 
@@ -91,13 +90,13 @@ func (d *Document) TPMUnavailable(path string, err error) {
 // makes it (tpm.FirmwareEvents): the set's SLIC and MSDM tables, each cut to its header's length as
 // the kernel exposes it, and the SMBIOS identity (empty when smb is nil).
 func ExpectedMeasurement(set *firmware.Set, smb *smbios.Info) (*tpm.Measurement, error) {
-	var tables []channel.Blob
+	var tables []tpm.Table
 	for _, t := range set.Tables {
 		raw := t.Raw
 		if l := int(t.Header.Length); l >= firmware.HeaderSize && l < len(raw) {
 			raw = raw[:l]
 		}
-		tables = append(tables, channel.Blob{Name: t.Name, Data: raw})
+		tables = append(tables, tpm.Table{Name: t.Name, Data: raw})
 	}
 	var id smbios.Identity
 	if smb != nil {

@@ -11,11 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/oemact/oemact/firmware"
-	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 	"github.com/oemact/oemact/harness/swtpm"
-	"github.com/oemact/oemact/harness/tpm"
 	"github.com/oemact/oemact/oemact/edition"
+	"github.com/oemact/oemact/oemact/tpm"
 	"github.com/oemact/oemact/smbios"
 )
 
@@ -56,11 +55,11 @@ func TestTPMSection(t *testing.T) {
 	// Measure what a guest with these tables and this SMBIOS would see.
 	ep, table, err := smb.SysfsFiles()
 	require.NoError(t, err)
-	var blobs []channel.Blob
+	var blobs []tpm.Table
 	for _, n := range []string{"FACP", "MSDM", "SLIC"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "acpi", "dell-inspiron-14-3462", n))
 		require.NoError(t, err)
-		blobs = append(blobs, channel.Blob{Name: n, Data: b})
+		blobs = append(blobs, tpm.Table{Name: n, Data: b})
 	}
 	ev, err := tpm.FirmwareEvents(blobs, ep, table)
 	require.NoError(t, err)

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/oemact/oemact/firmware/productkey"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/hwid"
-	"github.com/oemact/oemact/oemact/productkey"
 )
 
 // Product is what the installed key licenses. It never holds the key: only its last five
@@ -20,7 +21,7 @@ type Product struct {
 }
 
 // ProductOf returns what a catalog entry licenses.
-func ProductOf(e *productkey.Entry) Product {
+func ProductOf(e *catalog.Entry) Product {
 	return Product{Channel: e.Channel, Edition: e.Edition.ID, PartialKey: e.Key.LastFive(), OEMID: e.OEMID}
 }
 

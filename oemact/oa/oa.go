@@ -13,9 +13,10 @@ import (
 
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/finding"
+	"github.com/oemact/oemact/firmware/productkey"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
-	"github.com/oemact/oemact/oemact/productkey"
 )
 
 // Finding codes of the evaluation itself; firmware findings keep their own codes.
@@ -92,7 +93,7 @@ type Input21 struct {
 	Set         *firmware.Set
 	Certificate *cert.Certificate // nil when none is installed
 	Authority   *rsa.PublicKey
-	Key         *productkey.Entry // nil when no key is installed
+	Key         *catalog.Entry // nil when no key is installed
 	Edition     edition.Edition
 	// Firmware tunes the firmware checks (StrictFADT...); Release and MinSLICVersion are set from
 	// the edition.
@@ -326,14 +327,14 @@ func markerID(s *firmware.SLIC) string {
 // is the activation service's part.
 type Input30 struct {
 	Set     *firmware.Set
-	Catalog *productkey.Catalog
+	Catalog *catalog.Catalog
 	Edition edition.Edition
 }
 
 // Evaluate30 checks the MSDM and its key: rule 1, an MSDM is present and well formed; rule 2, its
 // key is a known OEM:DM key; rule 3, for the installed edition. The verdict's Key is the key to
 // send to the activation service.
-func Evaluate30(in Input30) (*Verdict, *productkey.Entry) {
+func Evaluate30(in Input30) (*Verdict, *catalog.Entry) {
 	v := &Verdict{Kind: "OA 3.0"}
 	if in.Set == nil {
 		in.Set = firmware.NewSet("", firmware.SetBytes)
@@ -345,7 +346,7 @@ func Evaluate30(in Input30) (*Verdict, *productkey.Entry) {
 	r1 := Rule{Number: 1, Name: "MSDM present and well formed"}
 	r2 := Rule{Number: 2, Name: "MSDM key is a known OEM:DM key"}
 	r3 := Rule{Number: 3, Name: "key for the installed edition"}
-	var entry *productkey.Entry
+	var entry *catalog.Entry
 	switch {
 	case t == nil:
 		r1.Reason = "no MSDM table: the firmware carries no OA 3.0 key"

@@ -7,9 +7,10 @@ import (
 	"testing"
 
 	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/productkey"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +20,7 @@ func fixtures(t testing.TB) string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "fixtures")
 }
 
-func load(t testing.TB) (authority *cert.Certificate, other *cert.Certificate, cat *productkey.Catalog, auth *cert.Authority) {
+func load(t testing.TB) (authority *cert.Certificate, other *cert.Certificate, cat *catalog.Catalog, auth *cert.Authority) {
 	t.Helper()
 	read := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join(fixtures(t), "keys", name))
@@ -30,7 +31,7 @@ func load(t testing.TB) (authority *cert.Certificate, other *cert.Certificate, c
 	require.NoError(t, err)
 	o, err := cert.Parse(read("oem-OTHOEM.xrm-ms"))
 	require.NoError(t, err)
-	cat, err = productkey.LoadCatalog(filepath.Join(fixtures(t), "keys", "catalog.yaml"))
+	cat, err = catalog.Load(filepath.Join(fixtures(t), "keys", "catalog.yaml"))
 	require.NoError(t, err)
 	priv, err := cert.ParsePrivateKeyPEM(read("authority.pem"), "authority.pem")
 	require.NoError(t, err)
@@ -68,7 +69,7 @@ func set(tables ...[]byte) *firmware.Set {
 	return s
 }
 
-func entry(t testing.TB, cat *productkey.Catalog, label string) *productkey.Entry {
+func entry(t testing.TB, cat *catalog.Catalog, label string) *catalog.Entry {
 	e, err := cat.Lookup(productkey.Derive(label))
 	require.NoError(t, err, label)
 	return e

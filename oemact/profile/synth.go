@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/smbios"
 )
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/smbios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/hwid"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/oemact/service/api"
 	"github.com/oemact/oemact/oemact/service/client"
 	"github.com/oemact/oemact/oemact/service/store"

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/hwid"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/oemact/service"
 	"github.com/oemact/oemact/oemact/service/api"
 	"github.com/oemact/oemact/oemact/service/client"

@@ -17,7 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/firmware/productkey"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/service"
 	"github.com/oemact/oemact/oemact/service/api"
 	"github.com/oemact/oemact/oemact/service/client"
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 }
 
 func childServer(db string) int {
-	cat, err := productkey.LoadCatalog(filepath.Join(fixtures(), "keys", "catalog.yaml"))
+	cat, err := catalog.Load(filepath.Join(fixtures(), "keys", "catalog.yaml"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -13,9 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oemact/oemact/firmware/productkey"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/hwid"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/oemact/service/api"
 	"github.com/oemact/oemact/oemact/service/phone"
 	"github.com/oemact/oemact/oemact/service/rules"
@@ -473,7 +474,7 @@ func (s *Server) handleAddKey(w http.ResponseWriter, r *http.Request) (any, *api
 	if err != nil {
 		return nil, api.Errorf(api.CodeInternal, "encoding the key entry failed")
 	}
-	cat, err := productkey.ParseCatalog(doc, "request")
+	cat, err := catalog.Parse(doc, "request")
 	if err != nil {
 		return nil, api.Errorf(api.CodeCatalogInvalid, "%s", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "request:"), "1: "))
 	}

@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oemact/oemact/firmware/productkey"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/hwid"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/oemact/service"
 	"github.com/oemact/oemact/oemact/service/client"
 	"github.com/oemact/oemact/oemact/service/store"
@@ -27,14 +28,14 @@ func fixtures() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "fixtures")
 }
 
-func catalog(t testing.TB) *productkey.Catalog {
-	c, err := productkey.LoadCatalog(filepath.Join(fixtures(), "keys", "catalog.yaml"))
+func testCatalog(t testing.TB) *catalog.Catalog {
+	c, err := catalog.Load(filepath.Join(fixtures(), "keys", "catalog.yaml"))
 	require.NoError(t, err)
 	return c
 }
 
 // key returns the catalog's first key for a channel and edition.
-func key(t testing.TB, c *productkey.Catalog, ch edition.Channel, ed string) *productkey.Entry {
+func key(t testing.TB, c *catalog.Catalog, ch edition.Channel, ed string) *catalog.Entry {
 	es := c.Find(ch, ed)
 	require.NotEmpty(t, es, "no %s key for %s in the catalog", ch, ed)
 	for _, e := range es {
@@ -94,14 +95,14 @@ type env struct {
 	c      *client.Client
 	clock  *service.ManualClock
 	log    *syncBuffer
-	cat    *productkey.Catalog
+	cat    *catalog.Catalog
 	db     string
 	closed bool
 }
 
 func newEnv(t testing.TB, mod ...func(*service.Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: service.NewManualClock(t0), log: &syncBuffer{}, cat: catalog(t)}
+	e := &env{t: t, clock: service.NewManualClock(t0), log: &syncBuffer{}, cat: testCatalog(t)}
 	e.db = filepath.Join(t.TempDir(), "service.db")
 	e.cfg = service.Config{DBPath: e.db, Catalog: e.cat, Clock: e.clock, AdminToken: "test-admin-token",
 		Log: slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))}

@@ -25,7 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/oemact/oemact/oemact/productkey"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/service/api"
 	"github.com/oemact/oemact/oemact/service/geo"
 	"github.com/oemact/oemact/oemact/service/rules"
@@ -65,7 +65,7 @@ type Config struct {
 	DBPath string
 	// Catalog's keys are added to the database at start when missing (nil: none). A key already
 	// stored keeps its stored settings, which the admin API changes.
-	Catalog *productkey.Catalog
+	Catalog *catalog.Catalog
 	// Geo maps source addresses to countries; nil means geo.Default(geo.DefaultCountry).
 	Geo *geo.Table
 	// Rules holds the model's numbers; the zero value means rules.DefaultConfig().
@@ -146,7 +146,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) importCatalog(ctx context.Context, c *productkey.Catalog) error {
+func (s *Server) importCatalog(ctx context.Context, c *catalog.Catalog) error {
 	type item struct {
 		hash [32]byte
 		key  store.Key

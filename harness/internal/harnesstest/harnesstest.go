@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oemact/oemact/harness/hosttool"
 	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 	"github.com/oemact/oemact/harness/kernel"
 	"github.com/oemact/oemact/smbios"
@@ -76,7 +77,10 @@ func CloudKernel(t testing.TB) *kernel.Kernel {
 // returns its path. Packages call it once from TestMain: linking takes seconds on a loaded host.
 func BuildOemact(dir string) (string, error) {
 	out := filepath.Join(dir, "oemact")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin, err := hosttool.GoCommand()
+	if err != nil {
+		return "", err
+	}
 	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/oemact")
 	cmd.Dir = RepoRoot()
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")

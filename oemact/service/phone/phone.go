@@ -44,8 +44,8 @@ import (
 	"math/big"
 	"strings"
 
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/hwid"
-	"github.com/oemact/oemact/oemact/productkey"
 )
 
 // Version is the format version written in both IDs.

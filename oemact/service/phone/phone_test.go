@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/hwid"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

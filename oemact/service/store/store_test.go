@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/hwid"
-	"github.com/oemact/oemact/oemact/productkey"
 	"github.com/oemact/oemact/oemact/service/rules"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -27,7 +27,7 @@ import (
 	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/initramfs"
 	"github.com/oemact/oemact/harness/statedisk"
-	"github.com/oemact/oemact/harness/tpm"
+	"github.com/oemact/oemact/oemact/tpm"
 )
 
 // Result is what the probe found; the tests decode it from the report's State.
@@ -135,7 +135,7 @@ func probe(report *channel.Report, dev string, res *Result) ([]byte, error) {
 	}
 	var m *tpm.Measurement
 	if err := step("measure", func() error {
-		ev, err := tpm.FirmwareEvents(report.ACPITables, report.SMBIOSEntryPoint, report.SMBIOSTable)
+		ev, err := tpm.FirmwareEvents(channel.TPMTables(report.ACPITables), report.SMBIOSEntryPoint, report.SMBIOSTable)
 		if err != nil {
 			return err
 		}

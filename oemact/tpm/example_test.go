@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/oemact/oemact/harness/channel"
-	"github.com/oemact/oemact/harness/tpm"
+	"github.com/oemact/oemact/oemact/tpm"
 )
 
 // The binding at one boot of a guest, as the agent does it: the EK digest for the hardware
@@ -13,8 +12,10 @@ import (
 // the new licence state sealed for the next boot. The blob is kept with the state, on the state
 // disk.
 func Example() {
-	var report channel.Report // agent.Collect("/"): the ACPI tables and SMBIOS the kernel exposes
-	var sealed []byte         // what the previous boot left on the state disk
+	// What the kernel exposes: /sys/firmware/acpi/tables/* and /sys/firmware/dmi/tables/*.
+	var tables []tpm.Table
+	var entryPoint, dmi []byte
+	var sealed []byte // what the previous boot left on the state disk
 
 	t, err := tpm.Open(tpm.DefaultPath)
 	if err != nil {
@@ -22,7 +23,7 @@ func Example() {
 	}
 	defer t.Close()
 	ek, _ := t.EKDigest() // hwid.Options.TPMEKDigest
-	events, err := tpm.FirmwareEvents(report.ACPITables, report.SMBIOSEntryPoint, report.SMBIOSTable)
+	events, err := tpm.FirmwareEvents(tables, entryPoint, dmi)
 	if err != nil {
 		return
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-tpm/tpm2/transport"
 	"github.com/stretchr/testify/require"
 
-	"github.com/oemact/oemact/harness/tpm"
+	"github.com/oemact/oemact/oemact/tpm"
 )
 
 // The simulator tests need cgo and libssl-dev (go-tpm-tools builds Microsoft's reference TPM):

@@ -7,7 +7,7 @@ import (
 
 	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 	"github.com/oemact/oemact/harness/swtpm"
-	"github.com/oemact/oemact/harness/tpm"
+	"github.com/oemact/oemact/oemact/tpm"
 )
 
 // swTPM is swtpm through its data socket (go-tpm's linuxudstpm transport), as the static binary

@@ -8,8 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/oemact/oemact/harness/channel"
-	"github.com/oemact/oemact/harness/tpm"
+	"github.com/oemact/oemact/oemact/tpm"
 	"github.com/oemact/oemact/smbios"
 )
 
@@ -24,7 +23,7 @@ func TestFirmwareEvents(t *testing.T) {
 	assert.Equal(t, tpm.SMBIOSIdentityEvent, ev[2].Name)
 
 	// Markers are found by signature, whatever sysfs calls them; two SLICs are both measured.
-	tables := []channel.Blob{
+	tables := []tpm.Table{
 		{Name: "SLIC", Data: slic},
 		{Name: "SLIC2", Data: readFixture(t, "acpi/acer-extensa-4210/SLIC")},
 		{Name: "SSDT", Data: []byte("SLI")},                       // too short to have a signature

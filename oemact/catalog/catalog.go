@@ -1,4 +1,8 @@
-package productkey
+// Package catalog is the catalog of TEST product keys: each key's label, channel, edition and
+// what the emulated service knows of it (OEM ID, MAK pool, blocked), read from YAML or the
+// compact wire form the guest agent gets. Keys are derived from their labels
+// (firmware/productkey.Derive), so a real key cannot be slipped in.
+package catalog
 
 import (
 	"bytes"
@@ -10,13 +14,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/edition"
 	"go.yaml.in/yaml/v3"
 )
 
 // Entry is one TEST key of the catalog.
 type Entry struct {
-	Key     Key
+	Key     productkey.Key
 	Channel edition.Channel
 	Edition edition.Edition
 	// OEMID is, for OEM:SLP keys, the OEM (as in the SLIC marker's OEM ID) whose SLP key it is.
@@ -55,12 +60,12 @@ type rawEntry struct {
 }
 
 // LoadCatalog reads a catalog file; errors name the file and line.
-func LoadCatalog(path string) (*Catalog, error) {
+func Load(path string) (*Catalog, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("key catalog: %w", err)
 	}
-	c, err := ParseCatalog(b, path)
+	c, err := Parse(b, path)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +73,7 @@ func LoadCatalog(path string) (*Catalog, error) {
 }
 
 // ParseCatalog reads a catalog from YAML; name is used in errors.
-func ParseCatalog(b []byte, name string) (*Catalog, error) {
+func Parse(b []byte, name string) (*Catalog, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&doc); err != nil {
@@ -130,14 +135,14 @@ func entryLines(doc *yaml.Node) []int {
 }
 
 func (r rawEntry) entry(line int) (*Entry, error) {
-	k, err := Parse(r.Key)
+	k, err := productkey.Parse(r.Key)
 	if err != nil {
 		return nil, err
 	}
 	if r.Label == "" {
 		return nil, fmt.Errorf("key %s: label is missing (catalog keys must be productkey.Derive(label))", k.Masked())
 	}
-	if Derive(r.Label) != k {
+	if productkey.Derive(r.Label) != k {
 		return nil, fmt.Errorf("key %s is not the TEST key derived from label %q; only derived test keys are allowed", k.Masked(), r.Label)
 	}
 	ch, err := edition.ParseChannel(r.Channel)
@@ -168,7 +173,7 @@ func (r rawEntry) entry(line int) (*Entry, error) {
 }
 
 // Lookup finds a key. The error never contains the whole key.
-func (c *Catalog) Lookup(k Key) (*Entry, error) {
+func (c *Catalog) Lookup(k productkey.Key) (*Entry, error) {
 	if e, ok := c.entries[k.Reveal()]; ok {
 		return e, nil
 	}

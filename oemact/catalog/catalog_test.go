@@ -1,67 +1,16 @@
-package productkey
+package catalog
 
 import (
-	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-func TestParse(t *testing.T) {
-	k, err := Parse(" 9jj67-k4w72-9dg28-gj348-2qxyg ")
-	require.NoError(t, err)
-	assert.Equal(t, "9JJ67-K4W72-9DG28-GJ348-2QXYG", k.Reveal())
-	assert.Equal(t, "XXXXX-XXXXX-XXXXX-XXXXX-2QXYG", k.Masked())
-	assert.Equal(t, "XXXXX-XXXXX-XXXXX-XXXXX-2QXYG", k.String())
-	assert.Equal(t, "XXXXX-XXXXX-XXXXX-XXXXX-2QXYG", fmt.Sprintf("%v", k))
-	assert.NotContains(t, fmt.Sprintf("%#v", k), "9JJ67")
-	assert.Equal(t, "2QXYG", k.LastFive())
-	b, err := json.Marshal(struct{ K Key }{k})
-	require.NoError(t, err)
-	assert.Equal(t, `{"K":"XXXXX-XXXXX-XXXXX-XXXXX-2QXYG"}`, string(b))
-	assert.Equal(t, k.Reveal(), k.Show(true))
-	assert.Equal(t, k.Masked(), k.Show(false))
-
-	for _, tc := range []struct{ in, want string }{
-		{"", "length 0, want 29"},
-		{"9JJ67-K4W72-9DG28-GJ348-2QXY", "length 28"},
-		{"9JJ67K4W72-9DG28-GJ348-2QXYGG", "character 6: want '-'"},
-		{"AJJ67-K4W72-9DG28-GJ348-2QXYG", `character 1: "A" is not in the key alphabet`},
-		{"9JJ67-K4W72-9DG28-GJ348-2QXY0", `character 29: "0" is not in the key alphabet`},
-		{"9JJ67-K4W72-9DG28-GJ348-2QXY\x00", `character 29: "\\x00"`},
-	} {
-		_, err := Parse(tc.in)
-		require.Error(t, err, tc.in)
-		assert.Contains(t, err.Error(), tc.want, tc.in)
-		var fe *FormatError
-		assert.ErrorAs(t, err, &fe)
-	}
-}
-
-func TestCheckShape(t *testing.T) {
-	// The pattern of a key in an MSDM table (fwts): letters and digits, dashed. The real tables'
-	// redacted keys are all X.
-	assert.NoError(t, CheckShape("XXXXX-XXXXX-XXXXX-XXXXX-XXXXX"))
-	assert.NoError(t, CheckShape("ABCDE-01234-ZZZZZ-LLLLL-SSSSS"))
-	assert.Error(t, CheckShape("abcde-01234-ZZZZZ-LLLLL-SSSSS"))
-	assert.Error(t, CheckShape(strings.Repeat("\xff", 29)))
-}
-
-func TestDeriveIsStableAndWellFormed(t *testing.T) {
-	a := Derive("x")
-	assert.Equal(t, a, Derive("x"))
-	assert.NotEqual(t, a, Derive("y"))
-	for i := 0; i < 200; i++ {
-		_, err := Parse(Derive(fmt.Sprint(i)).Reveal())
-		require.NoError(t, err)
-	}
-}
 
 func catalogPath(t *testing.T) string {
 	_, file, _, _ := runtime.Caller(0)
@@ -69,12 +18,12 @@ func catalogPath(t *testing.T) string {
 }
 
 func TestBundledCatalog(t *testing.T) {
-	c, err := LoadCatalog(catalogPath(t))
+	c, err := Load(catalogPath(t))
 	require.NoError(t, err)
 	seen := map[edition.Channel]bool{}
 	for _, e := range c.Entries() {
 		seen[e.Channel] = true
-		assert.Equal(t, Derive(e.Label), e.Key, e.Label)
+		assert.Equal(t, productkey.Derive(e.Label), e.Key, e.Label)
 		assert.True(t, e.Edition.Allows(e.Channel), e.Label)
 	}
 	for _, ch := range edition.Channels() {
@@ -86,16 +35,16 @@ func TestBundledCatalog(t *testing.T) {
 	got, err := c.Lookup(mak[0].Key)
 	require.NoError(t, err)
 	assert.Same(t, mak[0], got)
-	_, err = c.Lookup(Derive("not in the catalog"))
+	_, err = c.Lookup(productkey.Derive("not in the catalog"))
 	assert.ErrorContains(t, err, "is not in the catalog")
-	assert.NotContains(t, err.Error(), Derive("not in the catalog").Reveal())
+	assert.NotContains(t, err.Error(), productkey.Derive("not in the catalog").Reveal())
 	slp := c.Find(edition.OEMSLP, "")
 	require.NotEmpty(t, slp)
 	assert.Equal(t, "TSTOEM", slp[0].OEMID)
 }
 
 func TestCatalogErrors(t *testing.T) {
-	good := Derive("t").Reveal()
+	good := productkey.Derive("t").Reveal()
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"empty", "", "empty key catalog"},
 		{"unknown field", "keys:\n  - label: t\n    key: " + good + "\n    colour: red\n", "field colour not found"},
@@ -108,7 +57,7 @@ func TestCatalogErrors(t *testing.T) {
 		{"mak limit", "keys:\n  - label: t\n    key: " + good + "\n    channel: Volume:MAK\n    edition: win7-enterprise\n", "needs mak_limit"},
 		{"dup", "keys:\n  - label: t\n    key: " + good + "\n    channel: Retail\n    edition: win7-ultimate\n  - label: t\n    key: " + good + "\n    channel: Retail\n    edition: win7-ultimate\n", "c.yaml:6: key XXXXX-XXXXX-XXXXX-XXXXX-" + good[24:] + " already listed at line 2"},
 	} {
-		_, err := ParseCatalog([]byte(tc.yaml), "c.yaml")
+		_, err := Parse([]byte(tc.yaml), "c.yaml")
 		require.Error(t, err, tc.name)
 		assert.Contains(t, err.Error(), tc.want, tc.name)
 		assert.NotContains(t, err.Error(), good, tc.name)
@@ -116,7 +65,7 @@ func TestCatalogErrors(t *testing.T) {
 }
 
 func TestCatalogWireRoundTrip(t *testing.T) {
-	c, err := LoadCatalog(catalogPath(t))
+	c, err := Load(catalogPath(t))
 	require.NoError(t, err)
 	b, err := c.Wire()
 	require.NoError(t, err)

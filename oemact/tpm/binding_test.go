@@ -14,8 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/oemact/oemact/harness/channel"
-	"github.com/oemact/oemact/harness/tpm"
+	"github.com/oemact/oemact/oemact/tpm"
 	"github.com/oemact/oemact/smbios"
 )
 
@@ -44,10 +43,16 @@ func readFixture(t testing.TB, rel string) []byte {
 // machine is what the guest sees of a machine's firmware: its ACPI tables and SMBIOS, as the
 // agent's report carries them.
 type machine struct {
-	tables     []channel.Blob
+	tables     []tpm.Table
 	entryPoint []byte
 	smbios     []byte
-	disks      []channel.Disk // not measured: here to show a disk swap changes nothing
+	disks      []disk // not measured: here to show a disk swap changes nothing
+}
+
+// disk is a disk the machine has: never part of the firmware identity.
+type disk struct {
+	Serial string
+	SizeMB int
 }
 
 // dell is a real Dell SLIC and MSDM with a real ThinkPad's SMBIOS: the TPM only sees bytes.
@@ -55,13 +60,13 @@ func dell(t testing.TB) machine {
 	in, err := smbios.Read(filepath.Join(fixtures(), "smbios", "uroot_Lenovo-ThinkPad-T480.bin"))
 	require.NoError(t, err)
 	return withSMBIOS(t, machine{
-		tables: []channel.Blob{
+		tables: []tpm.Table{
 			{Name: "APIC", Data: []byte("APIC\x2c\x00\x00\x00not measured")},
 			{Name: "FACP", Data: readFixture(t, "acpi/dell-inspiron-14-3462/FACP")},
 			{Name: "MSDM", Data: readFixture(t, "acpi/dell-inspiron-14-3462/MSDM")},
 			{Name: "SLIC", Data: readFixture(t, "acpi/dell-inspiron-14-3462/SLIC")},
 		},
-		disks: []channel.Disk{{Name: "vda", Serial: "TSTDISK0417", SizeBytes: 8 << 20}},
+		disks: []disk{{Serial: "TSTDISK0417", SizeMB: 8}},
 	}, in)
 }
 
@@ -273,7 +278,7 @@ func testBinding(t *testing.T, tt testTPM) {
 		r := boot(t, tt, base, nil)
 		blob := seal(t, tt, record, r.m)
 		other := base
-		other.disks = []channel.Disk{{Name: "vda", Serial: "NEWDISK0001", SizeBytes: 16 << 20}}
+		other.disks = []disk{{Serial: "NEWDISK0001", SizeMB: 16}}
 		// More memory changes the SMBIOS table (type 17) but not the identity.
 		other = changeSMBIOS(t, other, func(in *smbios.Info) {
 			md, err := in.MemoryDevices()

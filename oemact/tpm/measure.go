@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-tpm/tpm2"
 
-	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/smbios"
 )
 
@@ -174,6 +174,13 @@ const (
 	SMBIOSIdentityEvent = "smbios/identity"
 )
 
+// Table is one ACPI table as the firmware exposes it: its sysfs name ("SLIC", "MSDM2") and its
+// bytes. The caller converts whatever it read (a guest report, files on a host) to this form.
+type Table struct {
+	Name string
+	Data []byte
+}
+
 // FirmwareEvents are the events that make the firmware identity, in the order Measure extends
 // them: every SLIC and MSDM table, raw, as the kernel exposes it (by the signature in its first
 // four bytes, in the order of tables, which the agent sorts by sysfs name), then the SMBIOS
@@ -184,7 +191,7 @@ const (
 // rewrites the SLIC, an MSDM with another key), and any field of the SMBIOS identity (a new system
 // serial number, another board, another BIOS version). What does not: disks, NICs, memory and
 // processors, and every other ACPI table (the DSDT and FACP change with devices and QEMU options).
-func FirmwareEvents(tables []channel.Blob, entryPoint, table []byte) ([]Event, error) {
+func FirmwareEvents(tables []Table, entryPoint, table []byte) ([]Event, error) {
 	id, err := readIdentity(entryPoint, table)
 	if err != nil {
 		return nil, err
@@ -194,13 +201,13 @@ func FirmwareEvents(tables []channel.Blob, entryPoint, table []byte) ([]Event, e
 
 // IdentityEvents is FirmwareEvents with the SMBIOS identity already decoded, as the host has it
 // when it inspects a machine's tables.
-func IdentityEvents(tables []channel.Blob, id smbios.Identity) []Event {
+func IdentityEvents(tables []Table, id smbios.Identity) []Event {
 	var ev []Event
 	for _, b := range tables {
 		if len(b.Data) < 4 {
 			continue
 		}
-		if sig := string(b.Data[:4]); sig == "SLIC" || sig == "MSDM" {
+		if firmware.IsMarker(string(b.Data[:4])) {
 			ev = append(ev, Event{Name: ACPIEventPrefix + b.Name, Data: b.Data})
 		}
 	}

@@ -1,7 +1,8 @@
-// Package productkey handles Windows-style 5x5 product keys: their format and alphabet, masking,
-// and the catalog of TEST keys that maps each key to a channel and an edition.
+// Package productkey is the Windows-style 5x5 product key format: its alphabet and shape, parsing,
+// masking, and the derivation of TEST keys from labels. The MSDM table carries such a key.
 //
-// It never decodes or validates real Windows keys beyond their shape; the catalog holds test keys.
+// It knows nothing of editions or channels (the catalog in oemact/catalog maps TEST keys to them)
+// and never decodes or validates real Windows keys beyond their shape.
 package productkey
 
 import (
