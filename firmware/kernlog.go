@@ -55,6 +55,26 @@ func ParseKernelLog(r io.Reader) ([]LogHeader, error) {
 	return out, nil
 }
 
+// KernelLogTableLines returns the lines of kernel log text that ParseKernelLogLine reads as table
+// headers, each from its "ACPI: " on (the priority and time stamp cut off): what a guest needs to
+// send of its log for the root tables' IDs to be checked on the host.
+func KernelLogTableLines(log []byte) []string {
+	var out []string
+	for len(log) > 0 {
+		line := log
+		if i := bytes.IndexByte(log, '\n'); i >= 0 {
+			line, log = log[:i], log[i+1:]
+		} else {
+			log = nil
+		}
+		if _, ok := ParseKernelLogLine(line); ok {
+			i := bytes.Index(line, []byte("ACPI: "))
+			out = append(out, string(bytes.TrimRight(line[i:], " \t\r")))
+		}
+	}
+	return out
+}
+
 // ParseKernelLogLine parses one "ACPI: SIG 0xADDR LEN (...)" line; ok is false for any other line.
 func ParseKernelLogLine(line []byte) (h LogHeader, ok bool) {
 	i := bytes.Index(line, []byte("ACPI: "))

@@ -14,9 +14,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/initramfs"
-	"github.com/oemact/oemact/harness/klog"
 	"github.com/oemact/oemact/harness/statedisk"
 	"github.com/oemact/oemact/oemact/hwid"
 	"github.com/oemact/oemact/oemact/licence"
@@ -198,7 +198,7 @@ func (g *guest) round(hello uint64, plan *channel.Plan, kept []byte) (bool, []by
 		if err != nil {
 			g.note("kernel log (syslog(2)): %v", err)
 		}
-		report.KernelLog = klog.TableLines(log)
+		report.KernelLog = firmware.KernelLogTableLines(log)
 		return nil
 	})
 	var dev string
@@ -423,10 +423,10 @@ func (g *guest) loadModules() {
 }
 
 // readKernelLog reads the kernel's log buffer with syslog(2), as dmesg does.
-func readKernelLog() (string, error) {
+func readKernelLog() ([]byte, error) {
 	n, err := unix.Klogctl(unix.SYSLOG_ACTION_SIZE_BUFFER, nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if n <= 0 || n > 64<<20 {
 		n = 1 << 20
@@ -434,9 +434,9 @@ func readKernelLog() (string, error) {
 	buf := make([]byte, n)
 	m, err := unix.Klogctl(unix.SYSLOG_ACTION_READ_ALL, buf)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return string(buf[:m]), nil
+	return buf[:m], nil
 }
 
 // waitHost waits until the host end of a virtio-serial port is connected. Until then the port

@@ -16,11 +16,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 	"github.com/oemact/oemact/harness/internal/harnesstest"
 	"github.com/oemact/oemact/harness/kernel"
-	"github.com/oemact/oemact/harness/klog"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/statedisk"
 	"github.com/oemact/oemact/smbios"
@@ -172,7 +172,6 @@ func bootEndToEnd(t *testing.T, e env) {
 	msdm, err := os.ReadFile(filepath.Join(fixtureDir, "MSDM"))
 	require.NoError(t, err)
 
-	var times []time.Duration
 	var prevState json.RawMessage
 	for boot := 1; boot <= 2; boot++ {
 		newState := json.RawMessage(`{"boot":` + string(rune('0'+boot)) + `,"license_status":2,"grace_days_left":30}`)
@@ -207,8 +206,8 @@ func bootEndToEnd(t *testing.T, e env) {
 		assert.Contains(t, structs, withoutHandle(type11()), "type 11 as given")
 
 		// The RSDT header from the kernel log: QEMU copies the SLIC's OEM IDs into it.
-		var rsdt *klog.TableLine
-		for _, tl := range klog.Tables(r.KernelLog) {
+		var rsdt *firmware.LogHeader
+		for _, tl := range logHeaders(t, r.KernelLog) {
 			if tl.Signature == "RSDT" {
 				rsdt = &tl
 			}
@@ -243,7 +242,6 @@ func bootEndToEnd(t *testing.T, e env) {
 		assert.JSONEq(t, string(newState), string(saved), "the agent saved the host's state before powering off")
 		prevState = newState
 
-		times = append(times, res.Timings.QEMU)
 		var steps []string
 		for _, tm := range r.Timings {
 			steps = append(steps, tm.Step+"="+time.Duration(tm.Ms*float64(time.Millisecond)).Round(time.Millisecond).String())
@@ -379,8 +377,8 @@ func TestMachineFirmwares(t *testing.T) {
 			assert.Equal(t, m.BootDir(1), res.QEMU.Dir)
 			assert.Equal(t, slic, table(res.Report, "SLIC"))
 			assert.NotNil(t, table(res.Report, "MSDM"))
-			var root *klog.TableLine
-			for _, tl := range klog.Tables(res.Report.KernelLog) {
+			var root *firmware.LogHeader
+			for _, tl := range logHeaders(t, res.Report.KernelLog) {
 				if tl.Signature == c.root {
 					root = &tl
 				}
@@ -544,4 +542,12 @@ func TestBootResumeWaitsLongerThanItsWatchdog(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, qemu.PowerOff, res.QEMU.Outcome)
 	assert.Len(t, reports, 2)
+}
+
+// logHeaders parses the kernel log lines a report carries.
+func logHeaders(t *testing.T, lines []string) []firmware.LogHeader {
+	t.Helper()
+	hs, err := firmware.ParseKernelLog(strings.NewReader(strings.Join(lines, "\n")))
+	require.NoError(t, err)
+	return hs
 }

@@ -28,8 +28,6 @@ type Plan struct {
 	// first boot, or a key change), replacing the licence's product.
 	Key        string `json:"key,omitempty"`
 	InstallKey bool   `json:"install_key,omitempty"`
-	// Reset starts the licence state afresh (a new installation).
-	Reset bool `json:"reset,omitempty"`
 	// Stateless says nothing boots this machine again: it has no state disk and the agent keeps
 	// no state. The licence's new state is still in the evaluation (its snapshot and events).
 	Stateless bool `json:"stateless,omitempty"`
