@@ -348,17 +348,18 @@ func (s *Server) handleKMS(w http.ResponseWriter, r *http.Request) (any, *api.Er
 	if err != nil {
 		return nil, api.Errorf(api.CodeInvalidField, "edition: %v", err)
 	}
-	now := s.clock.Now()
+	now := s.clock.Now().UTC()
 	if req.RequestTime != nil {
 		if !s.cfg.TrustClientTime {
 			return nil, api.Errorf(api.CodeClientTime, "request_time is honoured only by a server started with --trust-client-time (tests); leave it out")
 		}
-		if req.RequestTime.Year() < 2000 || req.RequestTime.Year() > 9999 {
-			return nil, api.Errorf(api.CodeInvalidField, "request_time: year %d is out of range", req.RequestTime.Year())
+		now = req.RequestTime.UTC()
+		if why := s.checkTime(now); why != "" {
+			return nil, api.Errorf(api.CodeInvalidField, "request_time: %s", why)
 		}
-		now = *req.RequestTime
+	} else if why := s.checkTime(now); why != "" {
+		return nil, api.Errorf(api.CodeInternal, "the service clock: %s", why)
 	}
-	now = now.UTC()
 	if err := rules.CheckKMSEdition(ed); err != nil {
 		return nil, decisionError(err)
 	}
@@ -385,6 +386,18 @@ func (s *Server) handleKMS(w http.ResponseWriter, r *http.Request) (any, *api.Er
 		out.ValidUntil = &v
 	}
 	return out, nil
+}
+
+// checkTime says why a KMS decision cannot be taken at t (UTC): before api.MinTime, or so late
+// that the validity it may grant ends after api.MaxTime, where no answer can carry it.
+func (s *Server) checkTime(t time.Time) string {
+	last := api.MaxTime.Add(-s.rules.KMS.Validity)
+	if t.Before(api.MinTime) || t.After(last) {
+		return fmt.Sprintf("%s UTC is outside the supported range, %s to %s (the %d-day validity must end by %s)",
+			t.Format(time.RFC3339), api.MinTime.Format(time.DateOnly), last.Format(time.RFC3339),
+			int(s.rules.KMS.Validity/(24*time.Hour)), api.MaxTime.Format(time.DateOnly))
+	}
+	return ""
 }
 
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) (any, *api.Error) {

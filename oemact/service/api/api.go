@@ -32,6 +32,14 @@ const (
 	ContentTypeJSON = "application/json"
 )
 
+// The range of times the service takes from clients (KMS request_time) and answers with: the
+// years 2000 to 9999 in UTC. RFC 3339, and so JSON, carries no year beyond 9999; a request time is
+// accepted only when the validity it may grant ends within the range too.
+var (
+	MinTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
 // Results of an activation decision that the service answers with 200.
 const (
 	ResultActivated   = "activated"   // first activation: a new binding (MAK: one activation of the pool used)

@@ -22,7 +22,7 @@ func Dump(ctx context.Context, path string) (string, error) {
 		"SELECT name, value FROM meta ORDER BY name",
 		"SELECT key_id, key_hmac, channel, edition, oem_id, mak_limit, mak_used, blocked, online_moves, source, added_at FROM keys ORDER BY key_id",
 		"SELECT id, key_id, hardware, via, created_at, updated_at FROM bindings ORDER BY id",
-		"SELECT cmid, last_seen FROM kms_clients ORDER BY cmid",
+		"SELECT cmid, last_seen_unix, last_seen_nsec FROM kms_clients ORDER BY cmid",
 		"SELECT kind, channel, edition, result, n FROM outcomes ORDER BY kind, channel, edition, result",
 		"SELECT batch_id, content_mac, response, created_at FROM batches ORDER BY batch_id",
 	} {

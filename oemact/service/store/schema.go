@@ -73,6 +73,27 @@ CREATE TABLE batches (
 	created_at  INTEGER NOT NULL
 ) STRICT;
 `},
+	{4, "times in seconds", `
+-- Version 3 kept times as nanoseconds since 1970 in an int64, which ends in April 2262; a KMS
+-- client whose last request was later came back from a restart at another time. A KMS client's
+-- last request is now seconds and nanoseconds since 1970 (good to the year 9999 and beyond),
+-- other stamps seconds. Floor division: SQLite's % keeps the dividend's sign.
+CREATE TABLE kms_clients_v4 (
+	cmid           TEXT PRIMARY KEY,
+	last_seen_unix INTEGER NOT NULL,
+	last_seen_nsec INTEGER NOT NULL CHECK (last_seen_nsec BETWEEN 0 AND 999999999)
+) STRICT;
+INSERT INTO kms_clients_v4(cmid, last_seen_unix, last_seen_nsec)
+	SELECT cmid, (last_seen - ((last_seen % 1000000000) + 1000000000) % 1000000000) / 1000000000,
+		((last_seen % 1000000000) + 1000000000) % 1000000000 FROM kms_clients;
+DROP TABLE kms_clients;
+ALTER TABLE kms_clients_v4 RENAME TO kms_clients;
+UPDATE keys SET added_at = (added_at - ((added_at % 1000000000) + 1000000000) % 1000000000) / 1000000000;
+UPDATE bindings SET
+	created_at = (created_at - ((created_at % 1000000000) + 1000000000) % 1000000000) / 1000000000,
+	updated_at = (updated_at - ((updated_at % 1000000000) + 1000000000) % 1000000000) / 1000000000;
+UPDATE batches SET created_at = (created_at - ((created_at % 1000000000) + 1000000000) % 1000000000) / 1000000000;
+`},
 }
 
 // SchemaVersion is the version this build writes.

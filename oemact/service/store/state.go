@@ -41,7 +41,7 @@ type bindingRec struct {
 	keyID     string
 	hw        hwid.Inventory
 	via       string
-	created   int64
+	created   int64 // seconds since 1970
 	updated   int64
 	imprecise bool
 }
@@ -165,18 +165,18 @@ func load(ctx context.Context, conn *sql.Conn) (*state, error) {
 		}
 	}
 
-	rows, err = conn.QueryContext(ctx, `SELECT cmid, last_seen FROM kms_clients`)
+	rows, err = conn.QueryContext(ctx, `SELECT cmid, last_seen_unix, last_seen_nsec FROM kms_clients`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var c rules.KMSClient
-		var ns int64
-		if err := rows.Scan(&c.CMID, &ns); err != nil {
+		var sec, nsec int64
+		if err := rows.Scan(&c.CMID, &sec, &nsec); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		c.LastSeen = time.Unix(0, ns).UTC()
+		c.LastSeen = time.Unix(sec, nsec).UTC()
 		st.kms = append(st.kms, c)
 	}
 	if err := closeRows(rows); err != nil {

@@ -104,6 +104,58 @@ func TestMigrateFromEachVersion(t *testing.T) {
 	}
 }
 
+// Version 3's nanosecond times become seconds and nanoseconds, exactly, whatever their sign.
+func TestMigrationKeepsKMSTimes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	old := open(t, path, 3)
+	want := map[string]time.Time{}
+	for i, ns := range []int64{5, 1700000000123456789, -1, -1000000000, 9223372036854775807} {
+		cmid := fmt.Sprintf("6f9619ff-8b86-4011-b42d-%012d", i)
+		_, err := old.conn.ExecContext(ctx, `INSERT INTO kms_clients(cmid, last_seen) VALUES (?, ?)`, cmid, ns)
+		require.NoError(t, err)
+		want[cmid] = time.Unix(0, ns).UTC()
+	}
+	require.NoError(t, old.Close())
+	s := open(t, path, 0)
+	defer s.Close()
+	require.NoError(t, s.Do(ctx, func(tx *Tx) error {
+		got := tx.KMSClients()
+		require.Len(t, got, len(want))
+		for _, c := range got {
+			assert.True(t, want[c.CMID].Equal(c.LastSeen), "%s: %s, want %s", c.CMID, c.LastSeen, want[c.CMID])
+		}
+		return nil
+	}))
+}
+
+// A KMS client's time after 2262 and the store's own clock after 2262 come back from the file
+// as they were written.
+func TestTimesAfter2262(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	now := time.Date(2400, 2, 29, 1, 2, 3, 0, time.UTC)
+	s, err := Open(ctx, Options{Path: path, Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	k := addMAK(t, s, "mak/far", 3)
+	at := time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+	require.NoError(t, s.Do(ctx, func(tx *Tx) error {
+		tx.SetKMSClients([]rules.KMSClient{{CMID: "6f9619ff-8b86-4011-b42d-000000000001", LastSeen: at}})
+		_, err := tx.Bind(k.ID, inv("far"), rules.Online)
+		return err
+	}))
+	require.NoError(t, s.Close())
+	d, err := Dump(ctx, path)
+	require.NoError(t, err)
+	assert.Contains(t, d, fmt.Sprintf("|%d|%d\n", now.Unix(), now.Unix()), "binding stamps in seconds")
+	s = open(t, path, 0)
+	defer s.Close()
+	require.NoError(t, s.Do(ctx, func(tx *Tx) error {
+		c := tx.KMSClients()
+		require.Len(t, c, 1)
+		assert.True(t, at.Equal(c[0].LastSeen), "%s", c[0].LastSeen)
+		return nil
+	}))
+}
+
 func TestNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	s := open(t, path, 0)

@@ -158,7 +158,7 @@ func safely(fn func(*Tx) error, tx *Tx) (err error) {
 type Tx struct {
 	s    *Store
 	st   *state
-	now  int64
+	now  int64 // seconds since 1970, the stamp of the rows the batch writes
 	undo []func()
 
 	dirtyKeys     map[string]struct{}
@@ -174,7 +174,7 @@ type batchRec struct {
 }
 
 func (tx *Tx) reset(now time.Time) {
-	tx.now = now.UnixNano()
+	tx.now = now.Unix() // seconds: nanoseconds in an int64 end in 2262
 	tx.undo = tx.undo[:0]
 	tx.dirtyKeys = map[string]struct{}{}
 	tx.dirtyBindings = map[int64]struct{}{}
@@ -459,7 +459,8 @@ func (s *Store) prepare(ctx context.Context) error {
 				blocked = excluded.blocked, online_moves = excluded.online_moves`},
 		{&s.stmts.upsertBinding, `INSERT INTO bindings(id, key_id, hardware, via, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT(id) DO UPDATE SET hardware = excluded.hardware, via = excluded.via, updated_at = excluded.updated_at`},
-		{&s.stmts.upsertKMS, `INSERT INTO kms_clients(cmid, last_seen) VALUES (?, ?) ON CONFLICT(cmid) DO UPDATE SET last_seen = excluded.last_seen`},
+		{&s.stmts.upsertKMS, `INSERT INTO kms_clients(cmid, last_seen_unix, last_seen_nsec) VALUES (?, ?, ?)
+			ON CONFLICT(cmid) DO UPDATE SET last_seen_unix = excluded.last_seen_unix, last_seen_nsec = excluded.last_seen_nsec`},
 		{&s.stmts.deleteKMS, `DELETE FROM kms_clients WHERE cmid = ?`},
 		{&s.stmts.upsertOutcome, `INSERT INTO outcomes(kind, channel, edition, result, n) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT(kind, channel, edition, result) DO UPDATE SET n = excluded.n`},
@@ -539,14 +540,14 @@ func (s *Store) writeDirty(tx *Tx) error {
 		}
 	}
 	if len(tx.dirtyKMS) > 0 {
-		cur := map[string]int64{}
+		cur := map[string]time.Time{}
 		for _, c := range st.kms {
-			cur[c.CMID] = c.LastSeen.UnixNano()
+			cur[c.CMID] = c.LastSeen
 		}
 		for cmid := range tx.dirtyKMS {
 			var err error
-			if ns, ok := cur[cmid]; ok {
-				_, err = s.stmts.upsertKMS.Exec(cmid, ns)
+			if t, ok := cur[cmid]; ok {
+				_, err = s.stmts.upsertKMS.Exec(cmid, t.Unix(), t.Nanosecond())
 			} else {
 				_, err = s.stmts.deleteKMS.Exec(cmid)
 			}
