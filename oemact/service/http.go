@@ -3,6 +3,8 @@ package service
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -61,17 +64,24 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
-// serve runs a handler and writes its answer or error as JSON, then logs one line.
+// serve runs a handler and writes its answer or error as JSON, then logs one line. Every answer
+// carries a request id (X-Request-Id); an internal error's text and stack go to the log under
+// that id, and the client is told only the id.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	start := time.Now()
+	id := newRequestID()
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Request-Id", id)
 	var (
 		body   any
 		status = http.StatusOK
 		code   string
 	)
 	out, aerr := s.call(w, r, rt)
+	if aerr != nil && aerr.Code == api.CodeInternal {
+		aerr = s.internal(r, rt, id, aerr.Message)
+	}
 	if aerr != nil {
 		code = aerr.Code
 		status = api.Status(aerr.Code)
@@ -83,7 +93,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		status, code = http.StatusInternalServerError, api.CodeInternal
-		b, _ = json.Marshal(api.ErrorBody{Error: api.Errorf(api.CodeInternal, "encoding the answer failed")})
+		b, _ = json.Marshal(api.ErrorBody{Error: s.internal(r, rt, id, fmt.Sprintf("encoding the answer: %v\n%s", err, debug.Stack()))})
 	}
 	w.Header().Set("Content-Type", api.ContentTypeJSON)
 	w.WriteHeader(status)
@@ -93,19 +103,33 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		return
 	}
 	s.log.Log(r.Context(), level, "request", "method", r.Method, "route", rt.pattern, "status", status, "code", code,
-		"duration_us", time.Since(start).Microseconds())
+		"request_id", id, "duration_us", time.Since(start).Microseconds())
 }
 
-// call runs a handler; a panic becomes a 500 answer and a log line with the route, never the
-// request (net/http's own panic line would name the client's address).
+// internal logs what went wrong inside the service (detail: the error and a stack) and returns
+// the answer the client gets: the request id and nothing of the detail, which may hold paths,
+// SQL or a stack.
+func (s *Server) internal(r *http.Request, rt route, id, detail string) *api.Error {
+	s.log.Error("internal error", "method", r.Method, "route", rt.pattern, "request_id", id, "error", detail)
+	return api.Errorf(api.CodeInternal, "internal error (request id %s); the service log has the details", id)
+}
+
+// call runs a handler; a panic becomes an internal error with its stack (logged by serve with
+// the route, never the request: net/http's own panic line would name the client's address).
 func (s *Server) call(w http.ResponseWriter, r *http.Request, rt route) (out any, aerr *api.Error) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("handler panicked", "route", rt.pattern, "panic", fmt.Sprint(p))
-			out, aerr = nil, api.Errorf(api.CodeInternal, "internal error")
+			out, aerr = nil, api.Errorf(api.CodeInternal, "handler panicked: %v\n%s", p, debug.Stack())
 		}
 	}()
 	return rt.h(w, r)
+}
+
+// newRequestID names one request in the answer and the log: 8 random bytes in hex.
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // decode reads a JSON body strictly: the right content type, at most limit bytes, no unknown

@@ -21,7 +21,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -260,7 +262,11 @@ func decisionError(err error) *api.Error {
 	case errors.Is(err, store.ErrNotDurable):
 		return api.Errorf(api.CodeUnavailable, "the decision could not be written to disk; nothing was acknowledged (restart the service)")
 	}
-	return api.Errorf(api.CodeInternal, "internal error: %v", err)
+	// The text is for the log only (Server.serve answers the client with a request id).
+	if strings.Contains(err.Error(), "goroutine ") {
+		return api.Errorf(api.CodeInternal, "%v", err) // a recovered panic already holds its stack
+	}
+	return api.Errorf(api.CodeInternal, "%v\n%s", err, debug.Stack())
 }
 
 // errorf is a shorthand for decisions.
