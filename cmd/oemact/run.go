@@ -16,6 +16,7 @@ import (
 	"github.com/oemact/oemact/harness/report"
 	"github.com/oemact/oemact/harness/runner"
 	"github.com/oemact/oemact/harness/scenario"
+	"github.com/oemact/oemact/oemact/service"
 )
 
 func init() {
@@ -37,7 +38,8 @@ func runRun(io stdio, args []string) int {
 	keep := fs.Bool("keep-artifacts", false, "keep the artifacts of passed scenarios too (failed ones are always kept)")
 	artifacts := fs.String("artifacts", "", "artifacts folder (default: a new folder under the cache, printed at the end)")
 	kernelPath := fs.String("kernel", "", "guest kernel (vmlinuz or a fetched kernel folder); default OEMACT_KERNEL, then the cache")
-	serviceURL := fs.String("service", "", "use a running 'oemact serve --trust-client-time' at URL instead of an in-process service")
+	serviceURL := fs.String("service", "", "use a running 'oemact serve --trust-client-time' at URL (http://HOST:PORT or unix:PATH) instead of an in-process service")
+	serviceToken := fs.String("service-token-file", "", "file holding the token of the running service (its --token-file)")
 	timeout := fs.Duration("timeout", runner.DefaultBootTimeout, "bound on each boot")
 	accel := fs.String("accel", "", "tcg or kvm (default: probe KVM once, fall back to TCG)")
 	reboot := fs.Bool("reboot-every-step", false, "boot a machine afresh at every boot step (default: a machine whose next step changes only the clock stays running)")
@@ -67,6 +69,16 @@ func runRun(io stdio, args []string) int {
 	case "", "tcg", "kvm":
 	default:
 		return fail("--accel %q: want tcg or kvm", *accel)
+	}
+	var token string
+	if *serviceToken != "" {
+		if *serviceURL == "" {
+			return fail("--service-token-file needs --service")
+		}
+		var err error
+		if token, err = service.ReadTokenFile(*serviceToken); err != nil {
+			return fail("--service-token-file: %v", err)
+		}
 	}
 	var scs []*scenario.Scenario
 	for _, path := range fs.Args() {
@@ -103,7 +115,7 @@ func runRun(io stdio, args []string) int {
 		progress = report.NewProgress(io.stdout, false)
 	}
 	res, err := runner.Execute(ctx, scs, runner.Options{Jobs: n, Kernel: k, Artifacts: *artifacts, KeepArtifacts: *keep, RebootEveryStep: *reboot,
-		Timeout: *timeout, ServiceURL: *serviceURL, Observer: progress, Accel: qemu.Accel(*accel),
+		Timeout: *timeout, ServiceURL: *serviceURL, ServiceToken: token, Observer: progress, Accel: qemu.Accel(*accel),
 		InitramfsDir: filepath.Join(cache, "initramfs")})
 	progress.Finish()
 	if err != nil {

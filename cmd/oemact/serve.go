@@ -22,9 +22,6 @@ func init() {
 	register(&command{name: "serve", summary: "run the emulated activation service (online, telephone, MAK proxy, KMS host) over HTTP", run: runServe})
 }
 
-// envAdminToken is where serve reads the admin token when --admin-token-file is not given.
-const envAdminToken = "OEMACT_ADMIN_TOKEN"
-
 // serveContext returns the context serve runs under: until SIGTERM or SIGINT. Tests replace it.
 var serveContext = func() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -34,8 +31,13 @@ const serveHelp = `
 The service answers HTTP/JSON under /v1 (see package oemact/service/api): POST /v1/activate,
 /v1/phone, /v1/mak/batches, /v1/kms; GET /v1/stats, /v1/health; admin: POST /v1/admin/keys,
 PATCH /v1/admin/keys/{key_id}. It prints "listening on http://ADDR" once ready (--listen with port
-0 picks a free port) and stops gracefully on SIGTERM or SIGINT: requests in flight are answered and
+0 picks a free port; --listen unix:PATH listens on a unix socket only this user can connect to, and
+prints "listening on unix:PATH") and stops gracefully on SIGTERM or SIGINT: requests in flight are answered and
 their decisions committed, then it exits 0.
+
+Tokens (--admin-token-file, $OEMACT_ADMIN_TOKEN, --token-file) have at least 16 characters; token
+files must not be readable by others. With --token-file every request needs
+"Authorization: Bearer TOKEN" (for hosts where other local users reach 127.0.0.1).
 
 The database keeps keys only as HMAC-SHA256 under a secret created beside it (FILE.hmac-secret,
 mode 0600) on first start; keep the two together. Catalog keys missing from the database are added
@@ -45,20 +47,21 @@ at start; stored keys keep their settings (change them with the admin API).
 the decision, so a run can simulate days passing. Never use it for anything else.`
 
 func runServe(io stdio, args []string) int {
-	fs := newFlagSet(io, "serve", "[--listen ADDR] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [flags]")
-	listen := fs.String("listen", service.DefaultListen, "address to listen on (loopback by default; port 0 picks a free port)")
+	fs := newFlagSet(io, "serve", "[--listen ADDR|unix:PATH] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [--token-file F] [flags]")
+	listen := fs.String("listen", service.DefaultListen, "address to listen on: HOST:PORT (loopback by default; port 0 picks a free port) or unix:PATH")
 	db := fs.String("db", "oemact-service.db", "SQLite database (created with its secret on first start)")
 	catFile := fs.String("catalog", "", "TEST key catalog to add to the database at start (default: the built-in TEST catalog; none: add no keys)")
 	geoFile := fs.String("geo", "", "table of 'CIDR COUNTRY' lines laid over the default table (loopback and private ranges)")
 	country := fs.String("default-country", geo.DefaultCountry, "country of loopback and private addresses in the default table")
-	tokenFile := fs.String("admin-token-file", "", "file holding the admin token that guards catalog changes (default $"+envAdminToken+"; none disables them)")
+	adminFile := fs.String("admin-token-file", "", "file holding the admin token that guards catalog changes (default $"+service.EnvAdminToken+"; none disables them)")
+	tokenFile := fs.String("token-file", "", "file holding a token every request must carry (Authorization: Bearer); the admin token opens every route too")
 	trust := fs.Bool("trust-client-time", false, "use KMS requests' request_time as the time (tests only)")
 	moves := fs.Int("retail-online-moves", 0, "online moves a retail or OEM:COA key gets to out-of-tolerance hardware (0: telephone only)")
 	timeout := fs.Duration("request-timeout", 10*time.Second, "how long a request waits for its decision before answering 503")
 	logJSON := fs.Bool("log-json", false, "write the log (stderr) as JSON lines")
 	logRequests := fs.Bool("log-requests", false, "log every answered request (route, status, duration; never a body, key or address)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: oemact serve [--listen ADDR] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [flags]\n\nflags:\n")
+		fmt.Fprintf(fs.Output(), "usage: oemact serve [--listen ADDR|unix:PATH] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [--token-file F] [flags]\n\nflags:\n")
 		printFlags(fs.FlagSet)
 		fmt.Fprintln(fs.Output(), serveHelp)
 	}
@@ -72,12 +75,14 @@ func runServe(io stdio, args []string) int {
 	if fs.NArg() != 0 {
 		return fail("unexpected argument %q; serve takes flags only", fs.Arg(0))
 	}
-	host, _, err := net.SplitHostPort(*listen)
-	if err != nil {
-		return fail("--listen %q: want HOST:PORT, e.g. %s", *listen, service.DefaultListen)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		fmt.Fprintf(io.stderr, "oemact serve: warning: listening on %s, beyond loopback: anyone who reaches it can use the service\n", host)
+	if !strings.HasPrefix(*listen, service.UnixPrefix) {
+		host, _, err := net.SplitHostPort(*listen)
+		if err != nil {
+			return fail("--listen %q: want HOST:PORT or unix:PATH, e.g. %s", *listen, service.DefaultListen)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			fmt.Fprintf(io.stderr, "oemact serve: warning: listening on %s, beyond loopback: anyone who reaches it can use the service\n", host)
+		}
 	}
 	rc := rules.DefaultConfig()
 	rc.RetailOnlineMoves = *moves
@@ -108,8 +113,16 @@ func runServe(io stdio, args []string) int {
 			return fail("--catalog: %v", err)
 		}
 	}
-	if cfg.AdminToken, err = adminToken(*tokenFile); err != nil {
+	if cfg.AdminToken, err = service.AdminToken(*adminFile, os.Getenv); err != nil {
+		if *adminFile != "" {
+			return fail("--admin-token-file: %v", err)
+		}
 		return fail("%v", err)
+	}
+	if *tokenFile != "" {
+		if cfg.Token, err = service.ReadTokenFile(*tokenFile); err != nil {
+			return fail("--token-file: %v", err)
+		}
 	}
 	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
 	if *logRequests {
@@ -124,7 +137,7 @@ func runServe(io stdio, args []string) int {
 		cfg.Log.Warn("trusting clients' request_time: for tests only")
 	}
 	if cfg.AdminToken == "" {
-		cfg.Log.Info("admin endpoints disabled: no --admin-token-file and no " + envAdminToken)
+		cfg.Log.Info("admin endpoints disabled: no --admin-token-file and no " + service.EnvAdminToken)
 	}
 	ctx, stop := serveContext()
 	defer stop()
@@ -133,28 +146,4 @@ func runServe(io stdio, args []string) int {
 		return exitUsage
 	}
 	return exitOK
-}
-
-// adminToken reads the token from a file (which must not be readable by others) or the
-// environment; "" means none.
-func adminToken(file string) (string, error) {
-	if file == "" {
-		return strings.TrimSpace(os.Getenv(envAdminToken)), nil
-	}
-	st, err := os.Stat(file)
-	if err != nil {
-		return "", fmt.Errorf("--admin-token-file: %w", err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("--admin-token-file %s is readable by others (mode %v): run chmod 600 on it", file, st.Mode().Perm())
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("--admin-token-file: %w", err)
-	}
-	tok := strings.TrimSpace(string(b))
-	if len(tok) < 16 {
-		return "", fmt.Errorf("--admin-token-file %s: the token has %d characters; use at least 16", file, len(tok))
-	}
-	return tok, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/hwid"
+	"github.com/oemact/oemact/oemact/service"
 	"github.com/oemact/oemact/oemact/service/api"
 	"github.com/oemact/oemact/oemact/service/client"
 	"github.com/stretchr/testify/assert"
@@ -27,7 +28,7 @@ func TestServeRunsAndStops(t *testing.T) {
 	old := serveContext
 	serveContext = func() (context.Context, context.CancelFunc) { return ctx, cancel }
 	defer func() { serveContext = old }()
-	t.Setenv(envAdminToken, "serve-test-admin-token")
+	t.Setenv(service.EnvAdminToken, "serve-test-admin-token")
 
 	dir := t.TempDir()
 	geoFile := filepath.Join(dir, "geo.txt")
@@ -71,4 +72,48 @@ func TestServeRunsAndStops(t *testing.T) {
 	}
 	assert.Contains(t, stderr.String(), `"msg":"service closed"`)
 	assert.NotContains(t, stderr.String(), productkey.Derive("retail/win7-starter").Reveal())
+}
+
+// serve on a unix socket with a token for every route: the client reaches it with the token,
+// not without.
+func TestServeUnixSocketWithToken(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	old := serveContext
+	serveContext = func() (context.Context, context.CancelFunc) { return ctx, cancel }
+	defer func() { serveContext = old }()
+	t.Setenv(service.EnvAdminToken, "")
+
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte("a-token-for-every-route\n"), 0o600))
+	sock := filepath.Join(dir, "svc.sock")
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run(stdio{strings.NewReader(""), pw, &stderr}, []string{"serve", "--listen", "unix:" + sock,
+			"--db", filepath.Join(dir, "s.db"), "--catalog", "none", "--token-file", tokenFile})
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err, stderr.String())
+	assert.Equal(t, "listening on unix:"+sock+"\n", line)
+	go io.Copy(io.Discard, pr)
+
+	_, err = client.New("unix:" + sock).Health(ctx)
+	assert.Equal(t, api.CodeTokenRequired, client.Code(err))
+	h, err := client.New("unix:"+sock, client.WithToken("a-token-for-every-route")).Health(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "ok", h.Status)
+
+	cancel()
+	select {
+	case c := <-code:
+		assert.Equal(t, exitOK, c, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	_, err = os.Stat(sock)
+	assert.ErrorIs(t, err, os.ErrNotExist, "the socket is removed at exit")
 }

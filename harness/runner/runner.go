@@ -53,9 +53,11 @@ type Options struct {
 	// Timeout bounds each boot (default DefaultBootTimeout).
 	Timeout time.Duration
 	// ServiceURL is a running `oemact serve` (started with --trust-client-time) to use instead of
-	// an in-process service per scenario.
+	// an in-process service per scenario: http://HOST:PORT, or unix:PATH for a unix socket.
 	ServiceURL string
-	Observer   Observer
+	// ServiceToken is sent to it on every request when it was started with --token-file.
+	ServiceToken string
+	Observer     Observer
 	// Accel is the accelerator; empty probes KVM once (qemu.ChooseAccel).
 	Accel qemu.Accel
 	// InitramfsDir caches the guest initramfs by content (default Artifacts/.initramfs).
@@ -368,7 +370,7 @@ func (sr *scenarioRun) stopMachines() {
 
 func (sr *scenarioRun) openService(ctx context.Context) error {
 	if sr.o.ServiceURL != "" {
-		sr.relay = &Relay{Client: client.New(sr.o.ServiceURL), Now: func() time.Time { return sr.now }, SendTime: true}
+		sr.relay = &Relay{Client: client.New(sr.o.ServiceURL, client.WithToken(sr.o.ServiceToken)), Now: func() time.Time { return sr.now }, SendTime: true}
 		return nil
 	}
 	sr.clock = service.NewManualClock(sr.now)

@@ -294,18 +294,24 @@ func TestQEMUFailingToStart(t *testing.T) {
 }
 
 // With --service, the guests' requests go to a running service over HTTP (here one started in
-// the test with client time trusted, as 'oemact serve --trust-client-time'): KMS counts come from
-// the host's answers at the scenario's time.
+// the test with client time trusted, as 'oemact serve --trust-client-time', on a unix socket
+// with a token for every route): KMS counts come from the host's answers at the scenario's time.
 func TestExternalService(t *testing.T) {
 	o := options(t)
 	cat, err := fixtures.Catalog()
 	require.NoError(t, err)
-	srv, err := service.Open(context.Background(), service.Config{DBPath: filepath.Join(t.TempDir(), "svc.db"), Catalog: cat, TrustClientTime: true})
+	dir := t.TempDir()
+	const token = "runner-test-service-token"
+	srv, err := service.Open(context.Background(), service.Config{DBPath: filepath.Join(dir, "svc.db"), Catalog: cat,
+		TrustClientTime: true, Token: token})
 	require.NoError(t, err)
 	defer srv.Close()
-	hs := httptest.NewServer(srv.Handler())
+	ln, url, err := service.Listen("unix:" + filepath.Join(dir, "svc.sock"))
+	require.NoError(t, err)
+	hs := &httptest.Server{Listener: ln, Config: srv.HTTPServer()}
+	hs.Start()
 	defer hs.Close()
-	o.ServiceURL = hs.URL
+	o.ServiceURL, o.ServiceToken = url, token
 	r, err := runner.Execute(context.Background(), scenarios(t, "10-kms-client-threshold.yaml"), o)
 	require.NoError(t, err)
 	for _, st := range r.Scenarios[0].Steps {

@@ -43,7 +43,7 @@ func childServer(db string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	cfg := service.Config{DBPath: db, Catalog: cat, AdminToken: "crash-admin",
+	cfg := service.Config{DBPath: db, Catalog: cat, AdminToken: "crash-admin-token-0001",
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if err := service.Run(ctx, cfg, "127.0.0.1:0", os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -184,7 +184,7 @@ func verify(t *testing.T, db string, l *load, pools []pool) {
 // crashPools adds a big MAK pool and a small one (a Windows 7 and a Server edition, which no
 // catalog MAK shares, so outcome counts by edition are per pool).
 func crashPools(t *testing.T, url string) []pool {
-	c := client.New(url, client.WithAdminToken("crash-admin"))
+	c := client.New(url, client.WithAdminToken("crash-admin-token-0001"))
 	var out []pool
 	for _, p := range []pool{{edition: "win7-enterprise", limit: 1000000}, {edition: "server2008r2-enterprise", limit: 40}} {
 		label := "mak/crash/" + p.edition

@@ -2,7 +2,6 @@ package service
 
 import (
 	"crypto/hmac"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -445,18 +444,6 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) (any, *api
 		return nil, decisionError(err)
 	}
 	return &api.Health{Status: "ok", SchemaVersion: s.store.Version(), Keys: keys}, nil
-}
-
-// admin checks the bearer token before anything else of the request is read.
-func (s *Server) admin(r *http.Request) *api.Error {
-	if s.cfg.AdminToken == "" {
-		return api.Errorf(api.CodeAdminDisabled, "catalog changes are disabled: start the server with --admin-token-file or OEMACT_ADMIN_TOKEN")
-	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) != 1 {
-		return api.Errorf(api.CodeAdminTokenRequired, "catalog changes need the admin token: send Authorization: Bearer <token>")
-	}
-	return nil
 }
 
 func keyInfo(k store.Key) *api.KeyInfo {

@@ -78,7 +78,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		status = http.StatusOK
 		code   string
 	)
-	out, aerr := s.call(w, r, rt)
+	out, aerr := any(nil), s.authorize(r)
+	if aerr == nil {
+		out, aerr = s.call(w, r, rt)
+	}
+	if aerr != nil && (aerr.Code == api.CodeTokenRequired || aerr.Code == api.CodeAdminTokenRequired) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="oemact"`)
+	}
 	if aerr != nil && aerr.Code == api.CodeInternal {
 		aerr = s.internal(r, rt, id, aerr.Message)
 	}

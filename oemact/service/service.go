@@ -76,8 +76,12 @@ type Config struct {
 	Clock Clock
 	// TrustClientTime makes KMS requests' request_time the time of the decision (tests only).
 	TrustClientTime bool
-	// AdminToken guards catalog changes; empty disables the admin endpoints.
+	// AdminToken guards catalog changes; empty disables the admin endpoints. It opens every
+	// route when Token is set too. At least MinTokenLen characters.
 	AdminToken string
+	// Token, when set, is required on every route (Authorization: Bearer), for hosts where
+	// other local users reach the listener. At least MinTokenLen characters.
+	Token string
 	// RequestTimeout bounds how long a request waits for its decision to be taken (default 10s).
 	RequestTimeout time.Duration
 	// MaxBatch caps the decisions of one group commit (default 1024).
@@ -119,6 +123,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		s.rules = rules.DefaultConfig()
 	}
 	if err := s.rules.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.checkTokens(); err != nil {
 		return nil, err
 	}
 	if s.geo == nil {

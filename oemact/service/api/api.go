@@ -69,6 +69,7 @@ const (
 	CodeMethodNotAllowed   = "method-not-allowed"
 	CodeNotFound           = "not-found"
 	CodeAdminTokenRequired = "admin-token-required" // 401
+	CodeTokenRequired      = "token-required"       // 401: the server takes requests with its token only
 	CodeAdminDisabled      = "admin-disabled"       // 403: the server has no admin token configured
 
 	// Refusals decided by the model's rules (403: never for this key or place; 409: state).
@@ -106,7 +107,7 @@ func Status(code string) int {
 		return 405
 	case CodeNotFound:
 		return 404
-	case CodeAdminTokenRequired:
+	case CodeAdminTokenRequired, CodeTokenRequired:
 		return 401
 	case CodeAdminDisabled, CodeKeyUnknown, CodeWrongChannel, CodeSLPOffline, CodeEditionMismatch,
 		CodeNotVolumeEdition, CodeCountryUnknown, CodeMarketRestricted:

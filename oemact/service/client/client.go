@@ -1,5 +1,5 @@
 // Package client is the Go client of oemact's emulated activation service, for tests and the
-// harness. It talks HTTP to a running `oemact serve`, or calls the service's http.Handler in
+// harness. It talks HTTP to a running `oemact serve` (over TCP or a unix socket), or calls the service's http.Handler in
 // process (NewInProcess) with no socket.
 //
 // Answers that are not 2xx come back as *Error with the service's code; a refusal by the model's
@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -26,6 +27,7 @@ import (
 type Client struct {
 	base       string
 	http       *http.Client
+	token      string
 	adminToken string
 }
 
@@ -35,12 +37,29 @@ type Option func(*Client)
 // WithAdminToken sets the token sent to admin endpoints.
 func WithAdminToken(token string) Option { return func(c *Client) { c.adminToken = token } }
 
+// WithToken sets the token sent to every other endpoint (serve --token-file).
+func WithToken(token string) Option { return func(c *Client) { c.token = token } }
+
 // WithHTTPClient replaces the HTTP client (timeouts, transport).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
 
-// New returns a client of the service at baseURL ("http://127.0.0.1:8080").
+// unixPrefix is the form of a unix socket address (service.UnixPrefix).
+const unixPrefix = "unix:"
+
+// New returns a client of the service at baseURL: "http://127.0.0.1:8688", or "unix:PATH" for
+// a service listening on a unix socket.
 func New(baseURL string, opts ...Option) *Client {
 	c := &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{Timeout: 30 * time.Second}}
+	if path, ok := strings.CutPrefix(baseURL, unixPrefix); ok {
+		var d net.Dialer
+		c.base = "http://oemact-service"
+		c.http.Transport = &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, "unix", path)
+			},
+			MaxIdleConnsPerHost: 16,
+		}
+	}
 	for _, o := range opts {
 		o(c)
 	}
@@ -113,8 +132,11 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, admin
 	if in != nil {
 		req.Header.Set("Content-Type", api.ContentTypeJSON)
 	}
-	if admin && c.adminToken != "" {
+	switch {
+	case admin && c.adminToken != "":
 		req.Header.Set("Authorization", "Bearer "+c.adminToken)
+	case !admin && c.token != "":
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
