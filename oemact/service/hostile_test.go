@@ -92,6 +92,8 @@ func TestHostileRequestsWriteNothing(t *testing.T) {
 		{"empty body", "POST", api.PathActivate, js, ``, 400, api.CodeBadJSON, nil},
 		{"wrong content type", "POST", api.PathActivate, "text/plain", good, 415, api.CodeUnsupportedMedia, nil},
 		{"no content type", "POST", api.PathActivate, "", good, 415, api.CodeUnsupportedMedia, nil},
+		{"latin-1 charset", "POST", api.PathActivate, js + "; charset=iso-8859-1", good, 415, api.CodeUnsupportedMedia, nil},
+		{"UTF-16 charset", "POST", api.PathActivate, js + "; charset=utf-16", good, 415, api.CodeUnsupportedMedia, nil},
 		{"malformed key", "POST", api.PathActivate, js, `{"key":"AAAAA-AAAAA-AAAAA-AAAAA-AAAAA","hardware":` + string(hwJSON) + `}`, 400, api.CodeInvalidKey, nil},
 		{"unknown key", "POST", api.PathActivate, js, `{"key":"` + derive("not in the catalog") + `","hardware":` + string(hwJSON) + `}`, 403, api.CodeKeyUnknown, nil},
 		{"KMS key online", "POST", api.PathActivate, js, `{"key":"` + gvlk.Reveal() + `","hardware":` + string(hwJSON) + `}`, 403, api.CodeWrongChannel, nil},
@@ -135,6 +137,12 @@ func TestHostileRequestsWriteNothing(t *testing.T) {
 		}
 	}
 	assert.Equal(t, before, e.dump(), "a rejected request changed the database")
+
+	// JSON is UTF-8 (RFC 8259): a charset parameter saying so is fine, in any case.
+	for _, ct := range []string{js + "; charset=utf-8", js + "; charset=UTF-8", js + ";charset=\"utf-8\""} {
+		status, body := raw(t, hs.URL, "POST", api.PathActivate, ct, good)
+		assert.Equal(t, 200, status, "%s: %s", ct, body)
+	}
 }
 
 // Every catalog key, used in every way, never reaches the database file or the log; neither do

@@ -141,9 +141,14 @@ func newRequestID() string {
 // decode reads a JSON body strictly: the right content type, at most limit bytes, no unknown
 // fields, one value and nothing after it.
 func decode(w http.ResponseWriter, r *http.Request, dst any, limit int64) *api.Error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != api.ContentTypeJSON {
 		return api.Errorf(api.CodeUnsupportedMedia, "send the body as %s", api.ContentTypeJSON)
+	}
+	// JSON is UTF-8 (RFC 8259 section 8.1); a body declared in another charset would be read
+	// as something its sender did not mean.
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return api.Errorf(api.CodeUnsupportedMedia, "charset %q: send the body as %s in UTF-8 (charset=utf-8, or no charset)", safeParam(cs), api.ContentTypeJSON)
 	}
 	if r.ContentLength > limit {
 		return api.Errorf(api.CodeBodyTooLarge, "body of %d bytes; this endpoint takes at most %d", r.ContentLength, limit)
@@ -165,6 +170,16 @@ func decode(w http.ResponseWriter, r *http.Request, dst any, limit int64) *api.E
 }
 
 var fieldName = lazyRegexp(`^[a-z_]{1,32}$`)
+
+// safeParam echoes a header parameter only when it looks like a charset name.
+func safeParam(s string) string {
+	if len(s) > 32 || strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	}) {
+		return "?"
+	}
+	return s
+}
 
 func jsonError(err error, limit int64) *api.Error {
 	var (
