@@ -30,7 +30,8 @@ var serveContext = func() (context.Context, context.CancelFunc) {
 const serveHelp = `
 The service answers HTTP/JSON under /v1 (see package oemact/service/api): POST /v1/activate,
 /v1/phone, /v1/mak/batches, /v1/kms; GET /v1/stats, /v1/health; admin: POST /v1/admin/keys,
-PATCH /v1/admin/keys/{key_id}. It prints "listening on http://ADDR" once ready (--listen with port
+PATCH /v1/admin/keys/{key_id}. GET /v1 lists the routes; GET /v1/openapi.json describes them as
+an OpenAPI 3 document. It prints "listening on http://ADDR" once ready (--listen with port
 0 picks a free port; --listen unix:PATH listens on a unix socket only this user can connect to, and
 prints "listening on unix:PATH") and stops gracefully on SIGTERM or SIGINT: requests in flight are answered and
 their decisions committed, then it exits 0.

@@ -25,7 +25,7 @@ const accessToken = "access-token-for-every-route"
 var everyRoute = []struct{ method, path string }{
 	{"POST", api.PathActivate}, {"POST", api.PathKMS}, {"POST", api.PathPhone}, {"POST", api.PathProxyBatch},
 	{"GET", api.PathStats}, {"GET", api.PathHealth}, {"POST", api.PathAdminKeys}, {"PATCH", api.PathAdminKeys + "/0123456789abcdef"},
-	{"GET", "/v1/no-such-route"},
+	{"GET", api.PathIndex}, {"GET", api.PathOpenAPI}, {"GET", "/v1/no-such-route"},
 }
 
 func isAdmin(path string) bool { return strings.HasPrefix(path, api.PathAdminKeys) }

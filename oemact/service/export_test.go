@@ -19,3 +19,6 @@ func HandlerFor(s *Server, h func(w http.ResponseWriter, r *http.Request) (any, 
 func DecideForTest(s *Server, r *http.Request, fn func(tx *store.Tx) error) *api.Error {
 	return decisionError(s.store.Do(r.Context(), fn))
 }
+
+// ServedRoutes lists "METHOD /path" for every route the server's mux was given.
+func ServedRoutes(s *Server) []string { return append([]string(nil), s.served...) }

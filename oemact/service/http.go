@@ -28,9 +28,21 @@ type route struct {
 	h       func(w http.ResponseWriter, r *http.Request) (any, *api.Error)
 }
 
+// routes builds the mux from the endpoint table, the one list that GET /v1 and the OpenAPI
+// document are made from too.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	add := func(pattern string, routes ...route) {
+	var paths []string
+	byPath := map[string][]route{}
+	for _, ep := range s.endpoints() {
+		if byPath[ep.path] == nil {
+			paths = append(paths, ep.path)
+		}
+		byPath[ep.path] = append(byPath[ep.path], route{ep.path, ep.method, ep.h})
+	}
+	for _, p := range paths {
+		routes := byPath[p]
+		pattern := p
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			for _, rt := range routes {
 				if r.Method == rt.method {
@@ -47,18 +59,13 @@ func (s *Server) routes() http.Handler {
 				return nil, api.Errorf(api.CodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, pattern, strings.Join(methods, " or "))
 			}})
 		})
+		for _, rt := range routes {
+			s.served = append(s.served, rt.method+" "+pattern)
+		}
 	}
-	add(api.PathActivate, route{api.PathActivate, http.MethodPost, s.handleActivate})
-	add(api.PathKMS, route{api.PathKMS, http.MethodPost, s.handleKMS})
-	add(api.PathPhone, route{api.PathPhone, http.MethodPost, s.handlePhone})
-	add(api.PathProxyBatch, route{api.PathProxyBatch, http.MethodPost, s.handleBatch})
-	add(api.PathStats, route{api.PathStats, http.MethodGet, s.handleStats})
-	add(api.PathHealth, route{api.PathHealth, http.MethodGet, s.handleHealth})
-	add(api.PathAdminKeys, route{api.PathAdminKeys, http.MethodPost, s.handleAddKey})
-	add(api.PathAdminKeys+"/{key_id}", route{api.PathAdminKeys + "/{key_id}", http.MethodPatch, s.handleUpdateKey})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.serve(w, r, route{pattern: "/", h: func(http.ResponseWriter, *http.Request) (any, *api.Error) {
-			return nil, api.Errorf(api.CodeNotFound, "no such endpoint; the service answers under /v1 (see the oemact/service/api package)")
+			return nil, api.Errorf(api.CodeNotFound, "no such endpoint; GET %s lists the service's routes", api.PathIndex)
 		}})
 	})
 	return mux

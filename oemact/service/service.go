@@ -100,6 +100,10 @@ type Server struct {
 	store   *store.Store
 	log     *slog.Logger
 	handler http.Handler
+	served  []string // "METHOD /path" of every route the mux was given
+
+	openapiOnce sync.Once
+	openapi     obj
 
 	mu       sync.Mutex
 	refusals map[string]int64

@@ -18,7 +18,9 @@ const (
 	PathProxyBatch = "/v1/mak/batches" // MAK proxy activation (VAMT's role): many installation IDs at once
 	PathStats      = "/v1/stats"       // aggregates only: no keys, no addresses
 	PathHealth     = "/v1/health"
-	PathAdminKeys  = "/v1/admin/keys" // POST adds a TEST key; PATCH /v1/admin/keys/{key_id} changes one
+	PathAdminKeys  = "/v1/admin/keys"   // POST adds a TEST key; PATCH /v1/admin/keys/{key_id} changes one
+	PathIndex      = "/v1"              // the routes, and where the OpenAPI document is
+	PathOpenAPI    = "/v1/openapi.json" // the OpenAPI 3 description of every route
 )
 
 // Limits. A request over MaxBody (MaxBatchBody for proxy batches) is answered 413.
@@ -330,4 +332,19 @@ type KeyInfo struct {
 	MAKLimit int    `json:"mak_limit,omitempty"`
 	MAKUsed  int    `json:"mak_used,omitempty"`
 	Blocked  bool   `json:"blocked"`
+}
+
+// Route is one route of the service, as GET /v1 lists it.
+type Route struct {
+	Method  string `json:"method"`
+	Path    string `json:"path"`
+	Summary string `json:"summary"`
+	Admin   bool   `json:"admin,omitempty"` // needs the admin token
+}
+
+// Index is the answer of GET /v1.
+type Index struct {
+	Service string  `json:"service"`
+	OpenAPI string  `json:"openapi"` // the path of the OpenAPI document
+	Routes  []Route `json:"routes"`
 }
