@@ -102,32 +102,6 @@ func (in *Info) MemoryArrays() ([]*PhysicalMemoryArray, error) {
 // MemoryDevices returns every type 17 structure.
 func (in *Info) MemoryDevices() ([]*MemoryDevice, error) { return allOf(in, 17, ParseMemoryDevice) }
 
-// ParseTyped decodes s into its typed view when this package has one (types 0-4, 11, 16, 17,
-// 127), else returns nil and no error.
-func ParseTyped(s *Structure, v Version) (Typed, error) {
-	switch s.Type {
-	case 0:
-		return ParseBIOSInfo(s, v)
-	case 1:
-		return ParseSystemInfo(s, v)
-	case 2:
-		return ParseBaseboardInfo(s, v)
-	case 3:
-		return ParseChassisInfo(s, v)
-	case 4:
-		return ParseProcessorInfo(s, v)
-	case 11:
-		return ParseOEMStrings(s, v)
-	case 16:
-		return ParsePhysicalMemoryArray(s, v)
-	case 17:
-		return ParseMemoryDevice(s, v)
-	case EndOfTable:
-		return ParseEndOfTable(s, v)
-	}
-	return nil, nil
-}
-
 // Identity is what hardware identity reads from SMBIOS: the fields that name this machine and
 // its board and firmware. Empty strings mean absent.
 type Identity struct {

@@ -318,39 +318,3 @@ func readFile(path string) ([]byte, error) {
 	}
 	return b, nil
 }
-
-// GuessVersion infers the lowest SMBIOS version consistent with the structures' lengths, for
-// tables that come without an entry point. It matters for the UUID byte order (2.6): a bare
-// table whose structures all predate 2.6 is read in the older order. The guess is never below
-// 2.0 and never above Latest.
-func GuessVersion(ss []*Structure) Version {
-	best := Version{Major: 2, Minor: 0}
-	raise := func(v Version) {
-		if v.word() > best.word() {
-			best = v
-		}
-	}
-	// Lengths at which each type gained fields (SMBIOS 3.x, "Spec. version" column).
-	steps := map[uint8][]struct {
-		length int
-		v      Version
-	}{
-		0:  {{0x13, Version{2, 1, 0}}, {0x14, Version{2, 3, 0}}, {0x18, Version{2, 4, 0}}, {0x1A, Version{3, 1, 0}}},
-		1:  {{0x19, Version{2, 1, 0}}, {0x1B, Version{2, 4, 0}}},
-		3:  {{0x0D, Version{2, 1, 0}}, {0x15, Version{2, 3, 0}}},
-		4:  {{0x20, Version{2, 1, 0}}, {0x23, Version{2, 3, 0}}, {0x28, Version{2, 5, 0}}, {0x2A, Version{2, 6, 0}}, {0x30, Version{3, 0, 0}}},
-		16: {{0x17, Version{2, 7, 0}}},
-		17: {{0x17, Version{2, 3, 0}}, {0x1C, Version{2, 6, 0}}, {0x22, Version{2, 7, 0}}, {0x28, Version{2, 8, 0}}, {0x54, Version{3, 2, 0}}, {0x5C, Version{3, 3, 0}}},
-	}
-	for _, s := range ss {
-		for _, st := range steps[s.Type] {
-			if s.Length() >= st.length {
-				raise(st.v)
-			}
-		}
-	}
-	if best.word() > Latest.word() {
-		best = Latest
-	}
-	return best
-}

@@ -245,3 +245,24 @@ func checkType(s *Structure, typ uint8, _ int) error {
 	}
 	return nil
 }
+
+func init() {
+	registerType(&typeSpec{typ: 0, title: "BIOS Information", minLength: biosMinLength,
+		lengths: []versionLength{since(2, 0, 0x12), since(2, 1, 0x13), since(2, 3, 0x14), since(2, 4, 0x18), since(3, 1, 0x1A)},
+		parse:   parser(ParseBIOSInfo)})
+}
+
+func (*BIOSInfo) structureType() uint8 { return 0 }
+
+func (b *BIOSInfo) buildLength(v Version) int { return int(DefaultLength(0, v)) }
+
+// setDefaults: BIOS and embedded-controller releases 0xFF ("not provided") when both halves
+// are zero.
+func (b *BIOSInfo) setDefaults(*buildContext) {
+	if b.BIOSMajorRelease == 0 && b.BIOSMinorRelease == 0 && b.present(0x18) {
+		b.BIOSMajorRelease, b.BIOSMinorRelease = 0xFF, 0xFF
+	}
+	if b.ECMajorRelease == 0 && b.ECMinorRelease == 0 && b.present(0x18) {
+		b.ECMajorRelease, b.ECMinorRelease = 0xFF, 0xFF
+	}
+}

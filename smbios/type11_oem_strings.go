@@ -91,3 +91,15 @@ func (o *OEMStrings) Fields() []Field {
 func (o *OEMStrings) String() string {
 	return renderText(&o.Header, o.length(), "OEM Strings", o.Fields())
 }
+
+func init() {
+	registerType(&typeSpec{typ: 11, title: "OEM Strings", minLength: oemStringsMinLength,
+		lengths: []versionLength{since(2, 0, 0x05)},
+		parse:   parser(ParseOEMStrings)})
+}
+
+func (*OEMStrings) structureType() uint8 { return 11 }
+
+func (o *OEMStrings) buildLength(v Version) int { return int(DefaultLength(11, v)) }
+
+func (o *OEMStrings) setDefaults(*buildContext) {}

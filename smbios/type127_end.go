@@ -26,3 +26,15 @@ func (e *EndOfTableInfo) Fields() []Field { return nil }
 func (e *EndOfTableInfo) String() string {
 	return renderText(&e.Header, e.length(), "End Of Table", nil)
 }
+
+func init() {
+	registerType(&typeSpec{typ: EndOfTable, title: "End Of Table", minLength: 4,
+		lengths: []versionLength{since(2, 0, 4)},
+		parse:   parser(ParseEndOfTable)})
+}
+
+func (*EndOfTableInfo) structureType() uint8 { return EndOfTable }
+
+func (e *EndOfTableInfo) buildLength(v Version) int { return 4 }
+
+func (e *EndOfTableInfo) setDefaults(*buildContext) {}

@@ -109,3 +109,20 @@ func (a *PhysicalMemoryArray) Fields() []Field {
 func (a *PhysicalMemoryArray) String() string {
 	return renderText(&a.Header, a.length(), "Physical Memory Array", a.Fields())
 }
+
+func init() {
+	registerType(&typeSpec{typ: 16, title: "Physical Memory Array", minLength: memoryArrayMinLength,
+		lengths: []versionLength{since(2, 1, 0x0F), since(2, 7, 0x17)},
+		parse:   parser(ParsePhysicalMemoryArray)})
+}
+
+func (*PhysicalMemoryArray) structureType() uint8 { return 16 }
+
+func (a *PhysicalMemoryArray) buildLength(v Version) int { return int(DefaultLength(16, v)) }
+
+// setDefaults: no error information structure.
+func (a *PhysicalMemoryArray) setDefaults(*buildContext) {
+	if a.ErrorInformationHandle == 0 {
+		a.ErrorInformationHandle = 0xFFFE
+	}
+}

@@ -352,3 +352,87 @@ func (m *MemoryDevice) Fields() []Field {
 func (m *MemoryDevice) String() string {
 	return renderText(&m.Header, m.length(), "Memory Device", m.Fields())
 }
+
+func init() {
+	registerType(&typeSpec{typ: 17, title: "Memory Device", minLength: memoryDeviceMinLength,
+		lengths: []versionLength{since(2, 1, 0x15), since(2, 3, 0x1B), since(2, 6, 0x1C), since(2, 7, 0x22),
+			since(2, 8, 0x28), since(3, 2, 0x54), since(3, 3, 0x5C), since(3, 7, 0x64)},
+		parse: parser(ParseMemoryDevice)})
+}
+
+func (*MemoryDevice) structureType() uint8 { return 17 }
+
+func (m *MemoryDevice) buildLength(v Version) int {
+	return grownLength(&m.Header, m.fields(), int(DefaultLength(17, v)))
+}
+
+// SetSize sets the module size in bytes, choosing the encoding the specification asks for: KiB
+// below 1 MiB, MiB up to 32 GiB - 1 MiB, the extended size beyond (SMBIOS 2.7). 0 means no
+// module installed.
+func (m *MemoryDevice) SetSize(bytes uint64) error {
+	switch {
+	case bytes == 0:
+		m.Size, m.ExtendedSize = 0, 0
+	case bytes < 1<<20:
+		if bytes%1024 != 0 {
+			return fmt.Errorf("smbios: memory size %d is not a whole number of KiB", bytes)
+		}
+		m.Size, m.ExtendedSize = uint16(bytes>>10)|0x8000, 0
+	case bytes%(1<<20) != 0:
+		return fmt.Errorf("smbios: memory size %d bytes is not a whole number of MiB", bytes)
+	case bytes>>20 < 0x7FFF:
+		m.Size, m.ExtendedSize = uint16(bytes>>20), 0
+	case bytes>>20 <= 0x7FFFFFFF:
+		m.Size, m.ExtendedSize = 0x7FFF, uint32(bytes>>20)
+	default:
+		return fmt.Errorf("smbios: memory size %d bytes exceeds what SMBIOS can describe", bytes)
+	}
+	return nil
+}
+
+// SetSpeed sets the module's maximum speed in MT/s, in the extended field (SMBIOS 3.3) when it
+// does not fit 16 bits. SetConfiguredSpeed does the same for the configured speed.
+func (m *MemoryDevice) SetSpeed(mts uint32) {
+	if mts >= 0xFFFF {
+		m.Speed, m.ExtendedSpeed = 0xFFFF, mts
+	} else {
+		m.Speed, m.ExtendedSpeed = uint16(mts), 0
+	}
+}
+
+// SetConfiguredSpeed sets the configured speed in MT/s, like SetSpeed.
+func (m *MemoryDevice) SetConfiguredSpeed(mts uint32) {
+	if mts >= 0xFFFF {
+		m.ConfiguredMemorySpeed, m.ExtendedConfiguredSpeed = 0xFFFF, mts
+	} else {
+		m.ConfiguredMemorySpeed, m.ExtendedConfiguredSpeed = uint16(mts), 0
+	}
+}
+
+// setDefaults: in the first memory array, no error information structure, widths 64 bits when
+// installed, form factor DIMM, type "Unknown", technology DRAM.
+func (m *MemoryDevice) setDefaults(c *buildContext) {
+	if m.PhysicalMemoryArrayHandle == 0 && len(c.arrays) > 0 {
+		m.PhysicalMemoryArrayHandle = c.arrays[0].Handle
+	}
+	if m.ErrorInformationHandle == 0 {
+		m.ErrorInformationHandle = 0xFFFE
+	}
+	if m.Installed() {
+		if m.TotalWidth == 0 {
+			m.TotalWidth = 64
+		}
+		if m.DataWidth == 0 {
+			m.DataWidth = 64
+		}
+	}
+	if m.FormFactor == 0 {
+		m.FormFactor = 0x09
+	}
+	if m.MemoryType == 0 {
+		m.MemoryType = 0x02
+	}
+	if m.MemoryTechnology == 0 && m.present(0x29) {
+		m.MemoryTechnology = 0x03 // DRAM
+	}
+}

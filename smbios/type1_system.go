@@ -90,3 +90,20 @@ func (s *SystemInfo) Fields() []Field {
 func (s *SystemInfo) String() string {
 	return renderText(&s.Header, s.length(), "System Information", s.Fields())
 }
+
+func init() {
+	registerType(&typeSpec{typ: 1, title: "System Information", minLength: systemMinLength,
+		lengths: []versionLength{since(2, 0, 0x08), since(2, 1, 0x19), since(2, 4, 0x1B)},
+		parse:   parser(ParseSystemInfo)})
+}
+
+func (*SystemInfo) structureType() uint8 { return 1 }
+
+func (s *SystemInfo) buildLength(v Version) int { return int(DefaultLength(1, v)) }
+
+// setDefaults: wake-up type "Power Switch".
+func (s *SystemInfo) setDefaults(*buildContext) {
+	if s.WakeUpType == 0 && s.present(0x19) {
+		s.WakeUpType = 0x06
+	}
+}

@@ -191,3 +191,28 @@ func (b *BaseboardInfo) Fields() []Field {
 func (b *BaseboardInfo) String() string {
 	return renderText(&b.Header, b.length(), "Base Board Information", b.Fields())
 }
+
+func init() {
+	registerType(&typeSpec{typ: 2, title: "Base Board Information", minLength: baseboardMinLength,
+		lengths: []versionLength{since(2, 0, 0x0F)},
+		parse:   parser(ParseBaseboardInfo)})
+}
+
+func (*BaseboardInfo) structureType() uint8 { return 2 }
+
+func (b *BaseboardInfo) buildLength(v Version) int {
+	return int(DefaultLength(2, v)) + 2*len(b.ContainedObjectHandles)
+}
+
+// setDefaults: board type "Motherboard", feature "hosting board", chassis the first chassis.
+func (b *BaseboardInfo) setDefaults(c *buildContext) {
+	if b.BoardType == 0 {
+		b.BoardType = 0x0A
+	}
+	if b.FeatureFlags == 0 {
+		b.FeatureFlags = 0x01
+	}
+	if b.ChassisHandle == 0 && len(c.chassis) > 0 {
+		b.ChassisHandle = c.chassis[0].Handle
+	}
+}

@@ -350,3 +350,42 @@ func (c *ChassisInfo) Fields() []Field {
 func (c *ChassisInfo) String() string {
 	return renderText(&c.Header, c.length(), "Chassis Information", c.Fields())
 }
+
+func init() {
+	registerType(&typeSpec{typ: 3, title: "Chassis Information", minLength: chassisMinLength,
+		lengths:     []versionLength{since(2, 0, 0x09), since(2, 1, 0x0D), since(2, 3, 0x15), since(2, 7, 0x16)},
+		fixedLength: chassisFixedLength,
+		parse:       parser(ParseChassisInfo)})
+}
+
+// chassisFixedLength is a type 3 structure's length without its contained elements.
+func chassisFixedLength(s *Structure) int {
+	n, ok1 := s.Byte(0x13)
+	m, ok2 := s.Byte(0x14)
+	if !ok1 || !ok2 || s.Length() < 0x15 {
+		return s.Length()
+	}
+	return s.Length() - int(n)*int(m)
+}
+
+func (*ChassisInfo) structureType() uint8 { return 3 }
+
+func (c *ChassisInfo) buildLength(v Version) int {
+	return int(DefaultLength(3, v)) + len(c.ContainedElements)
+}
+
+func (c *ChassisInfo) fields() []field {
+	return append(c.fixedFields(), fString(c.skuOffset(), "SKU Number", &c.SKUNumber))
+}
+
+// setDefaults: type "Unknown", states "Safe", security "None".
+func (c *ChassisInfo) setDefaults(*buildContext) {
+	if c.Type() == 0 {
+		c.SetType(ChassisUnknown)
+	}
+	for _, st := range []*uint8{&c.BootUpState, &c.PowerSupplyState, &c.ThermalState, &c.SecurityStatus} {
+		if *st == 0 {
+			*st = 0x03
+		}
+	}
+}

@@ -512,3 +512,79 @@ func (p *ProcessorInfo) Fields() []Field {
 func (p *ProcessorInfo) String() string {
 	return renderText(&p.Header, p.length(), "Processor Information", p.Fields())
 }
+
+func init() {
+	registerType(&typeSpec{typ: 4, title: "Processor Information", minLength: processorMinLength,
+		lengths: []versionLength{since(2, 0, 0x1A), since(2, 1, 0x20), since(2, 3, 0x23), since(2, 5, 0x28),
+			since(2, 6, 0x2A), since(3, 0, 0x30), since(3, 6, 0x32)},
+		parse: parser(ParseProcessorInfo)})
+}
+
+func (*ProcessorInfo) structureType() uint8 { return 4 }
+
+func (p *ProcessorInfo) buildLength(v Version) int {
+	return grownLength(&p.Header, p.fields(), int(DefaultLength(4, v)))
+}
+
+// SetVoltage sets the processor voltage in volts (one decimal, SMBIOS's current-voltage form,
+// bit 7 set). Volts above 12.7 do not fit and are clamped.
+func (p *ProcessorInfo) SetVoltage(volts float64) {
+	d := int(volts*10 + 0.5)
+	p.Voltage = 0x80 | uint8(min(max(d, 0), 0x7F))
+}
+
+// SetCounts sets core, enabled core and thread counts. Counts above 255 go in the 16-bit fields
+// (SMBIOS 3.0, which they extend the structure to); the builder mirrors smaller ones there when
+// the version has those fields.
+func (p *ProcessorInfo) SetCounts(cores, enabled, threads int) {
+	set := func(n int, small *uint8, big *uint16) {
+		if n > 0xFF {
+			*small, *big = 0xFF, uint16(min(n, 0xFFFE))
+		} else {
+			*small, *big = uint8(max(n, 0)), 0
+		}
+	}
+	set(cores, &p.CoreCount, &p.CoreCount2)
+	set(enabled, &p.CoreEnabled, &p.CoreEnabled2)
+	set(threads, &p.ThreadCount, &p.ThreadCount2)
+}
+
+// setDefaults: type "Central Processor", family "Unknown", status "populated, enabled", upgrade
+// "Unknown", cache handles "not provided", family 2 and the 16-bit counts mirroring the 8-bit
+// ones.
+func (p *ProcessorInfo) setDefaults(*buildContext) {
+	if p.ProcessorType == 0 {
+		p.ProcessorType = 0x03
+	}
+	if p.Family == 0 {
+		p.Family = 0x02
+	}
+	if p.Family2 == 0 && p.Family != 0xFE && p.present(0x2A) {
+		p.Family2 = uint16(p.Family)
+	}
+	if p.Status == 0 {
+		p.Status = 0x41
+	}
+	if p.Upgrade == 0 {
+		p.Upgrade = 0x02
+	}
+	if p.present(0x20) {
+		for _, h := range []*uint16{&p.L1CacheHandle, &p.L2CacheHandle, &p.L3CacheHandle} {
+			if *h == 0 {
+				*h = 0xFFFF
+			}
+		}
+	}
+	if p.present(0x30) {
+		// SMBIOS 3.0: the 16-bit counts repeat the 8-bit ones below 256.
+		if p.CoreCount2 == 0 && p.CoreCount != 0xFF {
+			p.CoreCount2 = uint16(p.CoreCount)
+		}
+		if p.CoreEnabled2 == 0 && p.CoreEnabled != 0xFF {
+			p.CoreEnabled2 = uint16(p.CoreEnabled)
+		}
+		if p.ThreadCount2 == 0 && p.ThreadCount != 0xFF {
+			p.ThreadCount2 = uint16(p.ThreadCount)
+		}
+	}
+}
