@@ -22,6 +22,7 @@ import (
 	"github.com/oemact/oemact/oemact/licence"
 	"github.com/oemact/oemact/oemact/profile"
 	"github.com/oemact/oemact/oemact/yamldoc"
+	"github.com/oemact/oemact/smbios"
 )
 
 // DefaultStart is when a scenario's clock starts unless it says otherwise: Windows 7's general
@@ -572,15 +573,6 @@ func (p *parser) step(i int, r *rawStep) (*Step, error) {
 	return s, nil
 }
 
-var smbiosFields = map[string]bool{
-	"bios.vendor": true, "bios.version": true, "bios.release_date": true,
-	"system.manufacturer": true, "system.product_name": true, "system.version": true,
-	"system.serial_number": true, "system.uuid": true, "system.sku_number": true, "system.family": true,
-	"baseboard.manufacturer": true, "baseboard.product_name": true, "baseboard.version": true,
-	"baseboard.serial_number": true, "baseboard.asset_tag": true,
-	"chassis.manufacturer": true, "chassis.serial_number": true, "chassis.asset_tag": true,
-}
-
 func (p *parser) changes(field string, r *rawStep) (*Changes, error) {
 	c := &Changes{NIC: r.NIC, AddNIC: r.AddNIC, Disk: r.Disk, MemoryMB: r.MemoryMB, CPUs: r.CPUs, SMBIOS: r.SMBIOS, TPM: r.TPM}
 	for _, mac := range []struct{ name, v string }{{"nic", r.NIC}, {"add_nic", r.AddNIC}} {
@@ -602,8 +594,8 @@ func (p *parser) changes(field string, r *rawStep) (*Changes, error) {
 		return nil, p.doc.Errorf(field+".cpus", "%d: want 1 to 64", r.CPUs)
 	}
 	for k := range r.SMBIOS {
-		if !smbiosFields[k] {
-			return nil, p.doc.Errorf(field+".smbios."+k, "not a field a change can set (bios.*, system.*, baseboard.*, chassis.* string fields)")
+		if _, err := smbios.LookupIdentityField(k); err != nil {
+			return nil, p.doc.Errorf(field+".smbios."+k, "not a field a change can set: %v", err)
 		}
 	}
 	if r.Board != "" {

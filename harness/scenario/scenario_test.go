@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/oemact/oemact/oemact/licence"
+	"github.com/oemact/oemact/smbios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -97,4 +98,19 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		require.Error(t, err, tc.name)
 		assert.Contains(t, strings.ReplaceAll(err.Error(), path, "s.yaml"), tc.want, tc.name)
 	}
+}
+
+// A change step may set every SMBIOS identity field a profile has, by the registry's keys.
+func TestChangeSetsEveryIdentityField(t *testing.T) {
+	prof := filepath.Join(fixturesDir(), "profiles", "tstoem-desktop.yaml")
+	body := "name: s\nmachines:\n  pc:\n    profile: " + prof + "\n    edition: win7-ultimate\n    key: retail/win7-ultimate\nsteps:\n  - change: pc\n    smbios:\n"
+	fields := smbios.IdentityFields()
+	for _, f := range fields {
+		body += "      " + f.Key + ": \"1\"\n"
+	}
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
+	sc, err := Load(path)
+	require.NoError(t, err)
+	assert.Len(t, sc.Steps[0].Change.SMBIOS, len(fields))
 }

@@ -2,10 +2,13 @@ package profile
 
 import (
 	"fmt"
-	"sort"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/oemact/oemact/smbios"
 )
 
 // Clone returns a deep copy that resolves relative file names as p does, so it can be changed
@@ -23,62 +26,93 @@ func (p *Profile) Clone() (*Profile, error) {
 	return c, nil
 }
 
-// smbiosFields maps "section.field" to the string it sets, creating the section when needed.
-func (s *SMBIOS) field(name string) (*string, error) {
-	sec, f, ok := strings.Cut(name, ".")
-	if !ok {
-		return nil, fmt.Errorf("SMBIOS field %q: want section.field, e.g. system.serial_number", name)
+// identityValue finds the profile field that holds the SMBIOS identity field key: the section
+// and field of the same YAML names ("system.serial_number" is SMBIOS.System.SerialNumber). The
+// value is a string or an int field; create makes a missing section, else a missing section
+// gives an invalid Value.
+func (s *SMBIOS) identityValue(key string, create bool) (reflect.Value, error) {
+	f, err := smbios.LookupIdentityField(key)
+	if err != nil {
+		return reflect.Value{}, err
 	}
-	var m map[string]*string
-	switch sec {
-	case "bios":
-		if s.BIOS == nil {
-			s.BIOS = &BIOS{}
-		}
-		b := s.BIOS
-		m = map[string]*string{"vendor": &b.Vendor, "version": &b.Version, "release_date": &b.ReleaseDate}
-	case "system":
-		if s.System == nil {
-			s.System = &System{}
-		}
-		y := s.System
-		m = map[string]*string{"manufacturer": &y.Manufacturer, "product_name": &y.ProductName, "version": &y.Version,
-			"serial_number": &y.SerialNumber, "uuid": &y.UUID, "sku_number": &y.SKUNumber, "family": &y.Family}
-	case "baseboard":
-		if s.Baseboard == nil {
-			s.Baseboard = &Baseboard{}
-		}
-		b := s.Baseboard
-		m = map[string]*string{"manufacturer": &b.Manufacturer, "product_name": &b.ProductName, "version": &b.Version,
-			"serial_number": &b.SerialNumber, "asset_tag": &b.AssetTag}
-	case "chassis":
-		if s.Chassis == nil {
-			s.Chassis = &Chassis{}
-		}
-		c := s.Chassis
-		m = map[string]*string{"manufacturer": &c.Manufacturer, "version": &c.Version, "serial_number": &c.SerialNumber, "asset_tag": &c.AssetTag}
-	default:
-		return nil, fmt.Errorf("SMBIOS field %q: no section %q (bios, system, baseboard, chassis)", name, sec)
+	sec, ok := yamlField(reflect.ValueOf(s).Elem(), f.Section())
+	if !ok || sec.Kind() != reflect.Pointer || sec.Type().Elem().Kind() != reflect.Struct {
+		return reflect.Value{}, fmt.Errorf("SMBIOS field %q: profiles have no %s section", key, f.Section())
 	}
-	if ptr, ok := m[f]; ok {
-		return ptr, nil
+	if sec.IsNil() {
+		if !create {
+			return reflect.Value{}, nil
+		}
+		sec.Set(reflect.New(sec.Type().Elem()))
 	}
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, sec+"."+k)
+	v, ok := yamlField(sec.Elem(), f.Field())
+	if !ok || (v.Kind() != reflect.String && v.Kind() != reflect.Int) {
+		return reflect.Value{}, fmt.Errorf("SMBIOS field %q: profiles have no such %s field", key, f.Section())
 	}
-	sort.Strings(names)
-	return nil, fmt.Errorf("SMBIOS field %q: not a string field (%s)", name, strings.Join(names, ", "))
+	return v, nil
 }
 
-// SetSMBIOSField sets one SMBIOS string field by name ("system.serial_number") and validates the
-// result as Parse would.
+// yamlField returns the field of struct v whose YAML name is name.
+func yamlField(v reflect.Value, name string) (reflect.Value, bool) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if tag == name {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
+// identityText is the profile's value of an identity field as text, "" when the profile does not
+// set it (an empty string, a zero number or a missing section).
+func (s *SMBIOS) identityText(key string) (string, error) {
+	v, err := s.identityValue(key, false)
+	if err != nil || !v.IsValid() {
+		return "", err
+	}
+	if v.Kind() == reflect.Int {
+		if v.Int() == 0 {
+			return "", nil
+		}
+		return strconv.FormatInt(v.Int(), 10), nil
+	}
+	return v.String(), nil
+}
+
+// SetSMBIOSField sets one SMBIOS identity field by its key (smbios.IdentityFields:
+// "system.serial_number", "chassis.type"...) and validates the result as Parse would. A chassis
+// type is a number or a dmidecode name. On an error the profile is left as it was.
 func (p *Profile) SetSMBIOSField(name, value string) error {
-	ptr, err := p.SMBIOS.field(name)
+	saved, err := p.Clone()
 	if err != nil {
 		return err
 	}
-	*ptr = value
+	if err := p.setSMBIOSField(name, value); err != nil {
+		p.SMBIOS = saved.SMBIOS
+		return err
+	}
+	return nil
+}
+
+func (p *Profile) setSMBIOSField(name, value string) error {
+	v, err := p.SMBIOS.identityValue(name, true)
+	if err != nil {
+		return err
+	}
+	if v.Kind() == reflect.Int {
+		n, err := strconv.Atoi(value)
+		if err != nil {
+			ct, cerr := smbios.ParseChassisType(value)
+			if cerr != nil {
+				return fmt.Errorf("SMBIOS field %q: %w", name, cerr)
+			}
+			n = int(ct)
+		}
+		v.SetInt(int64(n))
+	} else {
+		v.SetString(value)
+	}
 	if p.SMBIOS.Version == "" && p.SMBIOS.File == "" {
 		p.SMBIOS.Version = DefaultSMBIOS
 	}

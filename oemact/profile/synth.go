@@ -162,17 +162,15 @@ func (p *Profile) smbios() (*smbios.Info, error) {
 	if err != nil {
 		return nil, p.errAt("smbios.version", "%v", err)
 	}
-	b := smbios.Builder{Version: v}
-	b.BIOS = p.biosInfo(&smbios.BIOSInfo{})
-	b.System, err = p.systemInfo(&smbios.SystemInfo{})
-	if err != nil {
-		return nil, err
-	}
+	b := smbios.Builder{Version: v, BIOS: &smbios.BIOSInfo{}, System: &smbios.SystemInfo{}}
 	if s.Baseboard != nil {
-		b.Baseboards = []*smbios.BaseboardInfo{p.baseboardInfo(&smbios.BaseboardInfo{})}
+		b.Baseboards = []*smbios.BaseboardInfo{{}}
 	}
 	if s.Chassis != nil {
-		b.Chassis = []*smbios.ChassisInfo{p.chassisInfo(&smbios.ChassisInfo{})}
+		b.Chassis = []*smbios.ChassisInfo{{}}
+	}
+	if err := p.applyIdentities(b.BIOS, b.System, first(b.Baseboards), first(b.Chassis)); err != nil {
+		return nil, err
 	}
 	for i := range s.Processors {
 		b.Processors = append(b.Processors, p.processorInfo(i, &smbios.ProcessorInfo{}))
@@ -210,56 +208,52 @@ func set(dst *string, v string) {
 	}
 }
 
-func (p *Profile) biosInfo(b *smbios.BIOSInfo) *smbios.BIOSInfo {
-	if x := p.SMBIOS.BIOS; x != nil {
-		set(&b.Vendor, x.Vendor)
-		set(&b.Version, x.Version)
-		set(&b.ReleaseDate, x.ReleaseDate)
+// first is xs[0], or nil.
+func first[T any](xs []*T) *T {
+	if len(xs) == 0 {
+		return nil
 	}
-	return b
+	return xs[0]
 }
 
-func (p *Profile) systemInfo(sys *smbios.SystemInfo) (*smbios.SystemInfo, error) {
-	if x := p.SMBIOS.System; x != nil {
-		set(&sys.Manufacturer, x.Manufacturer)
-		set(&sys.ProductName, x.ProductName)
-		set(&sys.Version, x.Version)
-		set(&sys.SerialNumber, x.SerialNumber)
-		set(&sys.SKUNumber, x.SKUNumber)
-		set(&sys.Family, x.Family)
-		if x.UUID != "" {
-			u, err := smbios.ParseUUID(x.UUID)
-			if err != nil {
-				return nil, p.errAt("smbios.system.uuid", "%v", err)
-			}
-			sys.UUID = u
+// applyIdentities writes the profile's identity fields into the views of types 0 to 3; a nil
+// view is left out.
+func (p *Profile) applyIdentities(bios *smbios.BIOSInfo, sys *smbios.SystemInfo, board *smbios.BaseboardInfo, chassis *smbios.ChassisInfo) error {
+	views := []struct {
+		typ uint8
+		v   smbios.Typed
+		ok  bool
+	}{{0, bios, bios != nil}, {1, sys, sys != nil}, {2, board, board != nil}, {3, chassis, chassis != nil}}
+	for _, x := range views {
+		if !x.ok {
+			continue
+		}
+		if err := p.applyIdentity(x.typ, x.v); err != nil {
+			return err
 		}
 	}
-	return sys, nil
+	return nil
 }
 
-func (p *Profile) baseboardInfo(b *smbios.BaseboardInfo) *smbios.BaseboardInfo {
-	if x := p.SMBIOS.Baseboard; x != nil {
-		set(&b.Manufacturer, x.Manufacturer)
-		set(&b.Product, x.ProductName)
-		set(&b.Version, x.Version)
-		set(&b.SerialNumber, x.SerialNumber)
-		set(&b.AssetTag, x.AssetTag)
-	}
-	return b
-}
-
-func (p *Profile) chassisInfo(c *smbios.ChassisInfo) *smbios.ChassisInfo {
-	if x := p.SMBIOS.Chassis; x != nil {
-		set(&c.Manufacturer, x.Manufacturer)
-		set(&c.Version, x.Version)
-		set(&c.SerialNumber, x.SerialNumber)
-		set(&c.AssetTag, x.AssetTag)
-		if x.Type != 0 {
-			c.TypeAndLock = c.TypeAndLock&0x80 | uint8(x.Type)
+// applyIdentity writes the profile's identity fields of the view's structure type into it (the
+// fields smbios.IdentityFields lists, by their keys), leaving those the profile does not set.
+func (p *Profile) applyIdentity(typ uint8, v smbios.Typed) error {
+	for _, f := range smbios.IdentityFields() {
+		if f.Type != typ {
+			continue
+		}
+		val, err := p.SMBIOS.identityText(f.Key)
+		if err != nil {
+			return p.errAt("smbios."+f.Key, "%v", err)
+		}
+		if val == "" {
+			continue
+		}
+		if err := f.Set(v, val); err != nil {
+			return p.errAt("smbios."+f.Key, "%v", err)
 		}
 	}
-	return c
+	return nil
 }
 
 func (p *Profile) processorInfo(i int, c *smbios.ProcessorInfo) *smbios.ProcessorInfo {
@@ -315,49 +309,28 @@ func memoryTypeCode(name string) (uint8, bool) {
 // overrideSMBIOS writes the profile's SMBIOS fields into a captured table, structure by structure.
 func (p *Profile) overrideSMBIOS(in *smbios.Info) error {
 	s := &p.SMBIOS
-	update := func(field string, v smbios.Typed) error {
-		if err := in.Update(v); err != nil {
+	for _, sec := range []struct {
+		name string
+		typ  uint8
+		set  bool
+	}{{"bios", 0, s.BIOS != nil}, {"system", 1, s.System != nil}, {"baseboard", 2, s.Baseboard != nil}, {"chassis", 3, s.Chassis != nil}} {
+		if !sec.set {
+			continue
+		}
+		field := "smbios." + sec.name
+		structs := in.ByType(sec.typ)
+		if len(structs) == 0 {
+			return p.errAt(field, "the captured table has no %s structure (type %d) to change", sec.name, sec.typ)
+		}
+		v, err := smbios.ParseTyped(structs[0], in.Version)
+		if err != nil {
 			return p.errAt(field, "%v", err)
 		}
-		return nil
-	}
-	if s.BIOS != nil {
-		b, err := in.BIOS()
-		if err != nil {
-			return p.errAt("smbios.bios", "%v", err)
-		}
-		if err := update("smbios.bios", p.biosInfo(b)); err != nil {
+		if err := p.applyIdentity(sec.typ, v); err != nil {
 			return err
 		}
-	}
-	if s.System != nil {
-		sys, err := in.System()
-		if err != nil {
-			return p.errAt("smbios.system", "%v", err)
-		}
-		if sys, err = p.systemInfo(sys); err != nil {
-			return err
-		}
-		if err := update("smbios.system", sys); err != nil {
-			return err
-		}
-	}
-	if s.Baseboard != nil {
-		bs, err := in.Baseboards()
-		if err != nil || len(bs) == 0 {
-			return p.errAt("smbios.baseboard", "the captured table has no readable baseboard (type 2) to change: %v", err)
-		}
-		if err := update("smbios.baseboard", p.baseboardInfo(bs[0])); err != nil {
-			return err
-		}
-	}
-	if s.Chassis != nil {
-		cs, err := in.Chassis()
-		if err != nil || len(cs) == 0 {
-			return p.errAt("smbios.chassis", "the captured table has no readable chassis (type 3) to change: %v", err)
-		}
-		if err := update("smbios.chassis", p.chassisInfo(cs[0])); err != nil {
-			return err
+		if err := in.Update(v); err != nil {
+			return p.errAt(field, "%v", err)
 		}
 	}
 	if len(s.Processors) > 0 || len(s.MemoryDevices) > 0 || len(s.OEMStrings) > 0 {
