@@ -33,6 +33,8 @@ var known = map[string]Tool{
 	"chromium":           {Name: "chromium", Package: "chromium", Env: "OEMACT_CHROMIUM"},
 	"gcc":                {Name: "gcc", Package: "gcc"},
 	"openssl":            {Name: "openssl", Package: "openssl"},
+	"qemu-ga":            {Name: "qemu-ga", Package: "qemu-guest-agent"},
+	"qemu-img":           {Name: "qemu-img", Package: "qemu-utils"},
 }
 
 // Lookup returns the description of a known tool, or a bare one for an unknown name.
