@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,6 +33,37 @@ const (
 	SeaBIOS Firmware = "seabios"
 	OVMF    Firmware = "ovmf"
 )
+
+// Boot is what a machine boots.
+type Boot string
+
+const (
+	// BootKernel boots Config.Kernel directly (-kernel): the harness's own guest.
+	BootKernel Boot = ""
+	// BootDisk boots Config.Image as a disk through the firmware and the image's own boot loader.
+	// QEMU writes to a throw-away overlay (Image.Overlay), never to the image.
+	BootDisk Boot = "disk"
+	// BootCDROM boots Config.Image as a CD-ROM (read-only media) through the firmware.
+	BootCDROM Boot = "cdrom"
+)
+
+// Image is the disk or CD-ROM image a machine boots (Boot BootDisk or BootCDROM).
+type Image struct {
+	Path string
+	// Format is how QEMU reads Path: raw (default), qcow2, vmdk or vhdx.
+	Format string
+	// Interface is the disk's controller: "virtio" (default) or "ide" (AHCI on q35, IDE on pc),
+	// for an OS without virtio drivers such as a stock Windows image. A CD-ROM is always on the
+	// AHCI/IDE controller.
+	Interface string
+	// Overlay is the qcow2 file, backed by Path, that QEMU opens instead of Path for a disk; Run
+	// creates it in the artifacts folder (qemu-img create -f qcow2 -b Path -F Format) and
+	// removes it when QEMU has exited. Args refuses a disk boot without one.
+	Overlay string
+}
+
+// ImageFormats are the formats an Image may have.
+var ImageFormats = []string{"raw", "qcow2", "vmdk", "vhdx"}
 
 // Accel is the accelerator.
 type Accel string
@@ -67,7 +99,12 @@ type Config struct {
 	// OVMF is the UEFI firmware image for Firmware OVMF; default FindOVMF().
 	OVMF string
 
-	Kernel string // bzImage/vmlinuz (required)
+	// Boot is what the machine boots; default BootKernel.
+	Boot Boot
+	// Image is the disk or CD-ROM image for BootDisk and BootCDROM.
+	Image *Image
+
+	Kernel string // bzImage/vmlinuz (required for BootKernel, refused otherwise)
 	Initrd string
 	Append string // kernel command line
 
@@ -99,7 +136,10 @@ type Config struct {
 	OEMID, OEMTableID string
 
 	Channel *Channel
-	TPM     *TPM
+	// GuestAgent is a unix socket QEMU connects to (as a client) for the QEMU guest agent's
+	// virtio-serial port, org.qemu.guest_agent.0 (see the qga package).
+	GuestAgent string
+	TPM        *TPM
 
 	Accel Accel
 	// SerialLog receives the guest console (ttyS0). "" sends it to QEMU's stdout.
@@ -212,13 +252,7 @@ func Args(c Config) ([]string, error) {
 		}
 		a = append(a, "-bios", fw)
 	}
-	a = append(a, "-kernel", c.Kernel)
-	if c.Initrd != "" {
-		a = append(a, "-initrd", c.Initrd)
-	}
-	if c.Append != "" {
-		a = append(a, "-append", c.Append)
-	}
+	a = append(a, bootArgs(c)...)
 	// With -no-reboot a guest reset (init dying with panic=-1, a reboot) ends QEMU instead of
 	// booting again.
 	a = append(a, "-no-reboot")
@@ -260,6 +294,13 @@ func Args(c Config) ([]string, error) {
 			"-device", "virtio-serial-pci,id=vser0",
 			"-device", "virtserialport,bus=vser0.0,chardev=channel,name="+c.Channel.Name)
 	}
+	if c.GuestAgent != "" {
+		a = append(a, "-chardev", "socket,id=qga,reconnect=1,path="+optValue(c.GuestAgent))
+		if c.Channel == nil {
+			a = append(a, "-device", "virtio-serial-pci,id=vser0")
+		}
+		a = append(a, "-device", "virtserialport,bus=vser0.0,chardev=qga,name="+GuestAgentPort)
+	}
 	if c.QMPSocket != "" {
 		a = append(a, "-chardev", "socket,id=qmp,reconnect=1,path="+optValue(c.QMPSocket),
 			"-mon", "chardev=qmp,mode=control")
@@ -273,6 +314,86 @@ func Args(c Config) ([]string, error) {
 			"-tpmdev", "emulator,id=tpm0,chardev=tpmchr", "-device", model+",tpmdev=tpm0")
 	}
 	return append(a, c.Extra...), nil
+}
+
+// GuestAgentPort is the virtio-serial port name the QEMU guest agent opens in the guest.
+const GuestAgentPort = "org.qemu.guest_agent.0"
+
+// bootArgs are the arguments that say what the machine boots.
+func bootArgs(c Config) []string {
+	switch c.Boot {
+	case BootDisk:
+		im := c.Image
+		a := []string{"-drive", "file=" + optValue(im.Overlay) + ",format=qcow2,if=none,id=boot"}
+		if im.Interface == "ide" {
+			return append(a, "-device", "ide-hd,drive=boot,bootindex=0")
+		}
+		return append(a, "-device", "virtio-blk-pci,drive=boot,bootindex=0")
+	case BootCDROM:
+		return []string{"-drive", "file=" + optValue(c.Image.Path) + ",format=" + imageFormat(c.Image) + ",media=cdrom,readonly=on,if=none,id=boot",
+			"-device", "ide-cd,drive=boot,bootindex=0"}
+	}
+	a := []string{"-kernel", c.Kernel}
+	if c.Initrd != "" {
+		a = append(a, "-initrd", c.Initrd)
+	}
+	if c.Append != "" {
+		a = append(a, "-append", c.Append)
+	}
+	return a
+}
+
+func imageFormat(im *Image) string {
+	if im.Format == "" {
+		return "raw"
+	}
+	return im.Format
+}
+
+func validateBoot(c Config) error {
+	switch c.Boot {
+	case BootKernel:
+		if c.Kernel == "" {
+			return &ConfigError{"Kernel", "required"}
+		}
+		if c.Image != nil {
+			return &ConfigError{"Image", "set for a kernel boot: set Boot to disk or cdrom to boot it"}
+		}
+		return nil
+	case BootDisk, BootCDROM:
+	default:
+		return &ConfigError{"Boot", fmt.Sprintf("%q: want disk, cdrom or empty (the kernel)", c.Boot)}
+	}
+	for _, f := range []struct{ field, v string }{{"Kernel", c.Kernel}, {"Initrd", c.Initrd}, {"Append", c.Append}} {
+		if f.v != "" {
+			return &ConfigError{f.field, fmt.Sprintf("set for a %s boot, which runs the image's own boot loader", c.Boot)}
+		}
+	}
+	im := c.Image
+	if im == nil || im.Path == "" {
+		return &ConfigError{"Image.Path", "required for a " + string(c.Boot) + " boot"}
+	}
+	if !slices.Contains(ImageFormats, imageFormat(im)) {
+		return &ConfigError{"Image.Format", fmt.Sprintf("%q: want %s", im.Format, strings.Join(ImageFormats, ", "))}
+	}
+	switch im.Interface {
+	case "", "virtio", "ide":
+	default:
+		return &ConfigError{"Image.Interface", fmt.Sprintf("%q: want virtio or ide", im.Interface)}
+	}
+	if c.Boot == BootCDROM {
+		if im.Interface == "virtio" {
+			return &ConfigError{"Image.Interface", "a CD-ROM is on the AHCI/IDE controller, not virtio"}
+		}
+		if im.Overlay != "" {
+			return &ConfigError{"Image.Overlay", "a CD-ROM is read-only media and needs no overlay"}
+		}
+		return nil
+	}
+	if im.Overlay == "" {
+		return &ConfigError{"Image.Overlay", "required: a disk image is booted through a throw-away qcow2 overlay so that it is never written (Run makes one)"}
+	}
+	return nil
 }
 
 func validate(c Config) error {
@@ -293,8 +414,8 @@ func validate(c Config) error {
 	default:
 		return &ConfigError{"Accel", fmt.Sprintf("%q: want tcg or kvm", c.Accel)}
 	}
-	if c.Kernel == "" {
-		return &ConfigError{"Kernel", "required"}
+	if err := validateBoot(c); err != nil {
+		return err
 	}
 	if c.MemoryMB < 64 || c.MemoryMB > 1<<20 {
 		return &ConfigError{"MemoryMB", fmt.Sprintf("%d: want 64 or more", c.MemoryMB)}
@@ -363,6 +484,9 @@ func validate(c Config) error {
 			}
 			return err
 		}
+	}
+	if c.GuestAgent != "" && c.Channel != nil && c.Channel.Name == GuestAgentPort {
+		return &ConfigError{"Channel.Name", GuestAgentPort + " is the guest agent's port (GuestAgent)"}
 	}
 	if c.TPM != nil {
 		if c.TPM.Socket == "" {

@@ -120,3 +120,67 @@ func TestLocalize(t *testing.T) {
 	assert.Equal(t, "sub/d.img", c.Disks[0].Path)
 	assert.Equal(t, []string{"/art/SLIC"}, c.ACPITables)
 }
+
+func TestArgsBootImage(t *testing.T) {
+	c := Config{Boot: BootDisk, Image: &Image{Path: "/img/win7.vhdx", Format: "vhdx", Overlay: "boot-overlay.qcow2"},
+		Firmware: OVMF, OVMF: "/fw/OVMF.fd", Accel: TCG, GuestAgent: "qga.sock"}
+	args, err := Args(c)
+	require.NoError(t, err)
+	s := strings.Join(args, " ")
+	assert.Contains(t, s, "-bios /fw/OVMF.fd -drive file=boot-overlay.qcow2,format=qcow2,if=none,id=boot -device virtio-blk-pci,drive=boot,bootindex=0 -no-reboot")
+	assert.NotContains(t, s, "win7.vhdx", "QEMU opens the overlay, never the image")
+	assert.NotContains(t, s, "-kernel")
+	assert.Contains(t, s, "-chardev socket,id=qga,reconnect=1,path=qga.sock -device virtio-serial-pci,id=vser0 -device virtserialport,bus=vser0.0,chardev=qga,name=org.qemu.guest_agent.0")
+
+	c.Image.Interface = "ide"
+	args, err = Args(c)
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(args, " "), "-device ide-hd,drive=boot,bootindex=0")
+
+	args, err = Args(Config{Boot: BootCDROM, Image: &Image{Path: "/img/a,b.iso"}, Accel: TCG})
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(args, " "), "-drive file=/img/a,,b.iso,format=raw,media=cdrom,readonly=on,if=none,id=boot -device ide-cd,drive=boot,bootindex=0")
+
+	// With the harness's channel too, both ports share one virtio-serial controller.
+	args, err = Args(Config{Kernel: "k", Accel: TCG, GuestAgent: "qga.sock", Channel: &Channel{Socket: "c.sock", Name: "org.oemact.channel.0"}})
+	require.NoError(t, err)
+	s = strings.Join(args, " ")
+	assert.Equal(t, 1, strings.Count(s, "virtio-serial-pci"))
+	assert.Contains(t, s, "-chardev socket,id=qga,reconnect=1,path=qga.sock -device virtserialport,bus=vser0.0,chardev=qga,name=org.qemu.guest_agent.0")
+}
+
+func TestArgsBootImageInvalid(t *testing.T) {
+	disk := func(im Image) func(*Config) {
+		return func(c *Config) { c.Kernel, c.Boot, c.Image = "", BootDisk, &im }
+	}
+	cases := []struct {
+		field string
+		mod   func(*Config)
+		want  string
+	}{
+		{"Boot", func(c *Config) { c.Boot = "pxe" }, `"pxe": want disk, cdrom or empty`},
+		{"Image", func(c *Config) { c.Image = &Image{Path: "x"} }, "set for a kernel boot"},
+		{"Kernel", func(c *Config) { c.Boot, c.Image = BootDisk, &Image{Path: "x", Overlay: "o"} }, "set for a disk boot, which runs the image's own boot loader"},
+		{"Image.Path", disk(Image{}), "required for a disk boot"},
+		{"Image.Path", func(c *Config) { c.Kernel, c.Boot = "", BootCDROM }, "required for a cdrom boot"},
+		{"Image.Format", disk(Image{Path: "x", Format: "vdi", Overlay: "o"}), `"vdi": want raw, qcow2, vmdk, vhdx`},
+		{"Image.Interface", disk(Image{Path: "x", Interface: "scsi", Overlay: "o"}), `"scsi": want virtio or ide`},
+		{"Image.Overlay", disk(Image{Path: "x"}), "required: a disk image is booted through a throw-away qcow2 overlay"},
+		{"Image.Interface", func(c *Config) { c.Kernel, c.Boot, c.Image = "", BootCDROM, &Image{Path: "x", Interface: "virtio"} }, "a CD-ROM is on the AHCI/IDE controller"},
+		{"Image.Overlay", func(c *Config) { c.Kernel, c.Boot, c.Image = "", BootCDROM, &Image{Path: "x", Overlay: "o"} }, "read-only media"},
+		{"Channel.Name", func(c *Config) {
+			c.GuestAgent, c.Channel = "q.sock", &Channel{Socket: "c.sock", Name: GuestAgentPort}
+		}, "the guest agent's port"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.field+" "+tc.want, func(t *testing.T) {
+			c := Config{Kernel: "k", Accel: TCG}
+			tc.mod(&c)
+			_, err := Args(c)
+			var ce *ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tc.field, ce.Field)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}

@@ -84,6 +84,9 @@ type Options struct {
 	Launched func(Result)
 	// Probe is used when the Config's Accel is AccelAuto; default the process-wide ChooseAccel.
 	Probe func(ctx context.Context, kernel, dir string) AccelChoice
+	// CanaryKernel is the kernel the KVM probe boots when the Config boots a disk or CD-ROM
+	// (which has no kernel of its own to probe with). Without one such a run uses TCG.
+	CanaryKernel string
 }
 
 // Result is what happened in one run.
@@ -177,19 +180,14 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	backing, err := withOverlay(&c)
+	if err != nil {
+		return nil, err
+	}
 	c = localize(c, dir)
 	res := &Result{Dir: dir, Serial: filepath.Join(dir, SerialLogName)}
 	if c.Accel == AccelAuto {
-		probe := o.Probe
-		if probe == nil {
-			probe = ChooseAccel
-		}
-		kernel := c.Kernel
-		if !filepath.IsAbs(kernel) {
-			kernel = filepath.Join(dir, kernel)
-		}
-		ch := probe(ctx, kernel, dir)
-		c.Accel, res.Why = ch.Accel, ch.Reason
+		c.Accel, res.Why = chooseFor(ctx, c, o, dir)
 	}
 	res.Accel = c.Accel
 	c.SerialLog = SerialLogName
@@ -200,6 +198,12 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	}
 	res.Argv = append([]string{o.QEMU}, args...)
 	res.Command = CommandLine(dir, o.QEMU, args)
+	if backing != "" {
+		if err := makeOverlay(ctx, res, backing, c.Image, args); err != nil {
+			return nil, err
+		}
+		defer os.Remove(filepath.Join(dir, OverlayName))
+	}
 
 	// The serial log starts empty even if QEMU never opens it, so callers can always read it.
 	if err := os.WriteFile(res.Serial, nil, 0o644); err != nil {
@@ -315,6 +319,72 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	return res, res.Err()
 }
 
+// chooseFor picks the accelerator for an AccelAuto run: the probe boots the Config's kernel, or
+// for a disk or CD-ROM boot Options.CanaryKernel.
+func chooseFor(ctx context.Context, c Config, o Options, dir string) (Accel, string) {
+	probe := o.Probe
+	if probe == nil {
+		probe = ChooseAccel
+	}
+	kernel := c.Kernel
+	if c.Boot != BootKernel {
+		if kernel = o.CanaryKernel; kernel == "" {
+			if v := Accel(os.Getenv(EnvAccel)); v == TCG || v == KVM {
+				return v, EnvAccel + "=" + string(v)
+			}
+			return TCG, "no kernel to probe KVM with for a " + string(c.Boot) + " boot (Options.CanaryKernel); set " + EnvAccel + "=kvm to use KVM"
+		}
+	}
+	if !filepath.IsAbs(kernel) {
+		kernel = filepath.Join(dir, kernel)
+	}
+	ch := probe(ctx, kernel, dir)
+	return ch.Accel, ch.Reason
+}
+
+// OverlayName is the throw-away overlay a disk boot runs on, in the artifacts folder.
+const OverlayName = "boot-overlay.qcow2"
+
+// withOverlay points a disk boot at the overlay Run makes (OverlayName in the artifacts folder)
+// and returns the image's absolute path, the overlay's backing file; "" for other boots.
+func withOverlay(c *Config) (string, error) {
+	if c.Boot != BootDisk || c.Image == nil || c.Image.Path == "" {
+		return "", nil
+	}
+	backing, err := filepath.Abs(c.Image.Path)
+	if err != nil {
+		return "", err
+	}
+	im := *c.Image
+	im.Overlay = OverlayName
+	c.Image = &im
+	return backing, nil
+}
+
+// makeOverlay creates the qcow2 overlay over the image (backing) in the artifacts folder, where
+// QEMU writes instead of the image, and makes res.Command create it first and remove it after.
+func makeOverlay(ctx context.Context, res *Result, backing string, im *Image, qemuArgs []string) error {
+	if st, err := os.Stat(backing); err != nil {
+		return fmt.Errorf("qemu: boot image: %w", err)
+	} else if !st.Mode().IsRegular() {
+		return fmt.Errorf("qemu: boot image %s is not a regular file", backing)
+	}
+	tool, err := hosttool.Find("qemu-img")
+	if err != nil {
+		return err
+	}
+	args := []string{"create", "-q", "-f", "qcow2", "-b", backing, "-F", imageFormat(im), OverlayName}
+	cmd := exec.CommandContext(ctx, tool, args...)
+	cmd.Dir = res.Dir
+	cmd.Env = append(os.Environ(), "TMPDIR="+res.Dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(filepath.Join(res.Dir, OverlayName))
+		return fmt.Errorf("qemu: making the overlay for boot image %s: qemu-img %s: %v: %s", backing, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	res.Command = "cd " + Quote(res.Dir) + " && " + CommandLine("", tool, args) + " && " + CommandLine("", res.Argv[0], qemuArgs) + "; rm -f " + OverlayName
+	return nil
+}
+
 // localize makes the Config's paths work from the artifacts folder QEMU runs in: paths inside it
 // become relative (short, which unix socket paths need, and readable in the printed command),
 // others absolute.
@@ -341,6 +411,12 @@ func localize(c Config, dir string) Config {
 		disks[i] = d
 	}
 	c.Disks = disks
+	if c.Image != nil {
+		im := *c.Image
+		im.Path = fix(im.Path)
+		c.Image = &im
+	}
+	c.GuestAgent = fix(c.GuestAgent)
 	if c.Channel != nil {
 		ch := *c.Channel
 		ch.Socket = fix(ch.Socket)

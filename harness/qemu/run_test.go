@@ -1,7 +1,10 @@
 package qemu
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/oemact/oemact/harness/hosttool"
 	"github.com/oemact/oemact/harness/internal/harnesstest"
 )
 
@@ -192,4 +196,63 @@ func TestProbeKVM(t *testing.T) {
 	}
 	_, err := os.Stat(e.dir)
 	assert.ErrorIs(t, err, os.ErrNotExist, "the probe removes its folder")
+}
+
+// sha256File is the image's digest, to show that a run never writes it.
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// TestRunBootImage boots images with nothing bootable on them: the firmware finds no boot loader
+// and waits, so each run ends at its timeout. What it shows: QEMU accepts the drive arguments on
+// both machines and controllers, a disk runs on an overlay that is gone afterwards, and the
+// image is not written.
+func TestRunBootImage(t *testing.T) {
+	cases := map[string]Config{
+		"q35 virtio disk": {Machine: Q35, Boot: BootDisk, Image: &Image{}},
+		"pc ide disk":     {Machine: PC, Boot: BootDisk, Image: &Image{Interface: "ide"}},
+		"q35 cdrom":       {Machine: Q35, Boot: BootCDROM, Image: &Image{}},
+		"pc cdrom":        {Machine: PC, Boot: BootCDROM, Image: &Image{}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := setup(t)
+			img := filepath.Join(t.TempDir(), "engineer's image.img")
+			require.NoError(t, os.WriteFile(img, bytes.Repeat([]byte("oemact"), 200000), 0o444))
+			before := sha256File(t, img)
+			c.Image.Path, c.Accel = img, TCG
+			res, err := Run(context.Background(), c, Options{Dir: e.dir, Timeout: 3 * time.Second})
+			require.NotNil(t, res, "%v", err)
+			assert.Equal(t, Timeout, res.Outcome, "%v\n%s", err, res.Stderr)
+			assert.Equal(t, before, sha256File(t, img))
+			checkArtifacts(t, e.dir)
+			if c.Boot == BootDisk {
+				qemuImg, err := hosttool.Find("qemu-img")
+				require.NoError(t, err)
+				assert.Contains(t, res.Command, " && "+Quote(qemuImg)+
+					" create -q -f qcow2 -b "+Quote(img)+" -F raw boot-overlay.qcow2 && ")
+				assert.True(t, strings.HasSuffix(res.Command, "; rm -f boot-overlay.qcow2"), res.Command)
+				assert.Contains(t, res.Argv, "file=boot-overlay.qcow2,format=qcow2,if=none,id=boot")
+			} else {
+				assert.NotContains(t, res.Command, "qemu-img")
+			}
+		})
+	}
+}
+
+func TestRunBootImageErrors(t *testing.T) {
+	e := setup(t)
+	_, err := Run(context.Background(), Config{Boot: BootDisk, Image: &Image{Path: "/nonexistent/disk.img"}, Accel: TCG}, Options{Dir: e.dir})
+	assert.EqualError(t, err, "qemu: boot image: stat /nonexistent/disk.img: no such file or directory")
+
+	img := filepath.Join(t.TempDir(), "disk.img")
+	require.NoError(t, os.WriteFile(img, make([]byte, 1<<20), 0o644))
+	_, err = Run(context.Background(), Config{Boot: BootDisk, Image: &Image{Path: img, Format: "qcow2"}, Accel: TCG}, Options{Dir: e.dir})
+	assert.ErrorContains(t, err, "qemu: making the overlay for boot image "+img+": qemu-img create -q -f qcow2 -b "+img+" -F qcow2 boot-overlay.qcow2: exit status 1: ")
+	assert.ErrorContains(t, err, "Image is not in qcow2 format")
+	assert.Empty(t, harnesstest.Files(t, e.dir), "no overlay left")
 }
