@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/finding"
 )
 
@@ -153,7 +154,7 @@ func Load(paths ...string) ([]*Set, error) {
 			sets = append(sets, s)
 			continue
 		}
-		b, err := os.ReadFile(p)
+		b, err := fileio.ReadFile(p, fileio.TableLimit)
 		if err != nil {
 			return nil, fmt.Errorf("reading tables: %w", err)
 		}
@@ -198,7 +199,7 @@ func (s *Set) readDir(dir string) error {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		b, err := os.ReadFile(p)
+		b, err := fileio.ReadFile(p, fileio.TableLimit)
 		if err != nil {
 			if errors.Is(err, fs.ErrPermission) {
 				return fmt.Errorf("reading tables: %w (the ACPI tables in sysfs are readable by root only: run as root, or copy them with 'sudo acpidump -b' and pass the folder)", err)

@@ -4,9 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/oemact/oemact/firmware/fileio"
 )
 
 // Format is the container SMBIOS data came in.
@@ -301,20 +302,14 @@ func readPair(epPath, tablePath, shown string) (*Info, error) {
 }
 
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, os.ErrPermission) {
-			return nil, fmt.Errorf("smbios: %w: the kernel's SMBIOS files are readable by root only; run as root or copy them with sudo first", err)
-		}
-		return nil, fmt.Errorf("smbios: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxInputSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("smbios: reading %s: %w", path, err)
-	}
-	if len(b) > MaxInputSize {
+	b, err := fileio.ReadFile(path, MaxInputSize)
+	switch {
+	case errors.Is(err, os.ErrPermission):
+		return nil, fmt.Errorf("smbios: %w: the kernel's SMBIOS files are readable by root only; run as root or copy them with sudo first", err)
+	case errors.Is(err, fileio.ErrTooLarge):
 		return nil, fmt.Errorf("smbios: %s is larger than %d MiB, too large to be SMBIOS data", path, MaxInputSize>>20)
+	case err != nil:
+		return nil, fmt.Errorf("smbios: %w", err)
 	}
 	return b, nil
 }

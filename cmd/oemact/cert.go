@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/oemact/cert"
 )
 
@@ -72,7 +72,7 @@ func runCertIssue(io stdio, args []string) int {
 		return exitUsage
 	}
 	for _, p := range []string{*authPath, *oemPath} {
-		if b, err := os.ReadFile(p); err == nil && !cert.IsTestLabelled(b) {
+		if b, err := fileio.ReadFile(p, fileio.YAMLLimit); err == nil && !cert.IsTestLabelled(b) {
 			fmt.Fprintf(io.stderr, "oemact cert issue: warning: %s has no TEST label; oemact's test keys come from oemact keygen\n", p)
 		}
 	}
@@ -110,7 +110,7 @@ func runCertIssue(io stdio, args []string) int {
 // loadCert reads and parses a certificate file; a file that is not a certificate is a failed
 // check (exit 1), a file that cannot be read is an environment error (exit 2).
 func loadCert(io stdio, verb, path string) (*cert.Certificate, int) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		fmt.Fprintf(io.stderr, "oemact %s: %v\n", verb, err)
 		return nil, exitUsage
@@ -177,7 +177,7 @@ func runCertVerify(io stdio, args []string) int {
 		fmt.Fprintf(io.stderr, "oemact cert verify: authority key: %v\n", err)
 		return exitUsage
 	}
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		fmt.Fprintf(io.stderr, "oemact cert verify: %v\n", err)
 		return exitUsage

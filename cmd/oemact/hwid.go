@@ -3,10 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/oemact/hwid"
 )
 
@@ -114,7 +114,7 @@ func runHwidDiff(io stdio, args []string) int {
 	}
 	var invs [2]hwid.Inventory
 	for i, path := range fs.Args() {
-		b, err := os.ReadFile(path)
+		b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 		if err == nil {
 			invs[i], err = hwid.ParseInventory(b, path)
 		}

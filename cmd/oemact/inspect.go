@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/finding"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/inspect"
@@ -66,7 +66,7 @@ func runInspect(io stdio, args []string) int {
 			fmt.Fprintf(io.stderr, "oemact inspect: --dmesg belongs to one machine, but the paths make %d table sets; inspect one folder at a time\n", len(sets))
 			return exitUsage
 		}
-		b, err := os.ReadFile(*dmesg)
+		b, err := fileio.ReadFile(*dmesg, fileio.TableLimit)
 		if err != nil {
 			fmt.Fprintf(io.stderr, "oemact inspect: --dmesg: %v\n", err)
 			return exitUsage

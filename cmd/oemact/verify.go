@@ -4,10 +4,10 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/fixtures"
 	"github.com/oemact/oemact/oemact/catalog"
@@ -193,7 +193,7 @@ func loadAuthority(path string) (*rsa.PublicKey, error) {
 	if path == "" {
 		return fixtures.Authority()
 	}
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func loadAuthority(path string) (*rsa.PublicKey, error) {
 // built-in certificate is not an error here: rule 2 reports it.
 func loadCertificate(path string, set *firmware.Set) (*cert.Certificate, error) {
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 		if err != nil {
 			return nil, err
 		}

@@ -8,7 +8,6 @@ package scenario
 import (
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/fixtures"
 	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/edition"
@@ -213,7 +213,7 @@ type HardwareExpect struct {
 
 // Load reads and validates a scenario file.
 func Load(path string) (*Scenario, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		return nil, fmt.Errorf("scenario: %w", err)
 	}

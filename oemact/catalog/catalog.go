@@ -10,10 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/edition"
 	"go.yaml.in/yaml/v3"
@@ -61,7 +61,7 @@ type rawEntry struct {
 
 // LoadCatalog reads a catalog file; errors name the file and line.
 func Load(path string) (*Catalog, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		return nil, fmt.Errorf("key catalog: %w", err)
 	}

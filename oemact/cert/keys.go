@@ -9,8 +9,9 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/oemact/oemact/firmware/fileio"
 )
 
 // Role is what a TEST key is for; it decides the sizes allowed.
@@ -220,7 +221,7 @@ func firstBlock(b []byte, name string) (*pem.Block, error) {
 
 // LoadPrivateKey reads a PEM private key file.
 func LoadPrivateKey(path string) (*rsa.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +230,7 @@ func LoadPrivateKey(path string) (*rsa.PrivateKey, error) {
 
 // LoadPublicKey reads a PEM public or private key file and returns the public key.
 func LoadPublicKey(path string) (*rsa.PublicKey, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/finding"
 	"github.com/oemact/oemact/smbios"
 )
@@ -41,6 +42,11 @@ func Classify(paths []string) (Sources, error) {
 		if err != nil {
 			return s, fmt.Errorf("reading %s: %w", p, err)
 		}
+		if !st.IsDir() {
+			if err := fileio.CheckRegular(p, st); err != nil {
+				return s, err
+			}
+		}
 		if st.IsDir() {
 			if exists(filepath.Join(p, smbios.SysfsEntryPointFile)) && exists(filepath.Join(p, smbios.SysfsTableFile)) {
 				s.SMBIOS = append(s.SMBIOS, p)
@@ -72,14 +78,8 @@ func Classify(paths []string) (Sources, error) {
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func head(path string, n int) []byte {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	b := make([]byte, n)
-	k, _ := f.Read(b)
-	return b[:k]
+	b, _ := fileio.Head(path, n)
+	return b
 }
 
 func hasSMBIOSAnchor(path string) bool {

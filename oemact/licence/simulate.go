@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/hwid"
 	"go.yaml.in/yaml/v3"
@@ -255,7 +255,7 @@ func (s *Spec) AddEvent(text, source string) { s.Events = append(s.Events, sourc
 
 // LoadSpec reads a scenario file (YAML). Unknown fields are errors; errors name the file and line.
 func LoadSpec(path string) (*Spec, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		return nil, fmt.Errorf("scenario: %w", err)
 	}

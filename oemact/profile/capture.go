@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/smbios"
 	"go.yaml.in/yaml/v3"
 )
@@ -104,6 +105,10 @@ func table(t *firmware.Table) []byte {
 
 func (c *Capture) captureACPI(dir string, sources []string, p *Profile) error {
 	sets, err := firmware.Load(sources...)
+	var fe *fileio.Error
+	if errors.As(err, &fe) {
+		return fmt.Errorf("capture: %w", err) // a file given that is no table file, or too large
+	}
 	if err != nil {
 		c.Notes = append(c.Notes, fmt.Sprintf("ACPI tables not captured: %v", err))
 		return nil
@@ -168,6 +173,10 @@ func (c *Capture) captureSMBIOS(dir, source string, p *Profile) error {
 		in, err = smbios.ReadLive()
 	} else {
 		in, err = smbios.Read(source)
+		var fe *fileio.Error
+		if errors.As(err, &fe) {
+			return fmt.Errorf("capture: %w", err)
+		}
 	}
 	if in == nil {
 		c.Notes = append(c.Notes, fmt.Sprintf("SMBIOS not captured: %v", err))

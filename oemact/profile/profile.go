@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/oemact/yamldoc"
 )
 
@@ -197,7 +198,7 @@ type Error = yamldoc.Error
 
 // Load reads and validates a profile file.
 func Load(path string) (*Profile, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
 	}

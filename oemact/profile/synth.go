@@ -2,10 +2,10 @@ package profile
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
@@ -47,7 +47,7 @@ func (p *Profile) Synthesize() (*Tables, error) {
 // readTable reads a captured ACPI table and checks that it is the table it claims to be; its
 // bytes are used as they are (real tables are never altered).
 func (p *Profile) readTable(field, name, sig string) ([]byte, error) {
-	b, err := os.ReadFile(p.Resolve(name))
+	b, err := fileio.ReadFile(p.Resolve(name), fileio.TableLimit)
 	if err != nil {
 		return nil, p.errAt(field, "%v", err)
 	}
@@ -68,7 +68,7 @@ func (p *Profile) slic(s *SLIC) ([]byte, error) {
 	if s.File != "" {
 		return p.readTable("markers.slic.file", s.File, "SLIC")
 	}
-	pemBytes, err := os.ReadFile(p.Resolve(s.Key))
+	pemBytes, err := fileio.ReadFile(p.Resolve(s.Key), fileio.YAMLLimit)
 	if err != nil {
 		return nil, p.errAt("markers.slic.key", "%v", err)
 	}

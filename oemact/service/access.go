@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/oemact/service/api"
 )
 
@@ -32,18 +32,11 @@ func CheckToken(source, tok string) error {
 // ReadTokenFile reads a token from a regular file that only its owner may read, trimmed of
 // surrounding white space, and checks it.
 func ReadTokenFile(path string) (string, error) {
-	f, err := os.Open(path)
+	f, st, err := fileio.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("%s is not a regular file (%v); put the token in a file", path, st.Mode().Type())
-	}
 	if st.Mode().Perm()&0o077 != 0 {
 		return "", fmt.Errorf("%s is readable by others (mode %v): run chmod 600 on it", path, st.Mode().Perm())
 	}

@@ -8,9 +8,10 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"os"
 	"sort"
 	"strings"
+
+	"github.com/oemact/oemact/firmware/fileio"
 )
 
 // DefaultCountry is the country the default table gives loopback and private addresses: a test
@@ -49,7 +50,7 @@ func Default(country string) (*Table, error) {
 // Load reads a table file and lays it over base (nil for none): a file line for the same prefix
 // as a base entry replaces it, so a file can move loopback to another country.
 func Load(path string, base *Table) (*Table, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		return nil, fmt.Errorf("geo table: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/oemact/oemact/firmware/fileio"
 )
 
 // SecretPath is where the HMAC secret of a database lives: beside it, "<db>.hmac-secret".
@@ -18,7 +20,7 @@ func SecretPath(dbPath string) string { return dbPath + ".hmac-secret" }
 // loadSecret reads the secret, or creates it (32 random bytes, hex, mode 0600) when create is
 // true and the file does not exist.
 func loadSecret(path string, create bool) ([]byte, bool, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, 4<<10)
 	if errors.Is(err, fs.ErrNotExist) && create {
 		secret := make([]byte, 32)
 		if _, err := rand.Read(secret); err != nil {
