@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func catalogPath(t *testing.T) string {
+func catalogPath(t testing.TB) string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "fixtures", "keys", "catalog.yaml")
 }
@@ -55,7 +55,9 @@ func TestCatalogErrors(t *testing.T) {
 		{"edition channel", "keys:\n  - label: t\n    key: " + good + "\n    channel: Retail\n    edition: win7-enterprise\n", "not sold through channel Retail"},
 		{"slp oem", "keys:\n  - label: t\n    key: " + good + "\n    channel: OEM:SLP\n    edition: win7-ultimate\n", "needs oem_id"},
 		{"mak limit", "keys:\n  - label: t\n    key: " + good + "\n    channel: Volume:MAK\n    edition: win7-enterprise\n", "needs mak_limit"},
-		{"dup", "keys:\n  - label: t\n    key: " + good + "\n    channel: Retail\n    edition: win7-ultimate\n  - label: t\n    key: " + good + "\n    channel: Retail\n    edition: win7-ultimate\n", "c.yaml:6: key XXXXX-XXXXX-XXXXX-XXXXX-" + good[24:] + " already listed at line 2"},
+		{"dup", "keys:\n  - label: t\n    key: " + good + "\n    channel: Retail\n    edition: win7-ultimate\n  - label: t\n    key: " + good + "\n    channel: Retail\n    edition: win7-ultimate\n", `label "t" is defined twice: at c.yaml:2 and at c.yaml:6`},
+		{"label disagrees", "keys:\n  - label: retail/win7-ultimate\n    key: " + productkey.Derive("retail/win7-ultimate").Reveal() + "\n    channel: OEM:COA\n    edition: win7-ultimate\n", `c.yaml:2: label "retail/win7-ultimate" names channel Retail, the entry says OEM:COA`},
+		{"label oem", "keys:\n  - label: oem-slp/ACME/win7-ultimate\n    key: " + productkey.Derive("oem-slp/ACME/win7-ultimate").Reveal() + "\n    channel: OEM:SLP\n    edition: win7-ultimate\n    oem_id: ACMEPC\n", `label "oem-slp/ACME/win7-ultimate" names OEM ID "ACME", the entry says "ACMEPC"`},
 	} {
 		_, err := Parse([]byte(tc.yaml), "c.yaml")
 		require.Error(t, err, tc.name)
