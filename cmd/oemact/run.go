@@ -28,7 +28,7 @@ func init() {
 }
 
 func runRun(io stdio, args []string) int {
-	fs := newFlagSet(io, "run", "[-j N|auto] [--junit FILE] [--json FILE] [--html FILE] [--keep-artifacts] [--artifacts DIR] PATH...\n\n"+
+	fs := newFlagSet(io, "run", "[-j N|auto] [--junit FILE] [--json FILE] [--html FILE] [--keep-artifacts] [--artifacts DIR] [--catalog FILE]... PATH...\n\n"+
 		"PATH is a scenario file or a folder of them (*.yaml). Exit 0 when every expectation held, 1 when one\n"+
 		"failed, 2 on an infrastructure error (QEMU died, a guest hung) or a usage error.\n")
 	jobs := fs.StringP("jobs", "j", "1", "scenarios to run at once: a number, or auto (the CPUs this process may use)")
@@ -42,6 +42,7 @@ func runRun(io stdio, args []string) int {
 	serviceToken := fs.String("service-token-file", "", "file holding the token of the running service (its --token-file)")
 	timeout := fs.Duration("timeout", runner.DefaultBootTimeout, "bound on each boot")
 	accel := fs.String("accel", "", "tcg or kvm (default: probe KVM once, fall back to TCG)")
+	catFiles := fs.StringArray("catalog", nil, "key catalog (YAML) to add to the built-in TEST catalog, before each scenario's own catalog: (repeatable)")
 	reboot := fs.Bool("reboot-every-step", false, "boot a machine afresh at every boot step (default: a machine whose next step changes only the clock stays running)")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -87,7 +88,7 @@ func runRun(io stdio, args []string) int {
 			return fail("%v", err)
 		}
 		for _, f := range files {
-			sc, err := scenario.Load(f)
+			sc, err := scenario.Load(f, *catFiles...)
 			if err != nil {
 				return fail("%v", err)
 			}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/oemact/oemact/fixtures"
-	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/service"
 	"github.com/oemact/oemact/oemact/service/geo"
 	"github.com/oemact/oemact/oemact/service/rules"
@@ -51,7 +50,7 @@ func runServe(io stdio, args []string) int {
 	fs := newFlagSet(io, "serve", "[--listen ADDR|unix:PATH] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [--token-file F] [flags]")
 	listen := fs.String("listen", service.DefaultListen, "address to listen on: HOST:PORT (loopback by default; port 0 picks a free port) or unix:PATH")
 	db := fs.String("db", "oemact-service.db", "SQLite database (created with its secret on first start)")
-	catFile := fs.String("catalog", "", "TEST key catalog to add to the database at start (default: the built-in TEST catalog; none: add no keys)")
+	catFiles := fs.StringArray("catalog", nil, "key catalog (YAML) added with the built-in TEST catalog to the database at start (repeatable; none: add no keys)")
 	geoFile := fs.String("geo", "", "table of 'CIDR COUNTRY' lines laid over the default table (loopback and private ranges)")
 	country := fs.String("default-country", geo.DefaultCountry, "country of loopback and private addresses in the default table")
 	adminFile := fs.String("admin-token-file", "", "file holding the admin token that guards catalog changes (default $"+service.EnvAdminToken+"; none disables them)")
@@ -103,14 +102,8 @@ func runServe(io stdio, args []string) int {
 		}
 	}
 	cfg := service.Config{DBPath: *db, Geo: table, Rules: &rc, TrustClientTime: *trust, RequestTimeout: *timeout}
-	switch *catFile {
-	case "none":
-	case "":
-		if cfg.Catalog, err = fixtures.Catalog(); err != nil {
-			return fail("built-in catalog: %v", err)
-		}
-	default:
-		if cfg.Catalog, err = catalog.Load(*catFile); err != nil {
+	if len(*catFiles) != 1 || (*catFiles)[0] != "none" {
+		if cfg.Catalog, err = fixtures.CatalogWith(*catFiles...); err != nil {
 			return fail("--catalog: %v", err)
 		}
 	}

@@ -33,12 +33,16 @@ func TestServeRunsAndStops(t *testing.T) {
 	dir := t.TempDir()
 	geoFile := filepath.Join(dir, "geo.txt")
 	require.NoError(t, os.WriteFile(geoFile, []byte("127.0.0.0/8 IN\n"), 0o644))
+	// --catalog adds to the built-in catalog.
+	catFile := filepath.Join(dir, "more.yaml")
+	require.NoError(t, os.WriteFile(catFile, []byte("keys:\n  - label: mak/win8-pro\n    key: "+productkey.Derive("mak/win8-pro").Reveal()+
+		"\n    channel: Volume:MAK\n    edition: win8-pro\n    mak_limit: 2\n"), 0o644))
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
 	code := make(chan int, 1)
 	go func() {
 		code <- run(stdio{strings.NewReader(""), pw, &stderr}, []string{"serve", "--listen", "127.0.0.1:0",
-			"--db", filepath.Join(dir, "s.db"), "--catalog", filepath.Join("..", "..", "fixtures", "keys", "catalog.yaml"),
+			"--db", filepath.Join(dir, "s.db"), "--catalog", catFile,
 			"--geo", geoFile, "--log-json"})
 		pw.Close()
 	}()
@@ -51,7 +55,7 @@ func TestServeRunsAndStops(t *testing.T) {
 	c := client.New(url, client.WithAdminToken("serve-test-admin-token"))
 	h, err := c.Health(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 23, h.Keys)
+	assert.Equal(t, 24, h.Keys, "the built-in catalog's 23 keys and the added one")
 	// Starter activates: the --geo file puts loopback in India, one of its markets.
 	var inv hwid.Inventory
 	inv.Add(hwid.NIC, "52:54:00:00:00:01")

@@ -6,8 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/oemact/oemact/firmware/productkey"
-	"github.com/oemact/oemact/oemact/catalog"
+	"github.com/oemact/oemact/fixtures"
 	"github.com/oemact/oemact/oemact/licence"
 )
 
@@ -27,8 +26,8 @@ func runSimulate(io stdio, args []string) int {
 	kmsDown := fs.Bool("kms-down", false, "the KMS host is unreachable at the start")
 	ip := fs.String("ip", "", "address activation requests come from (default 203.0.113.10, 'US' in the default country table)")
 	marker := fs.String("marker", "", "firmware marker at the start: valid (default), none, other, v2.0")
-	catFile := fs.String("catalog", "", "TEST key catalog (fixtures/keys/catalog.yaml) to take the product from, with --key")
-	key := fs.String("key", "", "key or label in --catalog: its channel, edition and blocked flag set the product")
+	catFiles := fs.StringArray("catalog", nil, "key catalog (YAML) to add to the built-in TEST catalog for --key (repeatable)")
+	key := fs.String("key", "", "key label or key: its channel, edition and blocked flag set the product")
 	all := fs.Bool("all", false, "print every event instead of folding runs of reminders")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	svg := fs.String("svg", "", "draw the reminders over the grace period into this SVG file (- for stdout)")
@@ -90,20 +89,20 @@ func runSimulate(io stdio, args []string) int {
 	for i, e := range *events {
 		spec.AddEvent(e, fmt.Sprintf("--event %d", i+1))
 	}
-	if (*catFile == "") != (*key == "") {
-		return fail(fmt.Errorf("--catalog and --key go together"))
+	if len(*catFiles) > 0 && *key == "" {
+		return fail(fmt.Errorf("--catalog is where --key comes from: give --key too"))
 	}
-	if *catFile != "" {
+	if *key != "" {
 		if set["channel"] || set["edition"] {
 			return fail(fmt.Errorf("--key sets the channel and edition: drop --channel and --edition"))
 		}
-		cat, err := catalog.Load(*catFile)
+		cat, err := fixtures.CatalogWith(*catFiles...)
 		if err != nil {
 			return fail(err)
 		}
-		entry, err := simulateFindKey(cat, *key)
+		entry, err := cat.Resolve(*key)
 		if err != nil {
-			return fail(err)
+			return fail(fmt.Errorf("--key: %w", err))
 		}
 		p := licence.ProductOf(entry)
 		spec.Product, spec.Blocked = &p, entry.Blocked
@@ -147,18 +146,4 @@ func runSimulate(io stdio, args []string) int {
 		return exitFailed
 	}
 	return exitOK
-}
-
-// simulateFindKey finds a catalog entry by key or by label. Errors never show the key whole.
-func simulateFindKey(cat *catalog.Catalog, s string) (*catalog.Entry, error) {
-	for _, e := range cat.Entries() {
-		if e.Label == s {
-			return e, nil
-		}
-	}
-	k, err := productkey.Parse(s)
-	if err != nil {
-		return nil, fmt.Errorf("--key: no label %q in %s, and not a key: %v", s, cat.Path, err)
-	}
-	return cat.Lookup(k)
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/fileio"
-	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/fixtures"
 	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/cert"
@@ -28,13 +27,14 @@ func init() {
 func runVerify(io stdio, args []string) int {
 	fs := newFlagSet(io, "verify", "--edition ID [--key LABEL|KEY] [--cert FILE] [--authority FILE] [--catalog FILE] [--oa 2.1|3.0] [--json] [--show-keys] PATH...\n\n"+
 		"PATH is a firmware profile (.yaml), a tables folder, acpidump text or table files (as for inspect).\n"+
-		"--key takes a catalog label (oem-slp/TSTOEM/win7-professional) or a key; the catalog, the TEST\n"+
-		"authority and the TEST certificate of the SLIC's OEM are built in unless given.\n")
-	edID := fs.String("edition", "", "installed edition (see oemact/edition: win7-professional, server2008r2-standard, win8-pro, ...)")
-	keyArg := fs.String("key", "", "installed product key: a catalog label or a 5x5 key (OA 2.1)")
+		"--key takes a key label (oem-slp/TSTOEM/win7-professional, any OEM ID: see 'oemact key derive') or a\n"+
+		"key; the catalog, the TEST authority and the TEST certificate of the SLIC's OEM are built in;\n"+
+		"--catalog adds to the catalog.\n")
+	edID := fs.String("edition", "", "installed edition ('oemact editions' lists them: win7-professional, server2008r2-standard, win8-pro, ...)")
+	keyArg := fs.String("key", "", "installed product key: a key label or a 5x5 key (OA 2.1)")
 	certFile := fs.String("cert", "", "OEM certificate (.xrm-ms); default: the built-in TEST certificate of the SLIC header's OEM ID")
 	authFile := fs.String("authority", "", "authority key (PEM) the certificate must chain to; default: the built-in TEST authority")
-	catFile := fs.String("catalog", "", "key catalog (YAML); default: the built-in TEST catalog")
+	catFiles := fs.StringArray("catalog", nil, "key catalog (YAML) to add to the built-in TEST catalog (repeatable)")
 	kind := fs.String("oa", "auto", "which OEM Activation to evaluate: 2.1, 3.0, or auto (3.0 for Windows 8 editions)")
 	asJSON := fs.Bool("json", false, "print the verdict as JSON")
 	showKeys := fs.Bool("show-keys", false, "show product keys whole (masked by default)")
@@ -54,7 +54,7 @@ func runVerify(io stdio, args []string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	cat, err := loadCatalog(*catFile)
+	cat, err := fixtures.CatalogWith(*catFiles...)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -73,8 +73,8 @@ func runVerify(io stdio, args []string) int {
 	switch *kind {
 	case "2.1":
 		if *keyArg != "" {
-			if key, err = catalogEntry(cat, *keyArg); err != nil {
-				return fail("%v", err)
+			if key, err = cat.Resolve(*keyArg); err != nil {
+				return fail("--key: %v", err)
 			}
 		}
 		auth, err := loadAuthority(*authFile)
@@ -182,13 +182,6 @@ func verifySet(paths []string) (*firmware.Set, error) {
 	return sets[0], nil
 }
 
-func loadCatalog(path string) (*catalog.Catalog, error) {
-	if path == "" {
-		return fixtures.Catalog()
-	}
-	return catalog.Load(path)
-}
-
 func loadAuthority(path string) (*rsa.PublicKey, error) {
 	if path == "" {
 		return fixtures.Authority()
@@ -224,18 +217,4 @@ func loadCertificate(path string, set *firmware.Set) (*cert.Certificate, error) 
 		return nil, fmt.Errorf("no SLIC to choose a certificate by")
 	}
 	return fixtures.Certificate(string(t.Header.OEMID[:]))
-}
-
-// catalogEntry finds a key by catalog label or by the key itself.
-func catalogEntry(cat *catalog.Catalog, s string) (*catalog.Entry, error) {
-	for _, e := range cat.Entries() {
-		if e.Label == s {
-			return e, nil
-		}
-	}
-	k, err := productkey.Parse(s)
-	if err != nil {
-		return nil, fmt.Errorf("--key %q is neither a catalog label nor a product key: %v", productkey.Mask(s), err)
-	}
-	return cat.Lookup(k)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/scenario"
 	"github.com/oemact/oemact/oemact/profile"
+	"github.com/oemact/oemact/oemact/service/api"
 	"github.com/oemact/oemact/oemact/service/client"
 )
 
@@ -241,14 +242,22 @@ func (sr *scenarioRun) serviceChecks(ctx context.Context, e *scenario.Expect) []
 			out = append(out, Check{Name: name, Want: fmt.Sprint(e.MAKRemaining[l]), Got: "needs the in-process service (the key ID is a keyed hash)"})
 			continue
 		}
-		_, id := sr.srv.Store().KeyHash(sr.entry(l).Key)
-		got := "no such pool"
-		if p, ok := client.Pool(stats, id); ok {
-			got = fmt.Sprint(p.Remaining)
-		}
-		out = append(out, check(name, fmt.Sprint(e.MAKRemaining[l]), got))
+		out = append(out, check(name, fmt.Sprint(e.MAKRemaining[l]), sr.makRemaining(stats, l)))
 	}
 	return out
+}
+
+// makRemaining is what the service says is left in a MAK's pool, or why it cannot say.
+func (sr *scenarioRun) makRemaining(stats *api.Stats, label string) string {
+	en, err := sr.sc.Catalog.Label(label)
+	if err != nil {
+		return err.Error()
+	}
+	_, id := sr.srv.Store().KeyHash(en.Key)
+	if p, ok := client.Pool(stats, id); ok {
+		return fmt.Sprint(p.Remaining)
+	}
+	return "no such pool"
 }
 
 func sha(b []byte) string {

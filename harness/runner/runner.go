@@ -397,7 +397,10 @@ func (sr *scenarioRun) preset(ctx context.Context) error {
 	}
 	sort.Strings(labels)
 	for _, label := range labels {
-		e := sr.entry(label)
+		e, err := sr.sc.Catalog.Label(label)
+		if err != nil {
+			return err
+		}
 		for i := 0; i < sr.sc.Service.MAKUsed[label]; i++ {
 			var inv hwid.Inventory
 			inv.Add(hwid.NIC, "simulated "+randomHex(6))
@@ -422,15 +425,6 @@ func (sr *scenarioRun) kmsClients(ctx context.Context, g scenario.KMSClients) er
 		}
 	}
 	return nil
-}
-
-func (sr *scenarioRun) entry(label string) *catalog.Entry {
-	for _, e := range sr.sc.Catalog.Entries() {
-		if e.Label == label {
-			return e
-		}
-	}
-	return nil // scenario.Parse checked every label
 }
 
 func (sr *scenarioRun) setNow(t time.Time) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/fixtures"
 	"github.com/oemact/oemact/harness/internal/harnesstest"
 	"github.com/oemact/oemact/harness/qemu"
@@ -244,6 +245,41 @@ func TestFailedExpectation(t *testing.T) {
 	assert.Equal(t, 1, r.Resumed)
 	require.NotNil(t, sc.Steps[2].Boot)
 	assert.True(t, sc.Steps[2].Boot.Resumed)
+}
+
+const unlistedLabels = `name: unlisted-labels
+catalog: CATALOG
+machines:
+  tst: {profile: PROFILE, edition: win7-ultimate, key: oem-slp/TSTOEM/win7-ultimate}
+  acme: {profile: PROFILE, edition: win7-professional, key: oem-slp/ACMEPC/win7-professional}
+service:
+  mak_used: {mak/win8-pro: 1}
+steps:
+  - boot: tst
+    expect: {status: Licensed, oa: valid}
+  - boot: acme
+    expect: {oa: invalid, oa_rules_failed: [5]}
+  - check: true
+    expect: {mak_remaining: {mak/win8-pro: 2}}
+`
+
+// Keys that no catalog lists are named by the label grammar, and reach the guest and the service:
+// TSTOEM's SLP key for an edition the built-in catalog does not list activates on TSTOEM's board;
+// a new OEM's SLP key fails rule 5 there. A scenario's catalog adds a MAK to the built-in ones.
+func TestUnlistedLabelsReachGuestAndService(t *testing.T) {
+	o := options(t)
+	cat := filepath.Join(t.TempDir(), "more.yaml")
+	require.NoError(t, os.WriteFile(cat, []byte("keys:\n  - label: mak/win8-pro\n    key: "+productkey.Derive("mak/win8-pro").Reveal()+
+		"\n    channel: Volume:MAK\n    edition: win8-pro\n    mak_limit: 3\n"), 0o644))
+	r, err := runner.Execute(context.Background(), []*scenario.Scenario{writeScenario(t, strings.ReplaceAll(unlistedLabels, "CATALOG", cat))}, o)
+	require.NoError(t, err)
+	for _, st := range r.Scenarios[0].Steps {
+		assert.Equal(t, runner.Passed, st.Outcome, "step %d: %s", st.Index, st.Error)
+		for _, c := range st.Checks {
+			assert.True(t, c.OK, "step %d %s: want %s, got %s", st.Index, c.Name, c.Want, c.Got)
+		}
+	}
+	assert.Equal(t, 0, r.ExitCode())
 }
 
 const twoBoots = `name: infra

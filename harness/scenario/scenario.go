@@ -38,8 +38,9 @@ type Scenario struct {
 	Machines    []*Machine
 	Service     Service
 	Steps       []*Step
-	// Catalog is the key catalog the scenario's keys come from (the built-in TEST catalog unless
-	// the file names another).
+	// Catalog is the key catalog the scenario's keys come from: the built-in TEST catalog, extended
+	// by the catalogs given to Load and the file's own catalog:, and holding every key a label of the
+	// scenario names (see catalog.Catalog.Label), so the service and the guests know them all.
 	Catalog *catalog.Catalog
 }
 
@@ -211,13 +212,14 @@ type HardwareExpect struct {
 	Changed     []string
 }
 
-// Load reads and validates a scenario file.
-func Load(path string) (*Scenario, error) {
+// Load reads and validates a scenario file. Catalog files given add to the built-in key catalog,
+// before the scenario's own catalog: does.
+func Load(path string, catalogs ...string) (*Scenario, error) {
 	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		return nil, fmt.Errorf("scenario: %w", err)
 	}
-	return Parse(b, path)
+	return Parse(b, path, catalogs...)
 }
 
 // raw types mirror the YAML.
@@ -299,20 +301,22 @@ type rawHardware struct {
 }
 
 // Parse reads and validates a scenario; name is used in errors and to resolve relative paths.
-func Parse(b []byte, name string) (*Scenario, error) {
+// Catalog files given add to the built-in key catalog, as for Load.
+func Parse(b []byte, name string, catalogs ...string) (*Scenario, error) {
 	var r rawScenario
 	doc, err := yamldoc.Decode(b, name, &r)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{doc: doc, dir: filepath.Dir(name)}
+	p := &parser{doc: doc, dir: filepath.Dir(name), catalogs: catalogs}
 	return p.scenario(&r)
 }
 
 type parser struct {
-	doc *yamldoc.Doc
-	dir string
-	sc  *Scenario
+	doc      *yamldoc.Doc
+	dir      string
+	catalogs []string
+	sc       *Scenario
 }
 
 func (p *parser) resolve(f string) string {
@@ -336,13 +340,17 @@ func (p *parser) scenario(r *rawScenario) (*Scenario, error) {
 		sc.Start = t.UTC()
 	}
 	var err error
-	if r.Catalog != "" {
-		sc.Catalog, err = catalog.Load(p.resolve(r.Catalog))
-	} else {
-		sc.Catalog, err = fixtures.Catalog()
+	if sc.Catalog, err = fixtures.CatalogWith(p.catalogs...); err != nil {
+		return nil, fmt.Errorf("%s: %w", p.doc.File, err)
 	}
-	if err != nil {
-		return nil, p.doc.Errorf("catalog", "%v", err)
+	if r.Catalog != "" {
+		more, err := catalog.Load(p.resolve(r.Catalog))
+		if err == nil {
+			err = sc.Catalog.Extend(more)
+		}
+		if err != nil {
+			return nil, p.doc.Errorf("catalog", "%v", err)
+		}
 	}
 	if len(r.Machines) == 0 {
 		return nil, p.doc.Errorf("machines", "a scenario needs at least one machine")
@@ -391,6 +399,7 @@ func (p *parser) machine(name string, r rawMachine) (*Machine, error) {
 		return nil, p.doc.Errorf(field+".profile", "%v", err)
 	}
 	m.Profile = prof
+	p.msdmKey(prof)
 	m.TPM = prof.VM.TPM
 	if r.TPM != nil {
 		m.TPM = *r.TPM
@@ -406,17 +415,16 @@ func (p *parser) machine(name string, r rawMachine) (*Machine, error) {
 	return m, nil
 }
 
-// key finds a catalog entry by label and checks it is for the edition.
+// key finds the entry of a key label and checks it is for the edition.
 func (p *parser) key(field, label string, ed edition.Edition) (*catalog.Entry, error) {
-	for _, e := range p.sc.Catalog.Entries() {
-		if e.Label == label {
-			if e.Edition.ID != ed.ID {
-				return nil, p.doc.Errorf(field, "key %s is for %s, the machine runs %s", label, e.Edition.ID, ed.ID)
-			}
-			return e, nil
-		}
+	e, err := p.catalogLabel(field, label)
+	if err != nil {
+		return nil, err
 	}
-	return nil, p.doc.Errorf(field, "%q is not a label in the key catalog %s (keys are given by label, e.g. retail/win7-ultimate)", label, p.sc.Catalog.Path)
+	if e.Edition.ID != ed.ID {
+		return nil, p.doc.Errorf(field, "key %s is for %s, the machine runs %s", label, e.Edition.ID, ed.ID)
+	}
+	return e, nil
 }
 
 func (p *parser) service(r *rawService) error {
@@ -447,13 +455,39 @@ func (p *parser) service(r *rawService) error {
 	return nil
 }
 
+// catalogLabel finds the entry of a key label. A key that only the label grammar defines joins
+// the scenario's catalog, so the service and the guests know it.
 func (p *parser) catalogLabel(field, label string) (*catalog.Entry, error) {
-	for _, e := range p.sc.Catalog.Entries() {
-		if e.Label == label {
-			return e, nil
-		}
+	e, err := p.sc.Catalog.Label(label)
+	if err != nil {
+		return nil, p.doc.Errorf(field, "%v", err)
 	}
-	return nil, p.doc.Errorf(field, "%q is not a label in the key catalog", label)
+	p.keep(e)
+	return e, nil
+}
+
+// keep adds an entry that only the label grammar defines to the scenario's catalog, once.
+func (p *parser) keep(e *catalog.Entry) {
+	if e.File != "" {
+		return
+	}
+	if _, err := p.sc.Catalog.Lookup(e.Key); err != nil {
+		_ = p.sc.Catalog.Add(e) // Lookup said it is not there
+	}
+}
+
+// msdmKey puts the key of a profile's synthesized MSDM in the scenario's catalog when only the
+// label grammar defines it (oem-dm/EDITION), so the guest's OA 3.0 finds it. A key_label the
+// catalog cannot resolve stays out: the guest then reports the MSDM's key as unknown, which is
+// what such a profile tests.
+func (p *parser) msdmKey(prof *profile.Profile) {
+	m := prof.Markers.MSDM
+	if m == nil || m.KeyLabel == "" {
+		return
+	}
+	if e, err := p.sc.Catalog.Label(m.KeyLabel); err == nil {
+		p.keep(e)
+	}
 }
 
 func (p *parser) kms(field string, k rawKMS) (KMSClients, error) {
@@ -604,6 +638,7 @@ func (p *parser) changes(field string, r *rawStep) (*Changes, error) {
 			return nil, p.doc.Errorf(field+".board", "%v", err)
 		}
 		c.Board = b
+		p.msdmKey(b)
 	}
 	if c.Describe() == "" {
 		return nil, p.doc.Errorf(field, "a change step changes nothing; give nic, add_nic, disk, memory_mb, cpus, smbios, board or tpm")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/licence"
 	"github.com/oemact/oemact/smbios"
 	"github.com/stretchr/testify/assert"
@@ -68,7 +69,9 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"bad profile", strings.Replace(head, prof, "nope.yaml", 1) + "steps:\n  - boot: pc\n", "s.yaml:4: machines.pc.profile:"},
 		{"bad edition", strings.Replace(head, "edition: win7-ultimate", "edition: win9", 1) + "steps:\n  - boot: pc\n", "s.yaml:5: machines.pc.edition: unknown edition"},
 		{"key for other edition", strings.Replace(head, "retail/win7-ultimate", "retail/win7-homepremium", 1) + "steps:\n  - boot: pc\n", "s.yaml:6: machines.pc.key: key retail/win7-homepremium is for win7-homepremium"},
-		{"unknown label", strings.Replace(head, "retail/win7-ultimate", "retail/nope", 1) + "steps:\n  - boot: pc\n", "s.yaml:6: machines.pc.key: \"retail/nope\" is not a label"},
+		{"unknown label", strings.Replace(head, "retail/win7-ultimate", "retail/nope", 1) + "steps:\n  - boot: pc\n", "s.yaml:6: machines.pc.key: key label \"retail/nope\" is not in the key catalog (built-in keys/catalog.yaml) and does not read as a label: unknown edition \"nope\""},
+		{"key for a label", strings.Replace(head, "retail/win7-ultimate", "MRMHK-4HF24-7XCT7-TC7CJ-JPPKC", 1) + "steps:\n  - boot: pc\n", "s.yaml:6: machines.pc.key: key label XXXXX-XXXXX-XXXXX-XXXXX-JPPKC is not in the key catalog"},
+		{"unlisted mak", head + "service:\n  mak_used: {mak/win8-pro: 1}\nsteps:\n  - boot: pc\n", "service.mak_used.mak/win8-pro: key label \"mak/win8-pro\" is not in the key catalog (built-in keys/catalog.yaml): a MAK's pool size is not in its label"},
 		{"bad machine name", strings.Replace(head, "  pc:", "  PC!:", 1) + "steps:\n  - boot: PC!\n", "machine name \"PC!\""},
 		{"no steps", head, "steps: a scenario needs at least one step"},
 		{"two kinds", head + "steps:\n  - boot: pc\n    rearm: pc\n", "s.yaml:8: steps.0: a step does one thing; this one says boot and rearm"},
@@ -113,4 +116,49 @@ func TestChangeSetsEveryIdentityField(t *testing.T) {
 	sc, err := Load(path)
 	require.NoError(t, err)
 	assert.Len(t, sc.Steps[0].Change.SMBIOS, len(fields))
+}
+
+// A scenario's catalog adds to the built-in one, and so do the catalogs given to Load; a label of
+// the grammar that no catalog lists is a key of the scenario's catalog, which the service and the
+// guests get.
+func TestCatalogsExtendAndLabelsDerive(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(fixturesDir(), "profiles", "tstoem-desktop.yaml")
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	entry := func(label, channel, ed, more string) string {
+		return "  - label: " + label + "\n    key: " + productkey.Derive(label).Reveal() + "\n    channel: " + channel + "\n    edition: " + ed + "\n" + more
+	}
+	write("mine.yaml", "keys:\n"+entry("mak/win8-pro", "Volume:MAK", "win8-pro", "    mak_limit: 4\n"))
+	flag := write("flag.yaml", "keys:\n"+entry("gvlk/win8-pro", "Volume:GVLK", "win8-pro", ""))
+	sc := write("s.yaml", "name: s\ncatalog: mine.yaml\nmachines:\n  acme:\n    profile: "+prof+
+		"\n    edition: win7-professional\n    key: oem-slp/ACMEPC/win7-professional\n"+
+		"  pc:\n    profile: "+prof+"\n    edition: win7-ultimate\n    key: retail/win7-ultimate\n"+
+		"service:\n  mak_used: {mak/win8-pro: 2}\nsteps:\n  - boot: acme\n  - install_key: pc\n    key: oem-slp/ACMEPC/win7-ultimate\n")
+	s, err := Load(sc, flag)
+	require.NoError(t, err)
+	assert.Contains(t, s.Catalog.Sources(), "built-in keys/catalog.yaml + "+flag+" + "+filepath.Join(dir, "mine.yaml"))
+	acme := s.Machines[0].Key
+	assert.Equal(t, "ACMEPC", acme.OEMID)
+	got, err := s.Catalog.Lookup(acme.Key)
+	require.NoError(t, err, "the derived key is in the scenario's catalog")
+	assert.Same(t, acme, got)
+	_, err = s.Catalog.Lookup(productkey.Derive("oem-slp/ACMEPC/win7-ultimate"))
+	assert.NoError(t, err)
+	_, err = s.Catalog.Label("gvlk/win8-pro")
+	assert.NoError(t, err)
+	assert.Equal(t, 2, s.Service.MAKUsed["mak/win8-pro"])
+
+	// The same label in the scenario's catalog and the built-in one: an error naming both places.
+	write("dup.yaml", "keys:\n"+entry("retail/win7-ultimate", "Retail", "win7-ultimate", ""))
+	dup := write("d.yaml", "name: d\ncatalog: dup.yaml\nmachines:\n  pc:\n    profile: "+prof+"\n    edition: win7-ultimate\nsteps:\n  - boot: pc\n")
+	_, err = Load(dup)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), dup+`:2: catalog: label "retail/win7-ultimate" is defined twice: at built-in keys/catalog.yaml:18 and at `+filepath.Join(dir, "dup.yaml")+":2")
+	_, err = Load(dup, filepath.Join(dir, "dup.yaml"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), dup+`: label "retail/win7-ultimate" is defined twice`)
 }
