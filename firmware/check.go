@@ -2,6 +2,7 @@ package firmware
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -205,28 +206,58 @@ func (c *checker) id(t *Table, codeNonASCII, codeNul, what string, off int64, b 
 	}
 }
 
+// maxNamed caps the table names a duplicate finding lists.
+const maxNamed = 8
+
+// duplicates reports repeated tables of a signature: one warning per group of identical copies
+// (on the group's second table), and when the copies are not all the same, one error for the set
+// (on the first table of the second group). Findings and their lists stay small however many
+// tables there are.
 func (c *checker) duplicates(set *Set, sig, code string) {
 	ts := set.Lookup(sig)
 	if len(ts) < 2 {
 		return
 	}
-	names := make([]string, len(ts))
-	same := true
-	for i, t := range ts {
-		names[i] = t.Name
-		if !bytes.Equal(t.Data(), ts[0].Data()) {
-			same = false
+	type group struct{ tables []*Table }
+	var groups []*group
+	byContent := map[[sha256.Size]byte]*group{}
+	for _, t := range ts {
+		h := sha256.Sum256(t.Data())
+		g := byContent[h]
+		if g == nil {
+			g = &group{}
+			byContent[h] = g
+			groups = append(groups, g)
+		}
+		g.tables = append(g.tables, t)
+	}
+	for _, g := range groups {
+		if len(g.tables) > 1 {
+			c.add(g.tables[1], code, finding.Warning, finding.NoOffset,
+				"%d identical %s tables (%s): harmless, but a sign of firmware that adds the table twice", len(g.tables), sig, namesOf(g.tables))
 		}
 	}
-	for _, t := range ts[1:] {
-		if same {
-			c.add(t, code, finding.Warning, finding.NoOffset,
-				"%d identical %s tables (%s): harmless, but a sign of firmware that adds the table twice", len(ts), sig, strings.Join(names, ", "))
-		} else {
-			c.add(t, code, finding.Error, finding.NoOffset,
-				"%d different %s tables (%s): which one Windows reads depends on the firmware's table order", len(ts), sig, strings.Join(names, ", "))
+	if len(groups) > 1 {
+		firsts := make([]*Table, len(groups))
+		for i, g := range groups {
+			firsts[i] = g.tables[0]
 		}
+		c.add(groups[1].tables[0], code, finding.Error, finding.NoOffset,
+			"%d %s tables in %d different versions (first of each: %s): which one Windows reads depends on the firmware's table order", len(ts), sig, len(groups), namesOf(firsts))
 	}
+}
+
+// namesOf lists tables by name, at most maxNamed of them.
+func namesOf(ts []*Table) string {
+	names := make([]string, 0, min(len(ts), maxNamed))
+	for _, t := range ts[:min(len(ts), maxNamed)] {
+		names = append(names, t.Name)
+	}
+	out := strings.Join(names, ", ")
+	if len(ts) > maxNamed {
+		out += fmt.Sprintf(" and %d more", len(ts)-maxNamed)
+	}
+	return out
 }
 
 // slicBytes returns the SLIC table's bytes; for a Table built by hand around a decoded or

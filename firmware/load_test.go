@@ -2,6 +2,7 @@ package firmware
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -310,3 +311,52 @@ func TestDumpNamesEveryField(t *testing.T) {
 }
 
 func writeFile(p, s string) error { return os.WriteFile(p, []byte(s), 0o644) }
+
+// Duplicates give one finding per group of identical tables and one for the set when the
+// contents differ, each with a capped list of names: the findings do not grow with the square of
+// the table count.
+func TestDuplicateFindingsPerGroup(t *testing.T) {
+	a, b := fixture(t, "dell-inspiron-14-3462", "SLIC"), fixture(t, "hp-elitebook-840-g7", "SLIC")
+	s := NewSet("many", SetFiles)
+	for i := 0; i < 1000; i++ {
+		s.AddBytes(fmt.Sprintf("SLIC%d", 2*i+1), a)
+		s.AddBytes(fmt.Sprintf("SLIC%d", 2*i+2), b)
+	}
+	var dup []finding.Finding
+	for _, f := range Check(s, Options{}) {
+		if f.Code == CodeSLICDuplicate {
+			dup = append(dup, f)
+		}
+	}
+	require.Len(t, dup, 3, "one per group of identical tables, one for the differing set")
+	var errs, warns int
+	for _, f := range dup {
+		assert.Less(t, len(f.Message), 400, f.Message)
+		switch f.Severity {
+		case finding.Error:
+			errs++
+			assert.Contains(t, f.Message, "2000 SLIC tables in 2 different versions")
+		case finding.Warning:
+			warns++
+			assert.Contains(t, f.Message, "1000 identical SLIC tables")
+			assert.Contains(t, f.Message, "and 992 more")
+		}
+	}
+	assert.Equal(t, 1, errs)
+	assert.Equal(t, 2, warns)
+
+	// Two identical copies: one warning naming both, on the second.
+	s = NewSet("two", SetFiles)
+	s.AddBytes("SLIC1", a)
+	s.AddBytes("SLIC2", a)
+	dup = dup[:0]
+	for _, f := range Check(s, Options{}) {
+		if f.Code == CodeSLICDuplicate {
+			dup = append(dup, f)
+		}
+	}
+	require.Len(t, dup, 1)
+	assert.Equal(t, finding.Warning, dup[0].Severity)
+	assert.Equal(t, "SLIC2", dup[0].Table)
+	assert.Contains(t, dup[0].Message, "2 identical SLIC tables (SLIC1, SLIC2)")
+}
