@@ -69,6 +69,7 @@ func TestVerbsRefuseDevicesAndPipes(t *testing.T) {
 		{"serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "s.db"), "--admin-token-file", "F"},
 		{"capture", "-o", out, "--acpi", "F", "--smbios", "F"},
 		{"simulate", "--events", "F"},
+		{"report", "merge", "-o", out, "F"},
 	}
 	for _, path := range []string{"/dev/zero", fifo} {
 		for _, v := range verbs {
@@ -108,6 +109,7 @@ func TestVerbsRefuseFilesOverTheirLimit(t *testing.T) {
 		{[]string{"inspect", "--tpm", "none", "--smbios", big}, "16 MiB"},
 		{[]string{"synth", "-o", filepath.Join(dir, "out"), yml}, "1 MiB"},
 		{[]string{"run", yml}, "1 MiB"},
+		{[]string{"report", "merge", "-o", filepath.Join(dir, "merged"), big}, "256 MiB"},
 		{[]string{"serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "s.db"), "--catalog", yml}, "1 MiB"},
 	} {
 		name := strings.Join(tc.args, " ")

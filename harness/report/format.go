@@ -20,9 +20,47 @@ func outcome(o runner.Outcome) runner.Outcome {
 // stepNumber is the number people see: scenario files number steps from 0, people from 1.
 func stepNumber(s *runner.Step) int { return s.Index + 1 }
 
-// stepName is the step as a test name: "step 3: boot pc".
-func stepName(s *runner.Step) string {
+// stepLabel is the step as people read it in tooltips: "step 3: boot pc".
+func stepLabel(s *runner.Step) string {
 	return fmt.Sprintf("step %d: %s", stepNumber(s), s.Description)
+}
+
+// testNames are the stable test names of a scenario's steps, as JUnit shows them: the step's id
+// when it has one, else its kind and machine ("boot pc", "advance"). A name that an earlier step
+// of the scenario already has gets " #2", " #3"... (counting its equals only), so inserting a step
+// renames none of the others unless it takes a name they share and comes before them; a step with
+// an id is never renamed. Step numbers and descriptions are not part of a name: they change when
+// a step is inserted or an amount is edited.
+func testNames(sc *runner.Scenario) []string {
+	names := make([]string, len(sc.Steps))
+	taken := map[string]bool{}
+	for i, st := range sc.Steps {
+		if st.ID != "" && !taken[st.ID] {
+			names[i] = st.ID
+			taken[st.ID] = true
+		}
+	}
+	seen := map[string]int{}
+	for i, st := range sc.Steps {
+		if names[i] != "" {
+			continue
+		}
+		base := st.ID
+		if base == "" {
+			base = st.Kind
+			if st.Machine != "" {
+				base += " " + st.Machine
+			}
+		}
+		name := base
+		for taken[name] {
+			seen[base]++
+			name = fmt.Sprintf("%s #%d", base, seen[base]+1)
+		}
+		names[i] = name
+		taken[name] = true
+	}
+	return names
 }
 
 // where is the step's place in its scenario file, "fixtures/scenarios/x.yaml:31".

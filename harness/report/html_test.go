@@ -35,8 +35,8 @@ func TestHTMLContent(t *testing.T) {
 
 	// The header's totals.
 	assert.Contains(t, out, "<title>oemact run: error</title>")
-	assert.Contains(t, out, "<b>11.8</b>boots per minute")
-	assert.Contains(t, out, "<b>16</b>boots")
+	assert.Contains(t, out, "<b>11.8</b> boots per minute")
+	assert.Contains(t, out, "<b>16</b> boots")
 
 	// The matrix: a row per scenario, a linked cell per step with its tooltip.
 	matrix := out[strings.Index(out, `<table class="matrix">`):]

@@ -69,7 +69,7 @@ type junitSkipped struct {
 }
 
 // WriteJUnit writes the run as JUnit XML: one testsuite per scenario, one testcase per step
-// (classname the scenario, name "step N: description"). A failed step has a <failure> listing its
+// (classname the scenario, name the step's stable test name: its id, or its kind and machine). A failed step has a <failure> listing its
 // failed checks; a step stopped by an infrastructure error has an <error> whose body holds the
 // QEMU command line to reproduce it and the serial log; a step not run is <skipped/>. Times are in
 // seconds. Each testcase's <system-out> holds the step's notes, verdicts and licence events.
@@ -89,8 +89,9 @@ func WriteJUnit(w io.Writer, r *runner.Run) error {
 			s.Properties = append(s.Properties, junitProperty{"artifacts", sc.Artifacts})
 		}
 		stepErr := false
-		for _, st := range sc.Steps {
-			c := junitCase{Name: stepName(st), Classname: sc.Name, Time: seconds(st.Duration), File: sc.File, Line: st.Line,
+		names := testNames(sc)
+		for i, st := range sc.Steps {
+			c := junitCase{Name: names[i], Classname: sc.Name, Time: seconds(st.Duration), File: sc.File, Line: st.Line,
 				SystemOut: &junitText{xmlText(stepOutput(sc, st))}}
 			switch outcome(st.Outcome) {
 			case runner.Failed:
@@ -112,12 +113,17 @@ func WriteJUnit(w io.Writer, r *runner.Run) error {
 				Error: &junitProblem{Message: orNone(sc.Error), Type: "infrastructure", Body: xmlText(scenarioErrorBody(sc))}})
 			s.Errors++
 		}
-		s.Tests = len(s.Cases)
-		doc.Tests += s.Tests
-		doc.Failures += s.Failures
-		doc.Errors += s.Errors
-		doc.Skipped += s.Skipped
-		doc.Suites = append(doc.Suites, s)
+		doc.add(s)
+	}
+	if r.Error != "" {
+		// Stopped before it ran a scenario: CI still gets a test result, and it says why.
+		doc.add(errorSuite("oemact run", "run setup", r.Error, runErrorBody(r)))
+	}
+	for _, sh := range r.Shards {
+		if sh.Error != "" {
+			name := shardName(sh)
+			doc.add(errorSuite(name, name, sh.Error, shardErrorBody(sh)))
+		}
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -129,6 +135,22 @@ func WriteJUnit(w io.Writer, r *runner.Run) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+func (doc *junitSuites) add(s junitSuite) {
+	s.Tests = len(s.Cases)
+	doc.Tests += s.Tests
+	doc.Failures += s.Failures
+	doc.Errors += s.Errors
+	doc.Skipped += s.Skipped
+	doc.Suites = append(doc.Suites, s)
+}
+
+// errorSuite is a suite of one infrastructure error case, for what stopped a run or a shard
+// outside any scenario.
+func errorSuite(suite, name, msg, body string) junitSuite {
+	return junitSuite{Name: suite, Time: "0.000", Errors: 1, Cases: []junitCase{{Name: name, Classname: suite, Time: "0.000",
+		Error: &junitProblem{Message: xmlText(msg), Type: "infrastructure", Body: xmlText(body)}}}}
 }
 
 func failure(sc *runner.Scenario, st *runner.Step) *junitProblem {

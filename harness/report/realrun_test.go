@@ -75,7 +75,7 @@ func TestReportsOfARealRun(t *testing.T) {
 	require.Len(t, doc.Suites, 1)
 	require.Len(t, doc.Suites[0].Cases, len(res.Steps))
 	for i, c := range doc.Suites[0].Cases {
-		assert.Equal(t, stepName(res.Steps[i]), c.Name)
+		assert.Equal(t, testNames(res)[i], c.Name)
 	}
 
 	out.Reset()

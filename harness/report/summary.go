@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/oemact/oemact/harness/runner"
@@ -34,6 +35,7 @@ func WriteSummary(w io.Writer, r *runner.Run) error {
 	fmt.Fprintf(&b, "wall time    %s with %s\n", duration(r.Duration), plural(r.Jobs, "job"))
 	fmt.Fprintf(&b, "accelerator  %s\n", orNone(r.Accel))
 	fmt.Fprintf(&b, "exit code    %d (%s)\n", r.ExitCode(), exitWords(r.ExitCode()))
+	writeShards(&b, r)
 
 	var failed, errs strings.Builder
 	nFailed, nErr := 0, 0
@@ -70,6 +72,16 @@ func WriteSummary(w io.Writer, r *runner.Run) error {
 			}
 		}
 	}
+	if r.Error != "" {
+		nErr++
+		fmt.Fprintf(&errs, "  the run stopped before it booted a machine\n    error: %s\n", r.Error)
+	}
+	for _, sh := range r.Shards {
+		if sh.Error != "" {
+			nErr++
+			fmt.Fprintf(&errs, "  %s", strings.ReplaceAll(shardErrorBody(sh), "\n  ", "\n    "))
+		}
+	}
 	if nFailed > 0 {
 		fmt.Fprintf(&b, "\nFailed checks (%s):\n%s", plural(nFailed, "step"), failed.String())
 	}
@@ -96,6 +108,52 @@ func reproduce(b *strings.Builder, sc *runner.Scenario, s *runner.Step) {
 	}
 }
 
+// writeShards lists a merged run's shards with their own wall times, and how evenly the split
+// spread the work: the longest shard's wall time over the shortest's.
+func writeShards(b *strings.Builder, r *runner.Run) {
+	if len(r.Shards) == 0 {
+		return
+	}
+	b.WriteString("\n")
+	t := table{right: []bool{false, true, true, true, true, false}}
+	t.add("SHARD", "GIVEN", "REPORTED", "BOOTS", "WALL", "")
+	for _, s := range r.Shards {
+		wall, boots := duration(s.Duration), itoa(s.Boots)
+		problem := ""
+		if s.Error != "" {
+			problem = "error: see below"
+			if s.Reported == 0 {
+				wall, boots = "-", "-"
+			}
+		}
+		t.add(shardName(s), itoa(s.Given), itoa(s.Reported), boots, wall, problem)
+	}
+	t.write(b)
+	if hi, lo, ok := ShardBalance(r); ok {
+		fmt.Fprintf(b, "shard balance  %.2f (longest %s, shortest %s)\n", float64(hi)/float64(lo), duration(hi), duration(lo))
+	}
+}
+
+// ShardBalance is the longest and shortest wall time of a merged run's shards; ok is false when a
+// shard has no report or no wall time (no balance to speak of).
+func ShardBalance(r *runner.Run) (longest, shortest time.Duration, ok bool) {
+	if len(r.Shards) == 0 {
+		return 0, 0, false
+	}
+	for i, s := range r.Shards {
+		if s.Error != "" && s.Reported == 0 || s.Duration <= 0 {
+			return 0, 0, false
+		}
+		if i == 0 || s.Duration > longest {
+			longest = s.Duration
+		}
+		if i == 0 || s.Duration < shortest {
+			shortest = s.Duration
+		}
+	}
+	return longest, shortest, true
+}
+
 func exitWords(code int) string {
 	switch code {
 	case 0:
@@ -103,7 +161,7 @@ func exitWords(code int) string {
 	case 1:
 		return "an expectation failed"
 	}
-	return "an infrastructure error stopped a scenario"
+	return "an infrastructure error stopped a scenario, a shard or the run"
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }

@@ -278,15 +278,17 @@ func buildTimeline(sc *runner.Scenario, m *runner.Machine) timelineSVG {
 
 	// Day axis: at most 20 ticks of a round number of days, labelled.
 	span := d1 - d0
-	tick := 500.0
+	tick := math.Pow(10, math.Ceil(math.Log10(span/20))) // for spans of more than 4000 days
 	for _, s := range []float64{0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200} {
 		if span/s <= 20 {
 			tick = s
 			break
 		}
 	}
-	for i := math.Ceil(d0 / tick); i*tick <= d1; i++ {
-		d := math.Round(i*tick*1000) / 1000
+	// Counted, not stepped until d1: with days read from a report, i*tick may not move.
+	first := math.Ceil(d0 / tick)
+	for n := 0; n <= 21 && (first+float64(n))*tick <= d1; n++ {
+		d := math.Round((first+float64(n))*tick*1000) / 1000
 		t.AxisTicks = append(t.AxisTicks, svgLine{X1: f1(x(d)), Y1: f1(tlAxisY), X2: f1(x(d)), Y2: f1(tlAxisY + 5), Stroke: "#000000"})
 		t.AxisLabels = append(t.AxisLabels, svgText{X: f1(x(d)), Y: f1(tlAxisY + 18), Text: strconv.FormatFloat(d, 'f', -1, 64)})
 	}

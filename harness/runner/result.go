@@ -3,6 +3,7 @@ package runner
 import (
 	"time"
 
+	"github.com/oemact/oemact/harness/scenario"
 	"github.com/oemact/oemact/oemact/licence"
 )
 
@@ -28,12 +29,54 @@ type Run struct {
 	// which changed only the clock: no VM boot (Options.RebootEveryStep turns this off).
 	Resumed   int         `json:"resumed"`
 	Scenarios []*Scenario `json:"scenarios"`
+	// Error is an infrastructure error that stopped the whole run (no kernel, a scenario file that
+	// did not load): the reports still say why, so a CI job never ends with no results.
+	Error string `json:"error,omitempty"`
+	// Shard says which part of a split run this is (oemact run --shard I/N); nil for a whole run.
+	Shard *Shard `json:"shard,omitempty"`
+	// Shards are the parts of a merged report (oemact report merge), one per shard expected or
+	// given, in shard order.
+	Shards []*ShardResult `json:"shards,omitempty"`
+}
+
+// MaxShards bounds a split: more shards than this is a mistake, not a CI matrix.
+const MaxShards = 1000
+
+// Shard is the part of a split run a report covers.
+type Shard struct {
+	Index int `json:"index"` // from 1
+	Count int `json:"count"`
+	// Scenarios is how many scenarios the shard was given: a report that holds fewer did not run
+	// them all, and a merge says so.
+	Scenarios int `json:"scenarios"`
+	// Total is how many scenarios all the shards were given together (the whole selection).
+	Total int `json:"total"`
+}
+
+// ShardResult is one shard in a merged report: what it was given, what its report holds and its
+// own wall time, or why it has no usable report.
+type ShardResult struct {
+	Index    int           `json:"index"` // 0 when the report could not be read
+	Count    int           `json:"count"`
+	Report   string        `json:"report,omitempty"` // the JSON report it came from
+	Given    int           `json:"given"`            // scenarios the shard was given
+	Reported int           `json:"reported"`         // scenarios its report holds
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+	Jobs     int           `json:"jobs"`
+	Boots    int           `json:"boots"`
+	Resumed  int           `json:"resumed"`
+	Accel    string        `json:"accel,omitempty"`
+	Error    string        `json:"error,omitempty"`
 }
 
 // Scenario is one scenario's result.
 type Scenario struct {
-	Name        string        `json:"name"`
-	File        string        `json:"file"`
+	Name string `json:"name"`
+	File string `json:"file"`
+	// Position is the scenario's place (from 0) among every scenario the run was asked for, before
+	// a --shard split: a merged report lists the shards' scenarios in this order.
+	Position    int           `json:"position"`
 	Description string        `json:"description,omitempty"`
 	Outcome     Outcome       `json:"outcome"`
 	Duration    time.Duration `json:"duration_ns"`
@@ -47,7 +90,9 @@ type Scenario struct {
 
 // Step is one step's result.
 type Step struct {
-	Index       int       `json:"index"`
+	Index int `json:"index"`
+	// ID is the step's id in the scenario file, if it has one: its stable test name.
+	ID          string    `json:"id,omitempty"`
 	Line        int       `json:"line"` // in the scenario file
 	Kind        string    `json:"kind"`
 	Machine     string    `json:"machine,omitempty"`
@@ -139,14 +184,38 @@ func (r *Run) BootsPerMinute() float64 {
 	return float64(r.Boots) / r.Duration.Minutes()
 }
 
-// ExitCode is what `oemact run` exits with: 2 when any scenario had an infrastructure error, else
-// 1 when any failed, else 0.
+// ExitCode is what `oemact run` exits with: 2 when the run, a shard of a merged run or any
+// scenario had an infrastructure error, else 1 when any scenario failed, else 0.
 func (r *Run) ExitCode() int {
 	switch {
-	case r.Count(Error) > 0:
+	case r.Error != "" || r.ShardErrors() > 0 || r.Count(Error) > 0:
 		return 2
 	case r.Count(Failed) > 0:
 		return 1
 	}
 	return 0
+}
+
+// ShardErrors counts the shards of a merged run that have no usable report.
+func (r *Run) ShardErrors() int {
+	n := 0
+	for _, s := range r.Shards {
+		if s.Error != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// NotStarted is the result of a run that stopped before it booted a machine (no guest kernel, a
+// scenario file that did not load): the error, and each scenario it was given as an
+// infrastructure error that did not run (none when the scenarios did not load), so that the
+// reports say why instead of showing no tests.
+func NotStarted(started time.Time, scs []*scenario.Scenario, err error) *Run {
+	r := &Run{Started: started, Scenarios: []*Scenario{}, Error: err.Error()}
+	for i, sc := range scs {
+		r.Scenarios = append(r.Scenarios, &Scenario{Name: sc.Name, File: sc.Path, Description: sc.Description, Position: i,
+			Outcome: Error, Error: "not run: " + err.Error(), Steps: []*Step{}, Machines: []*Machine{}})
+	}
+	return r
 }
