@@ -81,27 +81,38 @@ func runRun(io stdio, args []string) int {
 			return fail("--service-token-file: %v", err)
 		}
 	}
+	files := report.Files{JSON: *jsonOut, JUnit: *junit, HTML: *html}
+	started := time.Now()
+	// Stopped before any boot: the reports asked for are still written, saying why, so that CI
+	// never finds no test results.
+	stopped := func(scs []*scenario.Scenario, err error) int {
+		fmt.Fprintf(io.stderr, "oemact run: %v\n", err)
+		if werr := writeReports(io, files, runner.NotStarted(started, scs, err)); werr != nil {
+			fmt.Fprintf(io.stderr, "oemact run: %v\n", werr)
+		}
+		return exitUsage
+	}
 	var scs []*scenario.Scenario
 	for _, path := range fs.Args() {
-		files, err := scenarioFiles(path)
+		paths, err := scenarioFiles(path)
 		if err != nil {
-			return fail("%v", err)
+			return stopped(nil, err)
 		}
-		for _, f := range files {
+		for _, f := range paths {
 			sc, err := scenario.Load(f, *catFiles...)
 			if err != nil {
-				return fail("%v", err)
+				return stopped(nil, err)
 			}
 			scs = append(scs, sc)
 		}
 	}
 	cache, err := kernel.CacheDir()
 	if err != nil {
-		return fail("%v", err)
+		return stopped(scs, err)
 	}
 	k, err := kernel.Locate(cache, *kernelPath)
 	if err != nil {
-		return fail("%v", err)
+		return stopped(scs, err)
 	}
 	chosen := *artifacts != ""
 	if !chosen {
@@ -120,17 +131,12 @@ func runRun(io stdio, args []string) int {
 		InitramfsDir: filepath.Join(cache, "initramfs")})
 	progress.Finish()
 	if err != nil {
-		return fail("%v", err)
+		return stopped(scs, err)
 	}
 	if err := report.WriteSummary(io.stdout, res); err != nil {
 		return fail("%v", err)
 	}
-	files := report.Files{JSON: *jsonOut, JUnit: *junit, HTML: *html}
-	if err := writeReportToStdout(io, &files, res); err != nil {
-		fmt.Fprintf(io.stderr, "oemact run: %v\n", err)
-		return exitUsage
-	}
-	if err := files.Write(res); err != nil {
+	if err := writeReports(io, files, res); err != nil {
 		fmt.Fprintf(io.stderr, "oemact run: %v\n", err)
 		return exitUsage
 	}
@@ -155,6 +161,14 @@ func reportsToStdout(paths ...string) int {
 		}
 	}
 	return n
+}
+
+// writeReports writes the report named "-" to stdout and the others to their files.
+func writeReports(io stdio, files report.Files, res *runner.Run) error {
+	if err := writeReportToStdout(io, &files, res); err != nil {
+		return err
+	}
+	return files.Write(res)
 }
 
 // writeReportToStdout writes the report named "-" to stdout and takes it out of files.
