@@ -360,3 +360,34 @@ func TestDuplicateFindingsPerGroup(t *testing.T) {
 	assert.Equal(t, "SLIC2", dup[0].Table)
 	assert.Contains(t, dup[0].Message, "2 identical SLIC tables (SLIC1, SLIC2)")
 }
+
+// A file holding only a signature ("SLIC", 4 bytes) is a truncated table, reported as one under
+// its signature, not a text file to skip: loose or in a folder.
+func TestSignatureOnlyFileIsTruncatedTable(t *testing.T) {
+	dir := t.TempDir()
+	loose := filepath.Join(dir, "marker.bin")
+	require.NoError(t, os.WriteFile(loose, []byte("SLIC"), 0o644))
+	folder := filepath.Join(dir, "tables")
+	require.NoError(t, os.Mkdir(folder, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(folder, "SLIC"), []byte("SLIC"), 0o644))
+	for _, p := range []string{loose, folder} {
+		sets, err := Load(p)
+		require.NoError(t, err)
+		require.Len(t, sets, 1)
+		s := sets[0]
+		require.Len(t, s.Tables, 1, p)
+		tb := s.First("SLIC")
+		require.NotNil(t, tb, "%s: the table is not known as a SLIC", p)
+		got := Check(s, Options{})
+		assert.False(t, got.Has(CodeSkippedFile), p)
+		assert.False(t, got.Has(CodeNoMarkers), "%s: a truncated SLIC is still a SLIC", p)
+		var truncated bool
+		for _, f := range got {
+			if f.Code == CodeTruncated || f.Code == CodeSLICTruncated {
+				truncated = true
+				assert.Equal(t, finding.Error, f.Severity)
+			}
+		}
+		assert.True(t, truncated, "%s: %v", p, got)
+	}
+}

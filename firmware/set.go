@@ -242,7 +242,10 @@ func LoadLive() (*Set, error) {
 // addFile adds one file: a raw table, or a skipped note for a text file that is not a table.
 func (s *Set) addFile(path, name string, b []byte, inFolder bool) {
 	s.Files = append(s.Files, path)
-	if isText(b) {
+	// A file shorter than a header that starts with a table signature is a truncated table
+	// (a file holding only "SLIC" is printable, but no text file to skip).
+	shortTable := len(b) >= 4 && len(b) < HeaderSize && ValidSignature(b[:4])
+	if isText(b) && !shortTable {
 		s.note("acpi-skipped-file", finding.Info, name, path,
 			"skipped: a text file that is neither an ACPI table nor acpidump output")
 		return

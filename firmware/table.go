@@ -61,6 +61,11 @@ func NewTable(name, path string, src Source, raw []byte) *Table {
 	h, err := DecodeHeader(raw)
 	if err != nil {
 		t.Err = err
+		if len(raw) >= 4 && ValidSignature(raw[:4]) {
+			// Truncated: keep the signature, so the table is checked and reported as what it
+			// says it is (a 4-byte "SLIC" is a truncated SLIC, not an unknown file).
+			copy(t.Header.Signature[:], raw[:4])
+		}
 		return t
 	}
 	t.Header = h

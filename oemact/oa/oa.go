@@ -171,10 +171,14 @@ func Evaluate21(in Input21) *Verdict {
 	v.Rules = append(v.Rules, v.rule2(in, slic))
 
 	// Rule 3: the marker's IDs equal the SLIC header's and the RSDT/XSDT/FADT's.
-	r3 := Rule{Number: 3, Name: "marker IDs match the tables", OK: slic != nil && len(r3f) == 0, Findings: r3f}
+	hasMarker := slic != nil && slic.SLIC != nil && slic.SLIC.HasMarker
+	r3 := Rule{Number: 3, Name: "marker IDs match the tables", OK: hasMarker && len(r3f) == 0, Findings: r3f}
 	switch {
 	case slic == nil:
 		r3.Reason, r3.Findings = "no SLIC", r1.Findings
+	case !hasMarker:
+		// A truncated or header-only SLIC has no marker IDs: nothing matches.
+		r3.Reason, r3.Findings = "no Windows marker whose IDs could be compared with the tables", r1.Findings
 	case len(r3f) > 0:
 		r3.Reason = r3f[0].Message
 	default:
@@ -183,9 +187,9 @@ func Evaluate21(in Input21) *Verdict {
 	v.Rules = append(v.Rules, r3)
 
 	// Rule 4: the marker's SLIC version meets the release.
-	r4 := Rule{Number: 4, Name: "SLIC version meets the release", OK: slic != nil && slic.SLIC != nil && slic.SLIC.HasMarker && len(r4f) == 0, Findings: r4f}
+	r4 := Rule{Number: 4, Name: "SLIC version meets the release", OK: hasMarker && len(r4f) == 0, Findings: r4f}
 	switch {
-	case slic == nil || slic.SLIC == nil || !slic.SLIC.HasMarker:
+	case !hasMarker:
 		r4.Reason, r4.Findings = "no Windows marker to read a SLIC version from", r1.Findings
 	case len(r4f) > 0:
 		r4.Reason = r4f[0].Message

@@ -120,6 +120,8 @@ func TestEvaluate21Rules(t *testing.T) {
 		{"SLP key of another edition", Input21{Set: set(good), Certificate: tst, Key: entry(t, cat, "oem-slp/TSTOEM/win7-homepremium"), Edition: pro}, []int{5}, []string{CodeKeyOtherEdition}},
 		{"no key", Input21{Set: set(good), Certificate: tst, Edition: pro}, []int{5}, []string{CodeNoKey}},
 		{"volume-only edition", Input21{Set: set(good), Certificate: tst, Key: slp, Edition: ed(t, "win7-enterprise")}, []int{5}, []string{CodeEditionNoOEM}},
+		{"SLIC of 4 bytes", Input21{Set: set([]byte("SLIC")), Certificate: tst, Key: slp, Edition: pro}, []int{1, 2, 3, 4, 5}, nil},
+		{"header-only SLIC", Input21{Set: set(good[:firmware.HeaderSize]), Certificate: tst, Key: slp, Edition: pro}, []int{1, 2, 3, 4, 5}, nil},
 		{"vista accepts 2.0", Input21{Set: set(slic(t, "oem-TSTOEM.pem", firmware.SLICParams{SLICVersion: firmware.SLICVersion20}, nil)), Certificate: tst,
 			Key: entry(t, cat, "oem-slp/TSTOEM/vista-business"), Edition: ed(t, "vista-business")}, nil, nil},
 	} {
