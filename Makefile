@@ -5,7 +5,7 @@ CACHE     ?= $(CURDIR)/.cache
 FUZZTIME  ?= 30s
 export OEMACT_CACHE ?= $(CACHE)
 
-.PHONY: all build deps kernel test test-short vet demo fuzz bench clean
+.PHONY: all build deps kernel guest-image test test-short vet demo fuzz bench clean
 
 all: build
 
@@ -26,12 +26,18 @@ kernel: build
 	./$(BIN) kernel fetch
 	./$(BIN) kernel build
 
+# The Debian test image the harness boots from its own boot loader (harness/guestimage), in
+# $(OEMACT_CACHE): mmdebstrap with this machine's apt sources, as root, a few minutes once; nothing
+# to do when it is cached (the hash of its recipe and the sources file names it).
+guest-image: build
+	./$(BIN) guest-image build
+
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 
 # Every test, the ones that boot QEMU and use swtpm included. cgo is on for the TPM simulator tests.
-test: deps build kernel vet
+test: deps build kernel guest-image vet
 	CGO_ENABLED=1 $(GO) test -count=1 -timeout 30m ./...
 	# The concurrent parts again under the race detector (the MAK race test among them).
 	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 15m ./oemact/service/... ./harness/channel/... ./oemact/licence/...

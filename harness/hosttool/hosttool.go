@@ -35,6 +35,19 @@ var known = map[string]Tool{
 	"openssl":            {Name: "openssl", Package: "openssl"},
 	"qemu-ga":            {Name: "qemu-ga", Package: "qemu-guest-agent"},
 	"qemu-img":           {Name: "qemu-img", Package: "qemu-utils"},
+	// Building the Debian guest image (harness/guestimage) and checking it.
+	"mmdebstrap":        {Name: "mmdebstrap", Package: "mmdebstrap"},
+	"mkfs.ext4":         {Name: "mkfs.ext4", Package: "e2fsprogs"},
+	"e2fsck":            {Name: "e2fsck", Package: "e2fsprogs"},
+	"debugfs":           {Name: "debugfs", Package: "e2fsprogs"},
+	"mkfs.vfat":         {Name: "mkfs.vfat", Package: "dosfstools"},
+	"fsck.vfat":         {Name: "fsck.vfat", Package: "dosfstools"},
+	"mmd":               {Name: "mmd", Package: "mtools"},
+	"mcopy":             {Name: "mcopy", Package: "mtools"},
+	"mdir":              {Name: "mdir", Package: "mtools"},
+	"syslinux":          {Name: "syslinux", Package: "syslinux"},
+	"grub-mkstandalone": {Name: "grub-mkstandalone", Package: "grub-common"},
+	"sfdisk":            {Name: "sfdisk", Package: "fdisk"},
 }
 
 // Lookup returns the description of a known tool, or a bare one for an unknown name.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oemact/oemact/harness/guestimage"
 	"github.com/oemact/oemact/harness/hosttool"
 	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 	"github.com/oemact/oemact/harness/kernel"
@@ -126,4 +127,18 @@ func Files(t testing.TB, dir string) []string {
 		return nil
 	})
 	return out
+}
+
+// GuestImage returns the cached Debian test image ('make guest-image' builds it; 'make test'
+// does so first).
+func GuestImage(t testing.TB) *guestimage.Image {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test needs the Debian guest image")
+	}
+	im, err := guestimage.Locate(guestimage.Options{CacheDir: CacheDir()})
+	if err != nil {
+		hosttooltest.Unavailable(t, err.Error())
+	}
+	return im
 }
