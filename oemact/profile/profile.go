@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/oemact/oemact/firmware/fileio"
+	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/yamldoc"
 )
 
@@ -189,8 +190,12 @@ const (
 	DefaultFirmware = "seabios"
 	DefaultMemoryMB = 256
 	DefaultCPUs     = 1
-	DefaultDiskMB   = 8
-	DefaultSMBIOS   = "2.8"
+	// MaxNICs and MaxDisks bound a machine's devices: each is a PCI device of the guest, and
+	// activation's hardware identity counts a few of each.
+	MaxNICs       = 8
+	MaxDisks      = 8
+	DefaultDiskMB = 8
+	DefaultSMBIOS = "2.8"
 )
 
 // Error is a profile error with the file, line and field it is about.
@@ -310,6 +315,12 @@ func (p *Profile) validate() error {
 			if err := p.checkFile(m.File); err != nil {
 				return p.errAt("markers.msdm.file", "%v", err)
 			}
+		default:
+			// The label grammar (oem-dm/EDITION, with a tag a catalog lists) says which labels
+			// name a key; any other text would still derive one, silently.
+			if _, err := catalog.ParseLabel(m.KeyLabel); err != nil {
+				return p.errAt("markers.msdm.key_label", "%v", err)
+			}
 		}
 	}
 	if err := p.validateSMBIOS(); err != nil {
@@ -402,6 +413,12 @@ func (p *Profile) validateVM() error {
 	}
 	if v.CPUs < 1 || v.CPUs > 64 {
 		return p.errAt("vm.cpus", "%d: want 1 to 64", v.CPUs)
+	}
+	if len(v.NICs) > MaxNICs {
+		return p.errAt("vm.nics", "%d NICs; a machine takes at most %d", len(v.NICs), MaxNICs)
+	}
+	if len(v.Disks) > MaxDisks {
+		return p.errAt("vm.disks", "%d disks; a machine takes at most %d", len(v.Disks), MaxDisks)
 	}
 	seen := map[string]int{}
 	for i, n := range v.NICs {

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -89,6 +90,13 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"multicast", minimal + "vm:\n  nics:\n    - mac: 01:54:00:00:00:01\n", "multicast"},
 		{"dup mac", minimal + "vm:\n  nics:\n    - mac: 52:54:00:00:00:01\n    - mac: 52:54:00:00:00:01\n", "p.yaml:11: vm.nics.1.mac: 52:54:00:00:00:01 is also NIC 0's MAC"},
 		{"disk serial", minimal + "vm:\n  disks:\n    - serial: \"has space\"\n", "p.yaml:10: vm.disks.0.serial:"},
+		{"fractional cpus", minimal + "vm:\n  cpus: 1.5\n", "p.yaml:9: vm.cpus: 1.5 is not a whole number"},
+		{"fractional memory", minimal + "vm:\n  memory_mb: 256.5\n", "p.yaml:9: vm.memory_mb: 256.5 is not a whole number"},
+		{"fractional disk size", minimal + "vm:\n  disks:\n    - {serial: D1, size_mb: 1e3}\n", "p.yaml:10: vm.disks.0.size_mb: 1e3 is not a whole number"},
+		{"unknown key label", minimal + "  msdm:\n    key_label: no-such-label\n", "p.yaml:9: markers.msdm.key_label: \"no-such-label\" is not a channel word"},
+		{"key instead of label", minimal + "  msdm:\n    key_label: 9JJ67-K4W72-9DG28-GJ348-2QXYG\n", "p.yaml:9: markers.msdm.key_label: XXXXX-XXXXX-XXXXX-XXXXX-2QXYG is a product key"},
+		{"thousands of NICs", minimal + "vm:\n  nics:\n" + manyNICs(4998), "p.yaml:9: vm.nics: 4998 NICs; a machine takes at most 8"},
+		{"many disks", minimal + "vm:\n  disks:\n" + strings.Repeat("    - serial: D\n", 9), "p.yaml:9: vm.disks: 9 disks; a machine takes at most 8"},
 	} {
 		path := writeProfile(t, tc.body)
 		_, err := Load(path)
@@ -108,4 +116,12 @@ func TestParseSLICVersion(t *testing.T) {
 		_, err := ParseSLICVersion(bad)
 		assert.Error(t, err, bad)
 	}
+}
+
+func manyNICs(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "    - mac: 52:54:00:00:%02x:%02x\n", i>>8, i&0xff)
+	}
+	return b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -59,6 +60,10 @@ func Decode(b []byte, name string, v any) (*Doc, error) {
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return nil, &Error{File: name, Msg: "empty document"}
+	}
+	if err := wholeNumbers(root.Content[0], reflect.TypeOf(v), ""); err != nil {
+		err.File = name
+		return nil, err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -123,4 +128,87 @@ func (d *Doc) Line(path string) int {
 		n = next
 	}
 	return best
+}
+
+var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+
+// wholeNumbers finds a number with a fraction or an exponent given for an integer field: the YAML
+// decoder would cut it without a word (cpus: 1.5 became 1). It walks the document beside the
+// type it decodes into; types that decode themselves are left to their own checks.
+func wholeNumbers(n *yaml.Node, t reflect.Type, path string) *Error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return nil
+	}
+	join := func(part string) string {
+		if path == "" {
+			return part
+		}
+		return path + "." + part
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			if f, ok := fieldByTag(t, key); ok {
+				if err := wholeNumbers(n.Content[i+1], f.Type, join(key)); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := wholeNumbers(n.Content[i+1], t.Elem(), join(n.Content[i].Value)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			return nil
+		}
+		for i, c := range n.Content {
+			if err := wholeNumbers(c, t.Elem(), join(strconv.Itoa(i))); err != nil {
+				return err
+			}
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
+			return &Error{Line: n.Line, Field: path, Msg: fmt.Sprintf("%s is not a whole number", n.Value)}
+		}
+	}
+	return nil
+}
+
+// fieldByTag finds the struct field a YAML key decodes into (its yaml tag name, or its name in
+// lower case, as the decoder does).
+func fieldByTag(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		if name == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }

@@ -45,3 +45,36 @@ func TestDecodeErrors(t *testing.T) {
 		assert.True(t, errors.As(err, &e))
 	}
 }
+
+// A fraction or an exponent given for an integer field is an error at its line and field; the
+// YAML decoder alone would cut 1.5 to 1. Floats and strings are left alone.
+func TestWholeNumbers(t *testing.T) {
+	type inner struct {
+		N int `yaml:"n"`
+	}
+	type top struct {
+		Count  int              `yaml:"count"`
+		Ratio  float64          `yaml:"ratio"`
+		Label  string           `yaml:"label"`
+		Items  []inner          `yaml:"items"`
+		ByName map[string]int   `yaml:"by_name"`
+		Ptr    *inner           `yaml:"ptr"`
+		Nested map[string]inner `yaml:"nested"`
+	}
+	for _, tc := range []struct{ body, want string }{
+		{"count: 1.5\n", "f.yaml:1: count: 1.5 is not a whole number"},
+		{"items:\n  - n: 2\n  - n: 2.0\n", "f.yaml:3: items.1.n: 2.0 is not a whole number"},
+		{"by_name: {a: 1, b: 1e3}\n", "f.yaml:1: by_name.b: 1e3 is not a whole number"},
+		{"ptr:\n  n: .5\n", "f.yaml:2: ptr.n: .5 is not a whole number"},
+		{"base: &b {n: 0.1}\nnested: {x: *b}\n", "f.yaml:1: nested.x.n: 0.1 is not a whole number"},
+	} {
+		var v top
+		_, err := Decode([]byte(tc.body), "f.yaml", &v)
+		assert.EqualError(t, err, tc.want, tc.body)
+	}
+	var v top
+	_, err := Decode([]byte("count: 3\nratio: 1.5\nlabel: \"2.5\"\n"), "f.yaml", &v)
+	require.NoError(t, err)
+	assert.Equal(t, 3, v.Count)
+	assert.Equal(t, 1.5, v.Ratio)
+}
