@@ -48,6 +48,10 @@ var known = map[string]Tool{
 	"syslinux":          {Name: "syslinux", Package: "syslinux"},
 	"grub-mkstandalone": {Name: "grub-mkstandalone", Package: "grub-common"},
 	"sfdisk":            {Name: "sfdisk", Package: "fdisk"},
+	"UEFIExtract":       {Name: "UEFIExtract", Package: "uefitool-cli"},
+	"cbfstool":          {Name: "cbfstool", Package: "coreboot-utils"},
+	"fmaptool":          {Name: "fmaptool", Package: "coreboot-utils"},
+	"ifdtool":           {Name: "ifdtool", Package: "coreboot-utils"},
 }
 
 // Lookup returns the description of a known tool, or a bare one for an unknown name.
