@@ -1,0 +1,111 @@
+package fwimage
+
+import "fmt"
+
+// CBFS, coreboot's file system (coreboot's commonlib/bsd/cbfs_serialized.h), big-endian: a file
+// is "LARCHIVE", len u32, type u32, attributes_offset u32, offset u32 (of the data, from the file
+// header), a NUL-terminated name, attributes, then len bytes of data; the next file starts at the
+// next 64-byte boundary from the CBFS start. coreboot reads a raw CBFS file named "slic" into
+// its SLIC table (src/acpi/acpi.c), so a marker is stored this way.
+
+const (
+	cbfsFileMagic    = "LARCHIVE"
+	cbfsFileHeader   = 24
+	cbfsAlign        = 64
+	cbfsMasterMagic  = 0x4F524243 // "ORBC"
+	cbfsMasterHeader = 32
+
+	cbfsTypeDeleted = 0x00000000
+	cbfsTypeNull    = 0xFFFFFFFF // free space
+
+	cbfsAttrCompression = 0x42435A4C // "BCZL": compression u32, decompressed_size u32
+)
+
+// cbfsMethods maps CBFS compression algorithms to decompression methods.
+var cbfsMethods = map[uint32]string{1: methodLZMA, 2: methodLZ4}
+
+// masterHeader returns the offset of the legacy CBFS master header that the last 4 bytes of an
+// x86 image point to (a negative offset from the end of the flash), or -1.
+func masterHeader(b []byte) int64 {
+	if len(b) < cbfsMasterHeader+4 {
+		return -1
+	}
+	off := int64(len(b)) + int64(int32(le32(b[len(b)-4:])))
+	if off < 0 || off+cbfsMasterHeader > int64(len(b)) || be32(b[off:]) != cbfsMasterMagic {
+		return -1
+	}
+	return off
+}
+
+// cbfs walks the CBFS files of d.b[lo:hi], children of parent, until the chain ends.
+func (w *walker) cbfs(d *data, parent *Node, lo, hi int64, depth int) {
+	b := d.b
+	for pos := lo; pos+cbfsFileHeader <= hi; {
+		if string(b[pos:pos+8]) != cbfsFileMagic {
+			return // the end of the chain; the scan covers what follows
+		}
+		length, typ := int64(be32(b[pos+8:])), be32(b[pos+12:])
+		attrOff, dataOff := int64(be32(b[pos+16:])), int64(be32(b[pos+20:]))
+		if dataOff < cbfsFileHeader || dataOff > hi-pos {
+			w.fail(d, pos+20, parent, ErrOutside, "a CBFS file's data offset 0x%x is not between its header and the end of the CBFS (%d bytes left)", dataOff, hi-pos)
+			return
+		}
+		name := cString(b[pos+cbfsFileHeader : pos+dataOff])
+		if length > hi-pos-dataOff {
+			w.fail(d, pos+8, parent, ErrOutside, "CBFS file %q says it holds %d bytes, only %d are left in the CBFS", name, length, hi-pos-dataOff)
+			return
+		}
+		next := align(pos+dataOff+length, lo, cbfsAlign)
+		if typ == cbfsTypeNull || typ == cbfsTypeDeleted {
+			pos = next
+			continue
+		}
+		if name == "" {
+			name = "(unnamed)"
+		}
+		n := &Node{Kind: NodeCBFSFile, Name: name, Type: typ, Size: dataOff + length, HeaderSize: dataOff}
+		if !w.add(d, parent, n, pos, depth) {
+			return
+		}
+		algo, want, errOff, err := cbfsCompression(b[pos:pos+dataOff], attrOff)
+		switch method := cbfsMethods[algo]; {
+		case err != nil:
+			w.fail(d, pos+errOff, n, ErrMalformed, "%v", err)
+		case algo != 0 && method == "":
+			n.Compression = fmt.Sprintf("cbfs-%d", algo)
+			w.fail(d, pos, n, ErrUnsupported, "CBFS compression algorithm %d: the %d bytes of CBFS file %q are not decompressed or scanned", algo, length, name)
+		case method != "":
+			w.inflate(d, n, pos+dataOff, pos+dataOff+length, method, want, nil)
+		}
+		pos = next
+	}
+}
+
+// cbfsCompression reads the compression attribute of a CBFS file header h (attributes from
+// attrOff to the data): the algorithm (0 for none) and the decompressed size; or an error and
+// the offset in h of the field it is about.
+func cbfsCompression(h []byte, attrOff int64) (algo uint32, size, errOff int64, err error) {
+	if attrOff == 0 {
+		return 0, -1, 0, nil
+	}
+	if attrOff < cbfsFileHeader || attrOff > int64(len(h)) {
+		return 0, -1, 16, fmt.Errorf("the attributes offset 0x%x is not between the file header and its data (0x%x)", attrOff, len(h))
+	}
+	for pos := attrOff; pos+8 <= int64(len(h)); {
+		tag, alen := be32(h[pos:]), int64(be32(h[pos+4:]))
+		if tag == 0 || tag == 0xFFFFFFFF { // CBFS_FILE_ATTR_TAG_UNUSED, UNUSED2: the list ends
+			break
+		}
+		if alen < 8 || alen > int64(len(h))-pos {
+			return 0, -1, pos + 4, fmt.Errorf("attribute 0x%08X says it is %d bytes, %d are left before the data", tag, alen, int64(len(h))-pos)
+		}
+		if tag == cbfsAttrCompression {
+			if alen < 16 {
+				return 0, -1, pos + 4, fmt.Errorf("the compression attribute is %d bytes, it needs 16", alen)
+			}
+			return be32(h[pos+8:]), int64(be32(h[pos+12:])), 0, nil
+		}
+		pos += alen
+	}
+	return 0, -1, 0, nil
+}
