@@ -42,6 +42,9 @@ type FormatError struct {
 	Type   int   // structure type, or -1
 	Handle int   // structure handle, or -1
 	Msg    string
+	// Lenient: the reader worked around the problem (it read a table somewhere other than where
+	// the entry point says); Lint reports it as a warning and Decode does not return it.
+	Lenient bool
 }
 
 func (e *FormatError) Error() string {

@@ -246,3 +246,9 @@ func (in *Info) Identity() Identity {
 	}
 	return id
 }
+
+// Keyword is dmidecode's -s keyword for the field ("system.serial_number" is
+// "system-serial-number").
+func (f IdentityField) Keyword() string {
+	return strings.NewReplacer(".", "-", "_", "-").Replace(f.Key)
+}

@@ -1,6 +1,7 @@
 package smbios
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -88,11 +89,14 @@ func (in *Info) problem(e *FormatError) {
 	in.Problems = append(in.Problems, e)
 }
 
+// firstProblem is the first problem the reader did not work around (see FormatError.Lenient).
 func (in *Info) firstProblem() error {
-	if len(in.Problems) == 0 {
-		return nil
+	for _, p := range in.Problems {
+		if !p.Lenient {
+			return p
+		}
 	}
-	return in.Problems[0]
+	return nil
 }
 
 // Decode detects the container in b (dump-bin, bare table or RSMB blob) and decodes it.
@@ -104,12 +108,12 @@ func Decode(b []byte) (*Info, error) { return decode(b, "") }
 
 func decode(b []byte, path string) (*Info, error) {
 	in := &Info{Path: path}
-	switch {
-	case len(b) >= 4 && (string(b[:4]) == "_SM_" || (len(b) >= 5 && (string(b[:5]) == "_SM3_" || string(b[:5]) == "_DMI_"))):
+	switch Container(b) {
+	case FormatDumpBin:
 		return in.decodeDumpBin(b)
-	case looksLikeRSMB(b):
+	case FormatRSMB:
 		return in.decodeRSMB(b)
-	case looksLikeTable(b):
+	case FormatBare:
 		in.Format = FormatBare
 		in.DeclaredTableLength = int64(len(b))
 		in.decodeTable(b)
@@ -117,24 +121,9 @@ func decode(b []byte, path string) (*Info, error) {
 		return in, in.firstProblem()
 	}
 	e := fileError(CodeUnrecognized, ErrUnrecognized, 0,
-		"not SMBIOS data: no _SM_, _SM3_ or _DMI_ anchor, not an RSMB blob, and no well-formed structure at the start (%d bytes)", len(b))
+		"not SMBIOS data: no _SM_, _SM3_ or _DMI_ anchor, not an RSMB blob, and no structures that follow one another from the start (%d bytes)", len(b))
 	e.Path = path
 	return nil, e
-}
-
-// looksLikeTable reports whether b starts with a structure that decodes: a bare table.
-func looksLikeTable(b []byte) bool {
-	_, _, err := DecodeStructure(b, 0, 0)
-	return err == nil
-}
-
-func looksLikeRSMB(b []byte) bool {
-	if len(b) < rsmbHeaderLen || b[0] > 1 || b[1] < 2 || b[1] > 3 {
-		return false
-	}
-	n := int64(binary.LittleEndian.Uint32(b[4:]))
-	// The first structure's length byte follows the header; a valid table has one of at least 4.
-	return n >= 4 && len(b) >= rsmbHeaderLen+2 && b[rsmbHeaderLen+1] >= 4
 }
 
 func (in *Info) decodeRSMB(b []byte) (*Info, error) {
@@ -159,17 +148,15 @@ func (in *Info) decodeRSMB(b []byte) (*Info, error) {
 }
 
 func (in *Info) decodeDumpBin(b []byte) (*Info, error) {
+	in.Format = FormatDumpBin
 	ep, err := DecodeEntryPoint(b)
 	if ep == nil {
-		var fe *FormatError
-		if errors.As(err, &fe) && in.Path != "" {
-			fe.Path = in.Path
-		}
-		return nil, err
+		// The entry point is damaged beyond use (cut off, impossible length, no _DMI_ part): a
+		// finding, and the table behind it is still read when one is there.
+		return in.decodeWithoutEntryPoint(b, err)
 	}
 	in.EntryPoint = ep
 	in.Version = ep.Version()
-	in.Format = FormatDumpBin
 	var fe *FormatError
 	if errors.As(err, &fe) {
 		in.problem(fe)
@@ -181,13 +168,67 @@ func (in *Info) decodeDumpBin(b []byte) (*Info, error) {
 	}
 	off := ep.TableAddress
 	if off < uint64(ep.Size()) || off >= uint64(len(b)) {
-		return nil, &FormatError{Code: CodeTableAddress, Err: ErrBadValue, Path: in.Path, Part: PartEntryPoint,
+		at, ok := tableBehind(b, ep.Size())
+		if !ok {
+			return nil, &FormatError{Code: CodeTableAddress, Err: ErrBadValue, Path: in.Path, Part: PartEntryPoint,
+				Off: tableAddressOffset(ep.Kind), Index: -1, Type: -1, Handle: -1,
+				Msg: fmt.Sprintf("table address 0x%x is not inside the %d-byte file, and no table follows the entry point; a dmidecode --dump-bin file has its table at 0x20 (is this an entry point copied alone?)", off, len(b))}
+		}
+		in.problem(&FormatError{Code: CodeTableAddress, Err: ErrBadValue, Part: PartEntryPoint, Lenient: true,
 			Off: tableAddressOffset(ep.Kind), Index: -1, Type: -1, Handle: -1,
-			Msg: fmt.Sprintf("table address 0x%x is not inside the %d-byte file; a dmidecode --dump-bin file has its table at 0x20 (is this a memory image, or an entry point copied alone?)", off, len(b))}
+			Msg: fmt.Sprintf("table address 0x%x is not inside the %d-byte file (a memory image keeps the physical address); read the table that follows the entry point, at file offset 0x%x", off, len(b), at)})
+		off = uint64(at)
 	}
 	in.TableOffset = int64(off)
 	in.decodeWithEntryPoint(b[off:], int64(len(b)))
 	return in, in.firstProblem()
+}
+
+// tableBehind finds a structure table right behind an entry point of size epSize: at the first
+// byte after the entry point, or at 0x20, where dmidecode --dump-bin puts it. The first byte
+// after the entry point comes first: in a dump-bin layout it is padding, which never chains,
+// while 0x20 in a tight layout can land inside a structure that happens to chain.
+func tableBehind(b []byte, epSize int) (int, bool) {
+	for _, at := range []int{epSize, DumpBinTableOffset} {
+		if at > 0 && at < len(b) && TableChains(b[at:]) {
+			return at, true
+		}
+	}
+	return 0, false
+}
+
+// decodeWithoutEntryPoint reads the table behind an entry point that could not be decoded: the
+// entry point's error is the first problem, the version is guessed from the structures. With no
+// table there, the entry point's error is all there is.
+func (in *Info) decodeWithoutEntryPoint(b []byte, epErr error) (*Info, error) {
+	var fe *FormatError
+	if !errors.As(epErr, &fe) {
+		return nil, epErr
+	}
+	if in.Path != "" {
+		fe.Path = in.Path
+	}
+	at, ok := tableBehind(b, nominalEntryPointSize(b))
+	if !ok {
+		return nil, fe
+	}
+	in.problem(fe)
+	in.TableOffset = int64(at)
+	in.DeclaredTableLength = int64(len(b) - at)
+	in.decodeTable(b[at:])
+	in.Version, in.VersionGuessed = GuessVersion(in.Structures), true
+	return in, in.firstProblem()
+}
+
+// nominalEntryPointSize is the specified size of the entry point whose anchor starts b.
+func nominalEntryPointSize(b []byte) int {
+	switch {
+	case bytes.HasPrefix(b, []byte("_SM3_")):
+		return len64
+	case bytes.HasPrefix(b, []byte("_SM_")):
+		return len32
+	}
+	return lenLegacy
 }
 
 func tableAddressOffset(k EntryPointKind) int64 {
@@ -228,15 +269,22 @@ func DecodeSysfs(entryPoint, table []byte) (*Info, error) { return decodeSysfs(e
 func decodeSysfs(entryPoint, table []byte, path string) (*Info, error) {
 	in := &Info{Path: path, Format: FormatSysfs}
 	ep, err := DecodeEntryPoint(entryPoint)
-	if ep == nil {
-		var fe *FormatError
-		if errors.As(err, &fe) {
-			fe.Path = path
-		}
-		return nil, err
-	}
 	var fe *FormatError
 	if errors.As(err, &fe) {
+		fe.Path = path
+	}
+	if ep == nil {
+		// An entry point damaged beyond use: a finding; the DMI file is read as a bare table.
+		if fe == nil || !TableChains(table) {
+			return nil, err
+		}
+		in.problem(fe)
+		in.DeclaredTableLength = int64(len(table))
+		in.decodeTable(table)
+		in.Version, in.VersionGuessed = GuessVersion(in.Structures), true
+		return in, in.firstProblem()
+	}
+	if fe != nil {
 		in.problem(fe)
 	}
 	in.EntryPoint, in.Version = ep, ep.Version()

@@ -114,14 +114,22 @@ func (l *linter) fromError(e *FormatError) {
 		}
 		msg += ": " + e.Msg
 	}
-	l.add(e.Code, finding.Error, table, e.Off, "%s", msg)
+	sev := finding.Error
+	if e.Lenient {
+		sev = finding.Warning
+	}
+	l.add(e.Code, sev, table, e.Off, "%s", msg)
 }
 
 func (l *linter) entryPoint() {
 	in := l.in
-	if in.Format == FormatBare {
+	switch {
+	case in.Format == FormatBare:
 		l.add(CodeNoEntryPoint, finding.Info, tableTable, finding.NoOffset,
 			"a bare structure table with no entry point; SMBIOS version %v guessed from the structure lengths", in.Version)
+	case in.EntryPoint == nil && in.VersionGuessed:
+		l.add(CodeNoEntryPoint, finding.Warning, tableTable, finding.NoOffset,
+			"the entry point could not be used; the table behind it was read with SMBIOS version %v guessed from the structure lengths", in.Version)
 	}
 	ep := in.EntryPoint
 	if ep == nil {

@@ -68,12 +68,12 @@ func TestMalformedInputs(t *testing.T) {
 			b, _ := baseDump(t, EntryPoint32)
 			b[5] = 0x10
 			return b
-		}, want{errCode: CodeEntryPointLength, errOff: 5}},
+		}, want{errCode: CodeEntryPointLength, errOff: 5, info: true, lint: CodeEntryPointLength, lintOff: 5}},
 		{"_SM_ length byte past 32", func(t *testing.T) []byte {
 			b, _ := baseDump(t, EntryPoint32)
 			b[5] = 0x40
 			return b
-		}, want{errCode: CodeEntryPointLength, errOff: 5}},
+		}, want{errCode: CodeEntryPointLength, errOff: 5, info: true, lint: CodeEntryPointLength, lintOff: 5}},
 		{"_SM_ announces more bytes than there are", func(t *testing.T) []byte {
 			b, _ := baseDump(t, EntryPoint32)
 			return b[:0x1C]
@@ -87,7 +87,7 @@ func TestMalformedInputs(t *testing.T) {
 			b, _ := baseDump(t, EntryPoint32)
 			copy(b[0x10:], "_XMI_")
 			return b
-		}, want{errCode: CodeIntermediateAnchor, errOff: 0x10}},
+		}, want{errCode: CodeIntermediateAnchor, errOff: 0x10, info: true, lint: CodeIntermediateAnchor, lintOff: 0x10}},
 		{"_SM_ bad intermediate checksum", func(t *testing.T) []byte {
 			b, _ := baseDump(t, EntryPoint32)
 			b[0x15]++
@@ -103,7 +103,7 @@ func TestMalformedInputs(t *testing.T) {
 			b, _ := baseDump(t, EntryPoint64)
 			b[6] = 0x10
 			return b
-		}, want{errCode: CodeEntryPointLength, errOff: 6}},
+		}, want{errCode: CodeEntryPointLength, errOff: 6, info: true, lint: CodeEntryPointLength, lintOff: 6}},
 		{"_DMI_ legacy entry point cut short", func(t *testing.T) []byte { return []byte("_DMI_\x00\x10\x00\x20") },
 			want{errCode: CodeEntryPointTruncated, errOff: 9}},
 		{"entry point with no table", func(t *testing.T) []byte {
@@ -114,7 +114,19 @@ func TestMalformedInputs(t *testing.T) {
 			b, _ := baseDump(t, EntryPoint32)
 			binary.LittleEndian.PutUint32(b[0x18:], 0x10000)
 			return refixEP(t, b)
+		}, want{info: true, lint: CodeTableAddress, lintOff: 0x18}},
+		{"entry point with no table, its address outside the file", func(t *testing.T) []byte {
+			b, _ := baseDump(t, EntryPoint32)
+			binary.LittleEndian.PutUint32(b[0x18:], 0x10000)
+			b = refixEP(t, b)
+			copy(b[DumpBinTableOffset:], make([]byte, 8))
+			return b
 		}, want{errCode: CodeTableAddress, errOff: 0x18}},
+		{"_SM_ entry point damaged and nothing behind it", func(t *testing.T) []byte {
+			b, _ := baseDump(t, EntryPoint32)
+			b[5] = 0x40
+			return b[:0x40]
+		}, want{errCode: CodeEntryPointLength, errOff: 5}},
 		{"file shorter than the announced table", func(t *testing.T) []byte {
 			b, _ := baseDump(t, EntryPoint32)
 			return b[:len(b)-40]
