@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/oemact/oemact/firmware/sniff"
 )
 
 // DumpBlock is one table in acpidump's text output:
@@ -73,25 +75,7 @@ func ParseAcpidump(r io.Reader) ([]DumpBlock, error) {
 }
 
 // parseDumpHeader reads "SLIC @ 0x0000000000000000".
-func parseDumpHeader(l []byte) (string, uint64, bool) {
-	if len(l) < 10 || string(l[4:9]) != " @ 0x" {
-		return "", 0, false
-	}
-	for _, c := range l[:4] {
-		if c <= ' ' || c > '~' {
-			return "", 0, false
-		}
-	}
-	hex := l[9:]
-	if len(hex) == 0 || len(hex) > 16 {
-		return "", 0, false
-	}
-	addr, err := strconv.ParseUint(string(hex), 16, 64)
-	if err != nil {
-		return "", 0, false
-	}
-	return string(l[:4]), addr, true
-}
+func parseDumpHeader(l []byte) (string, uint64, bool) { return sniff.AcpidumpHeader(l) }
 
 // parseDumpLine reads "0000: 53 4C 49 43 ...  SLIC..." (up to 16 bytes; the ASCII column, after
 // two spaces or "//", is ignored).
@@ -131,23 +115,7 @@ func hexVal(c byte) byte {
 
 // LooksLikeAcpidump reports whether b is text whose first non-blank line is an acpidump block
 // header ("NAME @ 0x...").
-func LooksLikeAcpidump(b []byte) bool {
-	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		t := bytes.TrimSpace(line)
-		if len(t) == 0 {
-			continue
-		}
-		_, _, ok := parseDumpHeader(t)
-		return ok
-	}
-	return false
-}
+func LooksLikeAcpidump(b []byte) bool { return sniff.IsAcpidump(b) }
 
 // FormatAcpidump writes tables in acpidump's text format, so that acpixtract and ParseAcpidump
 // read them back.

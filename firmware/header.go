@@ -1,6 +1,10 @@
 package firmware
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/oemact/oemact/firmware/sniff"
+)
 
 // HeaderSize is the size of the common ACPI table header (ACPI 6.5, 5.2.6).
 const HeaderSize = 36
@@ -80,18 +84,7 @@ func (h *Header) Sig() string { return string(h.Signature[:]) }
 
 // ValidSignature reports whether sig is made of the characters ACPICA accepts in a table
 // signature: A-Z, 0-9 and '_' ('!' too, in the last place).
-func ValidSignature(sig []byte) bool {
-	if len(sig) != 4 {
-		return false
-	}
-	for i, c := range sig {
-		ok := c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || i == 3 && c == '!'
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
+func ValidSignature(sig []byte) bool { return sniff.ValidSignature(sig) }
 
 // Sum returns the 8-bit sum of b.
 func Sum(b []byte) uint8 {

@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/finding"
+	"github.com/oemact/oemact/firmware/sniff"
 )
 
 // LiveTablesDir is where Linux exposes the firmware's ACPI tables (readable by root only).
@@ -131,7 +131,13 @@ func (s *Set) note(code string, sev finding.Severity, table, path, format string
 //
 // With no paths it reads the running machine (LoadLive). Errors are for paths that cannot be
 // read at all; malformed contents become findings.
-func Load(paths ...string) ([]*Set, error) {
+func Load(paths ...string) ([]*Set, error) { return load(paths, false) }
+
+// LoadAsTables is Load for paths the user says are ACPI tables: every file given is read as a
+// raw table (or acpidump text) whatever sniff would make of it. Folders are read as by Load.
+func LoadAsTables(paths ...string) ([]*Set, error) { return load(paths, true) }
+
+func load(paths []string, force bool) ([]*Set, error) {
 	if len(paths) == 0 {
 		s, err := LoadLive()
 		if err != nil {
@@ -169,7 +175,12 @@ func Load(paths ...string) ([]*Set, error) {
 			loose = NewSet("", SetFiles)
 			sets = append(sets, loose)
 		}
-		loose.addFile(p, filepath.Base(p), b, false)
+		if force {
+			loose.Files = append(loose.Files, p)
+			loose.addTable(p, filepath.Base(p), b, false)
+		} else {
+			loose.addFile(p, filepath.Base(p), b, false)
+		}
 	}
 	if loose != nil {
 		loose.Name = strings.Join(loose.Files, ", ")
@@ -239,22 +250,29 @@ func LoadLive() (*Set, error) {
 	return s, nil
 }
 
-// addFile adds one file: a raw table, or a skipped note for a text file that is not a table.
+// addFile adds one file as a raw table, unless sniff says it is something else: SMBIOS data,
+// a firmware image or other text are skipped with an info note, a file nothing recognizes with
+// an error that says what was looked for.
 func (s *Set) addFile(path, name string, b []byte, inFolder bool) {
 	s.Files = append(s.Files, path)
-	// A file shorter than a header that starts with a table signature is a truncated table
-	// (a file holding only "SLIC" is printable, but no text file to skip).
-	shortTable := len(b) >= 4 && len(b) < HeaderSize && ValidSignature(b[:4])
-	if isText(b) && !shortTable {
-		s.note("acpi-skipped-file", finding.Info, name, path,
+	switch d := sniff.Detect(b, sniff.Options{}); d.Kind {
+	case sniff.Text:
+		s.note(CodeSkippedFile, finding.Info, name, path,
 			"skipped: a text file that is neither an ACPI table nor acpidump output")
 		return
-	}
-	if isSMBIOSDump(b) {
-		s.note("acpi-skipped-file", finding.Info, name, path,
-			"skipped: SMBIOS data (an _SM_/_SM3_/_DMI_ entry point), not an ACPI table; 'oemact inspect' reads it as SMBIOS")
+	case sniff.SMBIOS:
+		s.note(CodeSkippedFile, finding.Info, name, path,
+			"skipped: SMBIOS data (%s), not an ACPI table; 'oemact inspect' reads it as SMBIOS", d.Evidence)
+		return
+	case sniff.Unknown:
+		s.note(sniff.CodeUnrecognized, finding.Error, name, path, "%s", sniff.UnrecognizedMessage(len(b), sniff.Options{}))
 		return
 	}
+	s.addTable(path, name, b, inFolder)
+}
+
+// addTable adds one file as a raw table, whatever it holds (a reading the user asked for).
+func (s *Set) addTable(path, name string, b []byte, inFolder bool) {
 	tname := name
 	if !inFolder {
 		tname = "" // named by signature in numberDuplicates
@@ -299,24 +317,4 @@ func (s *Set) numberDuplicates() {
 			t.Name = fmt.Sprintf("%s%d", base, seen[base])
 		}
 	}
-}
-
-// isText reports whether b is non-empty UTF-8 text with no control bytes but tab, CR, LF and FF:
-// no ACPI table is (its length field alone holds a byte below 0x20 for any table under 512 MB).
-func isText(b []byte) bool {
-	if len(b) == 0 || !utf8.Valid(b) {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' {
-			return false
-		}
-	}
-	return true
-}
-
-// isSMBIOSDump reports whether b starts with an SMBIOS entry point anchor (a dmidecode --dump-bin
-// file, or the smbios.bin 'oemact synth' writes beside the tables).
-func isSMBIOSDump(b []byte) bool {
-	return bytes.HasPrefix(b, []byte("_SM_")) || bytes.HasPrefix(b, []byte("_SM3_")) || bytes.HasPrefix(b, []byte("_DMI_"))
 }

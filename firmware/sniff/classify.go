@@ -1,0 +1,133 @@
+package sniff
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/oemact/oemact/firmware/fileio"
+	"github.com/oemact/oemact/smbios"
+)
+
+// MaxRead bounds how much of one file Classify reads to decide what it is: more than any table,
+// SMBIOS dump or acpidump text; a firmware image larger than this is judged by its start.
+const MaxRead = 64 << 20
+
+// Sources are a command line's paths sorted by the reader each one goes to.
+type Sources struct {
+	// ACPI are table folders, table files and acpidump text, for firmware.Load.
+	ACPI []string
+	// SMBIOS are SMBIOS files and sysfs-style folders (smbios_entry_point and DMI), for
+	// smbios.Read.
+	SMBIOS []string
+	// Images are firmware images.
+	Images []string
+	// Unrecognized are files nothing recognized, each with a message that says what was looked
+	// for.
+	Unrecognized []Unrecognized
+}
+
+// Unrecognized is a file Classify could not place.
+type Unrecognized struct {
+	Path    string
+	Message string
+}
+
+// Classify sorts paths by content:
+//   - a folder holding smbios_entry_point and DMI is SMBIOS (a copy of /sys/firmware/dmi/tables);
+//   - any other folder is a table folder for firmware.Load (which skips what in it is not ACPI);
+//     the SMBIOS data and firmware images in it are listed as such too;
+//   - a file goes where Detect says; text that is not acpidump output, and a file nothing
+//     recognizes, are Unrecognized.
+//
+// Errors are for paths that cannot be read at all.
+func Classify(paths []string, opts Options) (*Sources, error) {
+	s := &Sources{}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			if err := fileio.CheckRegular(p, st); err != nil {
+				return nil, err
+			}
+		}
+		if st.IsDir() {
+			if err := s.addDir(p, opts); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		b, err := ReadHead(p)
+		if err != nil {
+			return nil, err
+		}
+		switch d := Detect(b, opts); {
+		case d.Kind.IsACPI():
+			s.ACPI = append(s.ACPI, p)
+		case d.Kind == SMBIOS:
+			s.SMBIOS = append(s.SMBIOS, p)
+		case d.Kind == FirmwareImage:
+			s.Images = append(s.Images, p)
+		case d.Kind == Text:
+			s.Unrecognized = append(s.Unrecognized, Unrecognized{p,
+				"text that is not acpidump output: looked for " + LookedFor(opts)})
+		default:
+			s.Unrecognized = append(s.Unrecognized, Unrecognized{p, UnrecognizedMessage(len(b), opts)})
+		}
+	}
+	sort.Strings(s.SMBIOS)
+	return s, nil
+}
+
+func (s *Sources) addDir(dir string, opts Options) error {
+	if isFile(filepath.Join(dir, smbios.SysfsEntryPointFile)) && isFile(filepath.Join(dir, smbios.SysfsTableFile)) {
+		s.SMBIOS = append(s.SMBIOS, dir)
+		return nil
+	}
+	s.ACPI = append(s.ACPI, dir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		f := filepath.Join(dir, e.Name())
+		b, err := ReadHead(f)
+		if err != nil {
+			return err
+		}
+		switch Detect(b, opts).Kind {
+		case SMBIOS:
+			s.SMBIOS = append(s.SMBIOS, f)
+		case FirmwareImage:
+			s.Images = append(s.Images, f)
+		}
+	}
+	return nil
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// ReadHead reads a regular file, or its first MaxRead bytes when it is larger; pipes, devices
+// and sockets are refused before a byte is read (fileio.Open).
+func ReadHead(path string) ([]byte, error) {
+	f, _, err := fileio.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxRead))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return b, nil
+}

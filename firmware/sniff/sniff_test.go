@@ -1,0 +1,154 @@
+package sniff
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/oemact/oemact/smbios"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func repoDir(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	require.True(t, ok)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func read(t testing.TB, parts ...string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(append([]string{repoDir(t)}, parts...)...))
+	require.NoError(t, err)
+	return b
+}
+
+// Every real table is an ACPI table; every real SMBIOS dump is SMBIOS in its container; the
+// acpidump captures are acpidump text.
+func TestDetectRealInputs(t *testing.T) {
+	tables, err := filepath.Glob(filepath.Join(repoDir(t), "fixtures", "acpi", "*", "*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, tables)
+	for _, p := range tables {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		d := Detect(b, Options{})
+		assert.True(t, d.Kind.IsACPI() && d.Kind != Acpidump, "%s: %v (%s)", p, d.Kind, d.Evidence)
+	}
+	for name, want := range map[string]smbios.Format{
+		"uroot_VMWare.bin": smbios.FormatDumpBin, "uroot_Lenovo-ThinkPad-T480.bin": smbios.FormatDumpBin,
+		"uroot_GigaByte-X399.bin": smbios.FormatDumpBin, "uroot_Synology-RS3614xsp.bin": smbios.FormatDumpBin,
+		"sidero_HyperV.bin": smbios.FormatBare,
+	} {
+		d := Detect(read(t, "fixtures", "smbios", name), Options{})
+		assert.Equal(t, SMBIOS, d.Kind, name)
+		assert.Equal(t, want, d.SMBIOS, name)
+	}
+	for _, name := range []string{"dell-inspiron-14-3462.txt", "toshiba-satellite-c70d-b.txt"} {
+		assert.Equal(t, Acpidump, Detect(read(t, "firmware", "testdata", "acpidump", name), Options{}).Kind, name)
+	}
+}
+
+// The order of evidence: an ACPI header with a right checksum wins even over bytes that chain
+// as SMBIOS structures; a table whose checksum is wrong is still recognized as ACPI, last.
+func TestDetectOrderOfEvidence(t *testing.T) {
+	slic := read(t, "fixtures", "acpi", "dell-inspiron-14-3462", "SLIC")
+	d := Detect(slic, Options{})
+	assert.Equal(t, ACPITable, d.Kind)
+	assert.Equal(t, "ACPI table SLIC, checksum right", d.Evidence)
+
+	bad := append([]byte(nil), slic...)
+	bad[9]++
+	assert.Equal(t, DamagedACPITable, Detect(bad, Options{}).Kind)
+	assert.Equal(t, DamagedACPITable, Detect(slic[:100], Options{}).Kind, "cut off")
+
+	dump := read(t, "fixtures", "smbios", "uroot_VMWare.bin")
+	table := dump[smbios.DumpBinTableOffset:]
+	assert.Equal(t, smbios.FormatBare, Detect(table, Options{}).SMBIOS)
+	rsmb := append([]byte{0, 2, 7, 0, 0, 0, 0, 0}, table...)
+	binary.LittleEndian.PutUint32(rsmb[4:], uint32(len(table)))
+	assert.Equal(t, smbios.FormatRSMB, Detect(rsmb, Options{}).SMBIOS)
+
+	// A firmware image detector is asked only after the tables and SMBIOS.
+	image := func(b []byte) (string, bool) { return "test image", len(b) > 0 }
+	assert.Equal(t, ACPITable, Detect(slic, Options{Image: image}).Kind)
+	assert.Equal(t, FirmwareImage, Detect([]byte{0xFF, 0xFE, 1}, Options{Image: image}).Kind)
+
+	assert.Equal(t, Text, Detect([]byte("notes about this machine\n"), Options{}).Kind)
+	u := Detect([]byte{0xFF, 0xFE, 1, 2, 3}, Options{})
+	assert.Equal(t, Unknown, u.Kind)
+	assert.Equal(t, Unknown, Detect(nil, Options{}).Kind)
+	msg := UnrecognizedMessage(5, Options{})
+	assert.Contains(t, msg, "not recognized (5 bytes): looked for an ACPI table header")
+	assert.Contains(t, msg, "SMBIOS entry point (_SM_, _SM3_, _DMI_)")
+	assert.NotContains(t, msg, "firmware image")
+	assert.Contains(t, UnrecognizedMessage(5, Options{Image: image}), "a firmware image")
+}
+
+func TestClassify(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, b, 0o644))
+		return p
+	}
+	dump := read(t, "fixtures", "smbios", "uroot_VMWare.bin")
+	slic := write("tables/SLIC", read(t, "fixtures", "acpi", "dell-inspiron-14-3462", "SLIC"))
+	inFolder := write("tables/smbios.bin", dump)
+	bare := write("DMI.copy", dump[smbios.DumpBinTableOffset:])
+	sysfs := filepath.Join(dir, "dmi")
+	write("dmi/smbios_entry_point", dump[:0x1F])
+	write("dmi/DMI", dump[smbios.DumpBinTableOffset:])
+	notes := write("notes.txt", []byte("hello\n"))
+	junk := write("junk.bin", []byte{0xFF, 0xFE, 0xFD, 0xFC})
+	acpidump := filepath.Join(repoDir(t), "firmware", "testdata", "acpidump", "toshiba-satellite-c70d-b.txt")
+
+	s, err := Classify([]string{filepath.Dir(slic), bare, sysfs, notes, junk, acpidump}, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{filepath.Dir(slic), acpidump}, s.ACPI)
+	assert.Equal(t, []string{bare, sysfs, inFolder}, s.SMBIOS)
+	require.Len(t, s.Unrecognized, 2)
+	assert.Equal(t, notes, s.Unrecognized[0].Path)
+	assert.Contains(t, s.Unrecognized[0].Message, "text that is not acpidump output")
+	assert.Equal(t, junk, s.Unrecognized[1].Path)
+	assert.Contains(t, s.Unrecognized[1].Message, "not recognized (4 bytes)")
+
+	_, err = Classify([]string{filepath.Join(dir, "missing")}, Options{})
+	assert.ErrorContains(t, err, "missing")
+}
+
+// FuzzDetect: any bytes get a kind, never a panic, and the kind agrees with what the readers do.
+func FuzzDetect(f *testing.F) {
+	for _, p := range []string{"fixtures/acpi/dell-inspiron-14-3462/SLIC", "fixtures/acpi/dell-inspiron-14-3462/MSDM",
+		"fixtures/smbios/uroot_VMWare.bin", "fixtures/smbios/sidero_HyperV.bin",
+		"firmware/testdata/acpidump/toshiba-satellite-c70d-b.txt"} {
+		f.Add(read(f, p))
+	}
+	dump := read(f, "fixtures", "smbios", "uroot_Lenovo-ThinkPad-T480.bin")
+	f.Add(dump[smbios.DumpBinTableOffset:])
+	f.Add([]byte("RSD PTR "))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d := Detect(b, Options{})
+		if d.Kind == SMBIOS {
+			// What sniff calls SMBIOS, the SMBIOS reader takes (an entry point alone may still
+			// have no table to give).
+			in, err := smbios.Decode(b)
+			if in == nil && d.SMBIOS != smbios.FormatDumpBin {
+				t.Fatalf("sniffed %v (%s), but smbios.Decode refuses it: %v", d.SMBIOS, d.Evidence, err)
+			}
+		}
+		if d.Kind == ACPITable && len(b) >= 36 && string(b[:4]) != "FACS" && ValidSignature(b[:4]) {
+			n := binary.LittleEndian.Uint32(b[4:])
+			if int(n) > len(b) {
+				t.Fatalf("a whole ACPI table longer than its bytes: %d > %d", n, len(b))
+			}
+		}
+		if d.Evidence == "" {
+			t.Fatal("no evidence")
+		}
+	})
+}
