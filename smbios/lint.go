@@ -92,8 +92,6 @@ const (
 	tableFile       = "SMBIOS file"
 )
 
-func structTable(typ uint8) string { return fmt.Sprintf("SMBIOS type %d", typ) }
-
 func (l *linter) fromError(e *FormatError) {
 	table := tableTable
 	switch e.Part {
@@ -102,17 +100,13 @@ func (l *linter) fromError(e *FormatError) {
 	case PartFile:
 		table = tableFile
 	}
-	// A structure whose header is broken has no trustworthy type: name the table.
-	if e.Type >= 0 && e.Part == PartTable && e.Code != CodeStructureLength && e.Code != CodeStructureOverrun {
-		table = structTable(uint8(e.Type))
-	}
 	msg := e.Msg
 	if e.Index >= 0 {
 		msg = fmt.Sprintf("structure #%d", e.Index)
-		if e.Handle >= 0 {
-			msg += fmt.Sprintf(" (handle 0x%04X)", e.Handle)
+		if e.Type >= 0 && e.Handle >= 0 {
+			msg += fmt.Sprintf(" (type %d, handle 0x%04X)", e.Type, e.Handle)
 		}
-		msg += ": " + e.Msg
+		msg += fmt.Sprintf(" at table offset 0x%X: %s", e.Off, e.Msg)
 	}
 	sev := finding.Error
 	if e.Lenient {
@@ -238,18 +232,18 @@ func (l *linter) structures(ps placeholderIndex, uuids []string) {
 		}
 		off = at + int64(s.Size())
 		have[s.Type] = true
-		table := structTable(s.Type)
+		table := tableTable
 		if first, dup := handles[s.Handle]; dup {
 			l.add(CodeDuplicateHandle, finding.Error, table, at,
-				"structure #%d has handle 0x%04X, already used by structure #%d", i, s.Handle, first)
+				"%s: handle 0x%04X is already used by structure #%d", where(i, s, at, 0, ""), s.Handle, first)
 		} else {
 			handles[s.Handle] = i
 		}
 		if minLen := minLength(s.Type); minLen > 0 && s.Length() < minLen {
 			l.add(CodeStructureTooShort, finding.Warning, table, at+1,
-				"handle 0x%04X: length %d is below the %d bytes type %d needs; its fields are absent", s.Handle, s.Length(), minLen, s.Type)
+				"%s: length %d is below the %d bytes type %d needs; its fields are absent", where(i, s, at, 1, "Length"), s.Length(), minLen, s.Type)
 		}
-		l.counts(s, at, table)
+		l.counts(i, s, at)
 		tv, _ := ParseTyped(s, in.Version)
 		if tv == nil {
 			continue
@@ -266,7 +260,7 @@ func (l *linter) structures(ps placeholderIndex, uuids []string) {
 					sev = finding.Error
 				}
 				l.add(CodeStringIndex, sev, table, at+int64(f.off),
-					"handle 0x%04X: %s is string %d but the structure has %d usable strings", s.Handle, f.name, n, usableStrings(s))
+					"%s: string %d, but the structure has %d usable strings", where(i, s, at, f.off, f.name), n, usableStrings(s))
 				continue
 			}
 			if p, ok := ps.match(f.name, val); ok {
@@ -282,25 +276,25 @@ func (l *linter) structures(ps placeholderIndex, uuids []string) {
 					code = CodePlaceholderAssetTag
 				}
 				l.add(code, sev, table, at+int64(f.off),
-					"handle 0x%04X: %s is %q, a firmware default rather than a value for this machine (%s)", s.Handle, f.name, val, p.Source)
+					"%s: %q is a firmware default rather than a value for this machine (%s)", where(i, s, at, f.off, f.name), val, p.Source)
 			}
 		}
 		if o, ok := tv.(*OEMStrings); ok {
 			for j, str := range o.Strings {
 				if str == "" {
 					l.add(CodeStringIndex, finding.Error, table, at+4,
-						"handle 0x%04X: the count says %d OEM strings, string %d is missing", s.Handle, len(o.Strings), j+1)
+						"%s: the count says %d OEM strings, string %d is missing", where(i, s, at, 4, "Count"), len(o.Strings), j+1)
 					break
 				}
 			}
 		}
 		switch x := tv.(type) {
 		case *SystemInfo:
-			l.uuid(x, at, uuids)
+			l.uuid(i, x, at, uuids)
 		case *ChassisInfo:
 			if !x.Type().Valid() {
 				l.add(CodeValueOutOfRange, finding.Warning, table, at+5,
-					"handle 0x%04X: chassis type 0x%02x is outside the specification (0x01-0x24)", s.Handle, uint8(x.Type()))
+					"%s: chassis type 0x%02x is outside the specification (0x01-0x24)", where(i, s, at, 5, "Type"), uint8(x.Type()))
 			}
 		}
 	}
@@ -314,43 +308,53 @@ func (l *linter) structures(ps placeholderIndex, uuids []string) {
 	}
 }
 
-func (l *linter) uuid(s *SystemInfo, at int64, placeholders []string) {
+func (l *linter) uuid(i int, s *SystemInfo, at int64, placeholders []string) {
 	if !s.HasUUID() {
 		return
 	}
-	table := structTable(1)
+	w := where(i, s.raw, at, 8, "UUID")
 	switch {
 	case s.UUID.IsNotPresent():
-		l.add(CodeUUIDPlaceholder, finding.Warning, table, at+8, "handle 0x%04X: the system UUID is all FF (not present)", s.Handle)
+		l.add(CodeUUIDPlaceholder, finding.Warning, tableTable, at+8, "%s: the system UUID is all FF (not present)", w)
 		return
 	case s.UUID.IsNotSettable():
-		l.add(CodeUUIDPlaceholder, finding.Warning, table, at+8, "handle 0x%04X: the system UUID is all zero (not set)", s.Handle)
+		l.add(CodeUUIDPlaceholder, finding.Warning, tableTable, at+8, "%s: the system UUID is all zero (not set)", w)
 		return
 	}
 	for _, p := range placeholders {
 		if strings.EqualFold(p, s.UUID.String()) {
-			l.add(CodeUUIDPlaceholder, finding.Warning, table, at+8,
-				"handle 0x%04X: the system UUID %s is a firmware default, shared by many machines", s.Handle, s.UUID)
+			l.add(CodeUUIDPlaceholder, finding.Warning, tableTable, at+8,
+				"%s: the system UUID %s is a firmware default, shared by many machines", w, s.UUID)
 		}
 	}
 }
 
-// counts checks the variable parts whose counts may overrun the structure.
-func (l *linter) counts(s *Structure, at int64, table string) {
+func (l *linter) counts(i int, s *Structure, at int64) {
 	switch s.Type {
 	case 2:
 		if n, ok := s.Byte(0x0E); ok && 0x0F+2*int(n) > s.Length() {
-			l.add(CodeStructureTooShort, finding.Warning, table, at+0x0E,
-				"handle 0x%04X: %d contained handles need %d bytes, the structure has %d", s.Handle, n, 0x0F+2*int(n), s.Length())
+			l.add(CodeStructureTooShort, finding.Warning, tableTable, at+0x0E,
+				"%s: %d contained handles need %d bytes, the structure has %d", where(i, s, at, 0x0E, "Number of Contained Object Handles"), n, 0x0F+2*int(n), s.Length())
 		}
 	case 3:
 		n, ok1 := s.Byte(0x13)
 		m, ok2 := s.Byte(0x14)
 		if ok1 && ok2 && 0x15+int(n)*int(m) > s.Length() {
-			l.add(CodeStructureTooShort, finding.Warning, table, at+0x13,
-				"handle 0x%04X: %d contained elements of %d bytes need %d bytes, the structure has %d", s.Handle, n, m, 0x15+int(n)*int(m), s.Length())
+			l.add(CodeStructureTooShort, finding.Warning, tableTable, at+0x13,
+				"%s: %d contained elements of %d bytes need %d bytes, the structure has %d", where(i, s, at, 0x13, "Contained Element Count"), n, m, 0x15+int(n)*int(m), s.Length())
 		}
 	}
+}
+
+// where names structure #i (s, at table offset at) and, when field is given, the field at the
+// structure's own offset off. A finding's offset counts from the table start; its message
+// gives both.
+func where(i int, s *Structure, at int64, off int, field string) string {
+	w := fmt.Sprintf("structure #%d (type %d, handle 0x%04X) at table offset 0x%X", i, s.Type, s.Handle, at)
+	if field != "" {
+		w += fmt.Sprintf(", %s at structure offset 0x%02X", field, off)
+	}
+	return w
 }
 
 func usableStrings(s *Structure) int {

@@ -42,8 +42,9 @@ func TestLintRealDumps(t *testing.T) {
 	// Gigabyte: "Default string" as system and board serial.
 	fs = severe(lintFixture(t, "uroot_GigaByte-X399.bin"))
 	assert.Equal(t, []string{CodePlaceholderSerial, CodePlaceholderSerial}, fs.Codes(), "%v", fs)
-	assert.Equal(t, "SMBIOS type 1", fs[0].Table)
+	assert.Equal(t, "SMBIOS table", fs[0].Table)
 	assert.Equal(t, int64(0x49), fs[0].Offset, "the serial number's string index in the table")
+	assert.Contains(t, fs[0].Message, "structure #1 (type 1, handle 0x0001) at table offset 0x42, Serial Number at structure offset 0x07: ")
 
 	// VMware's entry point understates the largest structure; its board serial is "None".
 	fs = severe(lintFixture(t, "uroot_VMWare.bin"))
