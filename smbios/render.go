@@ -9,10 +9,10 @@ import (
 // prints it. Value is the text after "Name: "; a list (List true) has Items on the lines below
 // and a Value that is empty or a count.
 type Field struct {
-	Name  string
-	Value string
-	List  bool
-	Items []string
+	Name  string   `json:"name"`
+	Value string   `json:"value"`
+	List  bool     `json:"list,omitempty"`
+	Items []string `json:"items,omitempty"`
 }
 
 func attr(name, value string) Field { return Field{Name: name, Value: value} }
