@@ -1,8 +1,6 @@
 package sniff
 
 import (
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -10,10 +8,6 @@ import (
 	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/smbios"
 )
-
-// MaxRead bounds how much of one file Classify reads to decide what it is: more than any table,
-// SMBIOS dump or acpidump text; a firmware image larger than this is judged by its start.
-const MaxRead = 64 << 20
 
 // Sources are a command line's paths sorted by the reader each one goes to.
 type Sources struct {
@@ -50,18 +44,13 @@ func Classify(paths []string, opts Options) (*Sources, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !st.IsDir() {
-			if err := fileio.CheckRegular(p, st); err != nil {
-				return nil, err
-			}
-		}
 		if st.IsDir() {
 			if err := s.addDir(p, opts); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		b, err := ReadHead(p)
+		b, err := read(p, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +87,7 @@ func (s *Sources) addDir(dir string, opts Options) error {
 			continue
 		}
 		f := filepath.Join(dir, e.Name())
-		b, err := ReadHead(f)
+		b, err := read(f, opts)
 		if err != nil {
 			return err
 		}
@@ -117,17 +106,12 @@ func isFile(p string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// ReadHead reads a regular file, or its first MaxRead bytes when it is larger; pipes, devices
-// and sockets are refused before a byte is read (fileio.Open).
-func ReadHead(path string) ([]byte, error) {
-	f, _, err := fileio.Open(path)
-	if err != nil {
-		return nil, err
+// read reads a regular file of at most opts.Limit bytes (fileio.TableLimit when unset): pipes,
+// devices and sockets are refused before a byte is read, larger files without being read.
+func read(path string, opts Options) ([]byte, error) {
+	limit := opts.Limit
+	if limit == 0 {
+		limit = fileio.TableLimit
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxRead))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	return b, nil
+	return fileio.ReadFile(path, limit)
 }

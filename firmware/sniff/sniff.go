@@ -70,6 +70,9 @@ type Options struct {
 	// Image recognizes a firmware image (a UEFI flash image or capsule, a coreboot ROM) and
 	// names what it saw; the firmware image reader provides it. Nil recognizes none.
 	Image func(b []byte) (evidence string, ok bool)
+	// Limit is the most Classify reads of one file; 0 means fileio.TableLimit, the bound of
+	// tables and SMBIOS dumps. An image detector comes with the larger bound images need.
+	Limit int64
 }
 
 // CodeUnrecognized is the finding code for a file Detect did not recognize.

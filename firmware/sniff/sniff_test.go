@@ -19,7 +19,7 @@ func repoDir(t testing.TB) string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-func read(t testing.TB, parts ...string) []byte {
+func readRepo(t testing.TB, parts ...string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(append([]string{repoDir(t)}, parts...)...))
 	require.NoError(t, err)
@@ -43,19 +43,19 @@ func TestDetectRealInputs(t *testing.T) {
 		"uroot_GigaByte-X399.bin": smbios.FormatDumpBin, "uroot_Synology-RS3614xsp.bin": smbios.FormatDumpBin,
 		"sidero_HyperV.bin": smbios.FormatBare,
 	} {
-		d := Detect(read(t, "fixtures", "smbios", name), Options{})
+		d := Detect(readRepo(t, "fixtures", "smbios", name), Options{})
 		assert.Equal(t, SMBIOS, d.Kind, name)
 		assert.Equal(t, want, d.SMBIOS, name)
 	}
 	for _, name := range []string{"dell-inspiron-14-3462.txt", "toshiba-satellite-c70d-b.txt"} {
-		assert.Equal(t, Acpidump, Detect(read(t, "firmware", "testdata", "acpidump", name), Options{}).Kind, name)
+		assert.Equal(t, Acpidump, Detect(readRepo(t, "firmware", "testdata", "acpidump", name), Options{}).Kind, name)
 	}
 }
 
 // The order of evidence: an ACPI header with a right checksum wins even over bytes that chain
 // as SMBIOS structures; a table whose checksum is wrong is still recognized as ACPI, last.
 func TestDetectOrderOfEvidence(t *testing.T) {
-	slic := read(t, "fixtures", "acpi", "dell-inspiron-14-3462", "SLIC")
+	slic := readRepo(t, "fixtures", "acpi", "dell-inspiron-14-3462", "SLIC")
 	d := Detect(slic, Options{})
 	assert.Equal(t, ACPITable, d.Kind)
 	assert.Equal(t, "ACPI table SLIC, checksum right", d.Evidence)
@@ -65,7 +65,7 @@ func TestDetectOrderOfEvidence(t *testing.T) {
 	assert.Equal(t, DamagedACPITable, Detect(bad, Options{}).Kind)
 	assert.Equal(t, DamagedACPITable, Detect(slic[:100], Options{}).Kind, "cut off")
 
-	dump := read(t, "fixtures", "smbios", "uroot_VMWare.bin")
+	dump := readRepo(t, "fixtures", "smbios", "uroot_VMWare.bin")
 	table := dump[smbios.DumpBinTableOffset:]
 	assert.Equal(t, smbios.FormatBare, Detect(table, Options{}).SMBIOS)
 	rsmb := append([]byte{0, 2, 7, 0, 0, 0, 0, 0}, table...)
@@ -96,8 +96,8 @@ func TestClassify(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, b, 0o644))
 		return p
 	}
-	dump := read(t, "fixtures", "smbios", "uroot_VMWare.bin")
-	slic := write("tables/SLIC", read(t, "fixtures", "acpi", "dell-inspiron-14-3462", "SLIC"))
+	dump := readRepo(t, "fixtures", "smbios", "uroot_VMWare.bin")
+	slic := write("tables/SLIC", readRepo(t, "fixtures", "acpi", "dell-inspiron-14-3462", "SLIC"))
 	inFolder := write("tables/smbios.bin", dump)
 	bare := write("DMI.copy", dump[smbios.DumpBinTableOffset:])
 	sysfs := filepath.Join(dir, "dmi")
@@ -126,9 +126,9 @@ func FuzzDetect(f *testing.F) {
 	for _, p := range []string{"fixtures/acpi/dell-inspiron-14-3462/SLIC", "fixtures/acpi/dell-inspiron-14-3462/MSDM",
 		"fixtures/smbios/uroot_VMWare.bin", "fixtures/smbios/sidero_HyperV.bin",
 		"firmware/testdata/acpidump/toshiba-satellite-c70d-b.txt"} {
-		f.Add(read(f, p))
+		f.Add(readRepo(f, p))
 	}
-	dump := read(f, "fixtures", "smbios", "uroot_Lenovo-ThinkPad-T480.bin")
+	dump := readRepo(f, "fixtures", "smbios", "uroot_Lenovo-ThinkPad-T480.bin")
 	f.Add(dump[smbios.DumpBinTableOffset:])
 	f.Add([]byte("RSD PTR "))
 	f.Fuzz(func(t *testing.T, b []byte) {

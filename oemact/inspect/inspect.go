@@ -5,15 +5,24 @@
 package inspect
 
 import (
+	"fmt"
+
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/finding"
 	"github.com/oemact/oemact/firmware/productkey"
+	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
 )
 
 // Document is the whole report. Other sections (SMBIOS, TPM) join it as pointer fields with
 // `json:",omitempty"`, and the text report prints whatever is set.
 type Document struct {
+	// SchemaVersion changes when a field changes meaning or goes away (new fields do not change
+	// it).
+	SchemaVersion int `json:"schema_version"`
+	// Result is "pass" or "fail" (a finding of severity error: exit 1).
+	Result   string       `json:"result"`
+	Counts   Counts       `json:"counts"`
 	Release  Release      `json:"release"`
 	Sets     []Set        `json:"sets"`
 	Tables   []Table      `json:"tables"`
@@ -22,11 +31,29 @@ type Document struct {
 	TPM      *TPMSection  `json:"tpm,omitempty"`
 }
 
+// SchemaVersion is the version of the JSON document's layout.
+const SchemaVersion = 2
+
+// Counts sums up the document.
+type Counts struct {
+	Sets             int `json:"sets"`
+	Tables           int `json:"tables"`
+	SLICs            int `json:"slics"`
+	SLICsVerified    int `json:"slics_verified"`
+	SMBIOSStructures int `json:"smbios_structures"`
+	Findings         int `json:"findings"`
+	Errors           int `json:"errors"`
+	Warnings         int `json:"warnings"`
+	Info             int `json:"info"`
+}
+
 // Release is the target release the SLIC version was checked against.
 type Release struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`
 	SLICVersion uint32 `json:"slic_version"`
+	// SLICVersionString is SLICVersion as a version ("2.1").
+	SLICVersionString string `json:"slic_version_string"`
 }
 
 // Set says how tables were grouped: cross-table checks apply within a set.
@@ -60,14 +87,22 @@ type Table struct {
 
 // SLIC holds the decoded SLIC fields the report shows; present for SLICs that hold a marker.
 type SLIC struct {
-	KeyBits          uint32 `json:"key_bits"`
-	Exponent         uint32 `json:"exponent"`
+	KeyBits  uint32 `json:"key_bits"`
+	Exponent uint32 `json:"exponent"`
+	// KeySHA256 is the fingerprint of the table's public key (SHA-256 of its PKIX DER form, as
+	// oemact keygen and cert print), "" when the key is unusable.
+	KeySHA256        string `json:"key_sha256,omitempty"`
 	MarkerVersion    uint32 `json:"marker_version"`
 	MarkerOEMID      string `json:"marker_oem_id"`
 	MarkerOEMTableID string `json:"marker_oem_table_id"`
 	SLICVersion      uint32 `json:"slic_version"`
-	SignatureValid   bool   `json:"signature_valid"`
+	// SLICVersionString is SLICVersion as a version ("2.1").
+	SLICVersionString string `json:"slic_version_string"`
+	SignatureValid    bool   `json:"signature_valid"`
 }
+
+// VersionString writes a 16.16 version as major.minor ("2.1" for 0x00020001).
+func VersionString(v uint32) string { return fmt.Sprintf("%d.%d", v>>16, v&0xFFFF) }
 
 // MSDM holds the decoded MSDM fields; ProductKey is masked unless Options.ShowKeys.
 type MSDM struct {
@@ -90,8 +125,10 @@ type Options struct {
 // Build decodes and checks each set and returns the document.
 func Build(sets []*firmware.Set, opts Options) *Document {
 	doc := &Document{
-		Release: Release{ID: string(opts.Release.ID), Name: opts.Release.Name, SLICVersion: opts.Release.SLICVersion},
-		Sets:    []Set{}, Tables: []Table{}, Findings: finding.List{},
+		SchemaVersion: SchemaVersion,
+		Release: Release{ID: string(opts.Release.ID), Name: opts.Release.Name, SLICVersion: opts.Release.SLICVersion,
+			SLICVersionString: VersionString(opts.Release.SLICVersion)},
+		Sets: []Set{}, Tables: []Table{}, Findings: finding.List{},
 	}
 	fopts := firmware.Options{Release: opts.Release.Name, MinSLICVersion: opts.Release.SLICVersion, StrictFADT: opts.StrictFADT}
 	for _, s := range sets {
@@ -102,6 +139,7 @@ func Build(sets []*firmware.Set, opts Options) *Document {
 		}
 		doc.Findings = append(doc.Findings, firmware.Check(s, fopts)...)
 	}
+	doc.Finish()
 	return doc
 }
 
@@ -122,7 +160,10 @@ func table(s *firmware.Set, t *firmware.Table, showKeys bool) Table {
 			KeyBits: sl.PublicKey.BitLength, Exponent: sl.PublicKey.Exponent,
 			MarkerVersion: m.Version, MarkerOEMID: firmware.RawString(m.OEMID[:]),
 			MarkerOEMTableID: firmware.RawString(m.OEMTableID[:]), SLICVersion: m.SLICVersion,
-			SignatureValid: sl.VerifyMarker() == nil,
+			SLICVersionString: VersionString(m.SLICVersion), SignatureValid: sl.VerifyMarker() == nil,
+		}
+		if k, err := sl.Key(); err == nil {
+			out.SLIC.KeySHA256 = cert.Fingerprint(k)
 		}
 	}
 	if m := t.MSDM; m != nil && m.HasFields {
@@ -133,6 +174,30 @@ func table(s *firmware.Set, t *firmware.Table, showKeys bool) Table {
 		out.MSDM = &MSDM{Version: m.Version, DataType: m.DataType, DataLength: m.DataLength, ProductKey: firmware.RawString([]byte(key))}
 	}
 	return out
+}
+
+// Finish sets the result and the counts from what the document holds. Build, AddSMBIOS and
+// Inspect call it; whoever adds findings to a document otherwise calls it again.
+func (d *Document) Finish() {
+	d.SchemaVersion = SchemaVersion
+	d.Result = "pass"
+	if d.Failed() {
+		d.Result = "fail"
+	}
+	c := Counts{Sets: len(d.Sets), Tables: len(d.Tables), Findings: len(d.Findings),
+		Errors: d.Findings.Count(finding.Error), Warnings: d.Findings.Count(finding.Warning), Info: d.Findings.Count(finding.Info)}
+	for _, t := range d.Tables {
+		if t.Signature == "SLIC" {
+			c.SLICs++
+			if t.SLIC != nil && t.SLIC.SignatureValid {
+				c.SLICsVerified++
+			}
+		}
+	}
+	if d.SMBIOS != nil {
+		c.SMBIOSStructures = d.SMBIOS.Structures
+	}
+	d.Counts = c
 }
 
 // Failed reports whether a finding of severity error exists: `oemact inspect` then exits 1.

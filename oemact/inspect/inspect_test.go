@@ -64,13 +64,21 @@ func TestGoldenReports(t *testing.T) {
 // The JSON document has the shape the issue gives, and the values of the real tables.
 func TestJSONShape(t *testing.T) {
 	doc := Build(machines(t), Options{Release: win7(t)})
+	doc.Finish()
 	js, err := json.Marshal(doc)
 	require.NoError(t, err)
 	var raw map[string]any
 	require.NoError(t, json.Unmarshal(js, &raw))
-	for _, k := range []string{"tables", "findings"} {
+	for _, k := range []string{"schema_version", "result", "counts", "release", "tables", "findings"} {
 		assert.Contains(t, raw, k)
 	}
+	assert.Equal(t, float64(SchemaVersion), raw["schema_version"])
+	assert.Equal(t, "fail", raw["result"])
+	counts := raw["counts"].(map[string]any)
+	assert.Equal(t, 28.0, counts["tables"])
+	assert.Equal(t, 6.0, counts["slics_verified"])
+	assert.Equal(t, float64(doc.Findings.Count(finding.Error)), counts["errors"])
+	assert.Equal(t, "2.1", raw["release"].(map[string]any)["slic_version_string"])
 	tables := raw["tables"].([]any)
 	assert.Len(t, tables, 28)
 	var dell map[string]any
@@ -87,10 +95,12 @@ func TestJSONShape(t *testing.T) {
 	assert.Equal(t, "WN09   \x00", dell["oem_table_id"], "raw 8 bytes, NUL kept")
 	assert.Contains(t, string(js), `"oem_table_id":"WN09   \u0000"`)
 	slic := dell["slic"].(map[string]any)
+	assert.Regexp(t, "^[0-9a-f]{64}$", slic["key_sha256"])
+	delete(slic, "key_sha256")
 	assert.Equal(t, map[string]any{
 		"key_bits": 1024.0, "exponent": 65537.0, "marker_version": float64(0x00020000),
 		"marker_oem_id": "DELL  ", "marker_oem_table_id": "WN09   \x00", "slic_version": float64(0x00020001),
-		"signature_valid": true,
+		"slic_version_string": "2.1", "signature_valid": true,
 	}, slic)
 	for _, x := range raw["findings"].([]any) {
 		m := x.(map[string]any)

@@ -7,12 +7,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/oemact/oemact/firmware/sniff"
 	"github.com/oemact/oemact/smbios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func TestClassify(t *testing.T) {
+// One machine from a folder, loose files and SMBIOS in any container: each input goes to its
+// reader by content, an unrecognized file is a finding, two machines' SMBIOS is a usage error.
+func TestInspectSortsInputsByContent(t *testing.T) {
 	dir := t.TempDir()
 	acpiDir := filepath.Join(dir, "tables")
 	require.NoError(t, os.MkdirAll(acpiDir, 0o755))
@@ -24,19 +27,60 @@ func TestClassify(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(acpiDir, "smbios.bin"), dump, 0o644))
 	in, err := smbios.Decode(dump)
 	require.NoError(t, err)
-	sysfs := filepath.Join(dir, "dmi")
-	require.NoError(t, in.WriteSysfs(sysfs))
 	rsmb, err := in.RSMBBlob()
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rsmb.bin"), rsmb, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "junk.bin"), []byte{0xFF, 1, 2, 3}, 0o644))
 
-	s, err := Classify([]string{acpiDir, sysfs, filepath.Join(dir, "rsmb.bin"), filepath.Join(acpiDir, "SLIC.bin")})
+	m, err := Inspect(Input{Paths: []string{acpiDir, filepath.Join(dir, "junk.bin")}, Sniff: sniff.Options{}}, Options{})
 	require.NoError(t, err)
-	assert.Equal(t, []string{acpiDir, filepath.Join(acpiDir, "SLIC.bin")}, s.ACPI)
-	assert.ElementsMatch(t, []string{filepath.Join(acpiDir, "smbios.bin"), sysfs, filepath.Join(dir, "rsmb.bin")}, s.SMBIOS)
+	require.Len(t, m.Sets, 1)
+	require.NotNil(t, m.SMBIOS)
+	assert.Equal(t, filepath.Join(acpiDir, "smbios.bin"), m.Doc.SMBIOS.Path)
+	assert.Equal(t, in.Identity(), m.SMBIOS.Identity())
+	assert.True(t, m.Doc.Findings.Has(sniff.CodeUnrecognized), m.Doc.Findings.Codes())
+	assert.Equal(t, "fail", m.Doc.Result, "an unrecognized file is an error")
+	assert.Equal(t, 1, m.Doc.Counts.SLICs)
+	assert.Equal(t, 1, m.Doc.Counts.SLICsVerified)
+	assert.Equal(t, len(in.Structures), m.Doc.Counts.SMBIOSStructures)
+	require.Len(t, m.Doc.Tables, 1)
+	require.NotNil(t, m.Doc.Tables[0].SLIC)
+	assert.Equal(t, "2.1", m.Doc.Tables[0].SLIC.SLICVersionString)
+	assert.Regexp(t, "^[0-9a-f]{64}$", m.Doc.Tables[0].SLIC.KeySHA256)
 
-	_, err = Classify([]string{filepath.Join(dir, "missing")})
+	m, err = Inspect(Input{Paths: []string{filepath.Join(dir, "rsmb.bin")}}, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, "RSMB", m.Doc.SMBIOS.Format)
+	assert.Empty(t, m.Sets, "no ACPI input, no table set")
+
+	_, err = Inspect(Input{Paths: []string{acpiDir, filepath.Join(dir, "rsmb.bin")}}, Options{})
+	var ue *UsageError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, err.Error(), "2 SMBIOS sources")
+
+	// --acpi reads a file as a table whatever it holds; --smbios as SMBIOS.
+	m, err = Inspect(Input{ACPI: []string{filepath.Join(dir, "junk.bin")}}, Options{})
+	require.NoError(t, err)
+	assert.Len(t, m.Doc.Tables, 1)
+	assert.True(t, m.Doc.Findings.Has("acpi-truncated"), m.Doc.Findings.Codes())
+
+	_, err = Inspect(Input{Paths: []string{filepath.Join(dir, "missing")}}, Options{})
 	assert.ErrorContains(t, err, "missing")
+}
+
+// Damage inside an entry point is a finding, and the table behind it is read.
+func TestInspectDamagedEntryPoint(t *testing.T) {
+	dump, err := os.ReadFile(filepath.Join(fixturesDir(t), "smbios", "uroot_Lenovo-ThinkPad-T480.bin"))
+	require.NoError(t, err)
+	dump[6] = 0x40 // the _SM3_ length byte
+	p := filepath.Join(t.TempDir(), "damaged.bin")
+	require.NoError(t, os.WriteFile(p, dump, 0o644))
+	m, err := Inspect(Input{Paths: []string{p}}, Options{})
+	require.NoError(t, err)
+	assert.True(t, m.Doc.Findings.Has(smbios.CodeEntryPointLength), m.Doc.Findings.Codes())
+	assert.Equal(t, "fail", m.Doc.Result)
+	require.NotNil(t, m.Doc.SMBIOS.System)
+	assert.Equal(t, "20L8S07A14", m.Doc.SMBIOS.System.ProductName)
 }
 
 func TestAddSMBIOS(t *testing.T) {

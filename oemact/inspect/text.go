@@ -142,3 +142,70 @@ func summary(d *Document) string {
 	return fmt.Sprintf("Summary: %s. %d of %d SLIC marker signature(s) verify; %d error(s), %d warning(s), %d info.",
 		verdict, verified, slics, d.Findings.Count(finding.Error), d.Findings.Count(finding.Warning), d.Findings.Count(finding.Info))
 }
+
+// SummaryLine is the document in one line, for `oemact inspect --each`: the verdict, the
+// markers, the SMBIOS identity and the finding counts.
+func (d *Document) SummaryLine(input string) string {
+	parts := []string{strings.ToUpper(d.Result)}
+	var markers []string
+	for _, t := range d.Tables {
+		switch {
+		case t.SLIC != nil:
+			state := "does not verify"
+			if t.SLIC.SignatureValid {
+				state = "verifies"
+			}
+			version := "version " + t.SLIC.SLICVersionString
+			if t.SLIC.SLICVersion == 0 {
+				version = "version unset"
+			}
+			markers = append(markers, fmt.Sprintf("SLIC %s %s/%s %s", version,
+				lineText(t.SLIC.MarkerOEMID), lineText(t.SLIC.MarkerOEMTableID), state))
+		case t.Signature == "SLIC":
+			markers = append(markers, "SLIC without a marker")
+		case t.MSDM != nil:
+			markers = append(markers, "MSDM "+lineText(t.MSDM.ProductKey))
+		}
+	}
+	switch {
+	case len(markers) > 0:
+		parts = append(parts, strings.Join(markers, ", "))
+	case len(d.Tables) > 0:
+		parts = append(parts, fmt.Sprintf("%d table(s), no marker", len(d.Tables)))
+	}
+	if s := d.SMBIOS; s != nil {
+		id := fmt.Sprintf("SMBIOS %s %s", s.Version, s.Format)
+		if y := s.System; y != nil {
+			id += fmt.Sprintf(": %s %s, serial %s", lineText(y.Manufacturer), lineText(y.ProductName), lineText(y.SerialNumber))
+		}
+		parts = append(parts, id)
+	}
+	parts = append(parts, fmt.Sprintf("%d error(s), %d warning(s), %d info", d.Counts.Errors, d.Counts.Warnings, d.Counts.Info))
+	return input + ": " + strings.Join(parts, " | ")
+}
+
+// EachError is the JSON line `oemact inspect --each --json` prints for an input that could not
+// be read at all.
+func EachError(input string, err error) any {
+	return struct {
+		Input         string `json:"input"`
+		SchemaVersion int    `json:"schema_version"`
+		Result        string `json:"result"`
+		Error         string `json:"error"`
+	}{input, SchemaVersion, "error", err.Error()}
+}
+
+// lineText is a table string fit for one line: padding trimmed, bytes outside printable ASCII
+// as dots, "-" when nothing is left.
+func lineText(s string) string {
+	b := []byte(strings.TrimRight(s, " \x00"))
+	for i, c := range b {
+		if c < 0x20 || c > 0x7E {
+			b[i] = '.'
+		}
+	}
+	if len(b) == 0 {
+		return "-"
+	}
+	return string(b)
+}
