@@ -151,17 +151,7 @@ func (e *GuestError) Error() string {
 
 // DefaultHandler gives an empty plan (raw report only), accepts a report without sending state,
 // and acknowledges an error.
-func DefaultHandler(ctx context.Context, m *channel.Message) (channel.Type, any, error) {
-	switch m.Type {
-	case channel.TypeHello:
-		return channel.TypePlan, channel.Plan{}, nil
-	case channel.TypeReport:
-		return channel.TypeReply, channel.Reply{}, nil
-	case channel.TypeError:
-		return channel.TypeAck, nil, nil
-	}
-	return "", nil, fmt.Errorf("the host does not handle %q", m.Type)
-}
+var DefaultHandler = channel.DefaultHandler
 
 // Layout is what Boot runs for a Spec: the machine with its kernel, initramfs, command line,
 // channel and state disk filled in, the archive's contents, and the options the agent is given.
@@ -303,10 +293,11 @@ func Boot(ctx context.Context, s Spec) (*Result, error) {
 		return nil, fmt.Errorf("boot: %w", err)
 	}
 
-	m := &session{spec: s, next: make(chan roundRequest, 1), exited: make(chan struct{})}
-	r := m.newRound(s.Handler, s.Resume, start)
+	m := &session{spec: s, exited: make(chan struct{})}
+	rounds, first := channel.NewRounds(s.Handler, s.Resume, start)
+	m.rounds = rounds
+	r := m.track(first)
 	r.res.Initramfs, r.res.Timings.Initramfs = initrd, took
-	m.cur = r
 	runCtx, cancelRun := context.WithCancel(ctx)
 	m.cancel = cancelRun
 
@@ -317,7 +308,7 @@ func Boot(ctx context.Context, s Spec) (*Result, error) {
 		if err != nil {
 			return // QEMU never connected: its outcome says why
 		}
-		if err := channel.Serve(runCtx, conn, m.handle, channel.Options{}); err != nil && runCtx.Err() == nil {
+		if err := channel.Serve(runCtx, conn, m.rounds.Handle, channel.Options{}); err != nil && runCtx.Err() == nil {
 			m.mu.Lock()
 			m.serveErr = err
 			m.mu.Unlock()
@@ -381,14 +372,9 @@ func (v *Running) Next(ctx context.Context, h channel.Handler, resume bool) (*Re
 		return nil, errors.New("boot: the machine is no longer running")
 	default:
 	}
-	if h == nil {
-		h = DefaultHandler
-	}
-	r := m.newRound(h, resume, time.Now())
-	select {
-	case m.next <- roundRequest{round: r}:
-	default:
-		return nil, errors.New("boot: the machine already has its next step")
+	r := m.track(m.rounds.NewRound(h, resume, time.Now()))
+	if err := m.rounds.Offer(r.Round); err != nil {
+		return nil, fmt.Errorf("boot: %w", err)
 	}
 	return m.wait(ctx, r, true)
 }
@@ -401,10 +387,7 @@ func (v *Running) Stop() error {
 	select {
 	case <-m.exited:
 	default:
-		select {
-		case m.next <- roundRequest{stop: true}:
-		default:
-		}
+		m.rounds.OfferStop()
 		t := time.NewTimer(stopWait)
 		defer t.Stop()
 		select {
@@ -425,13 +408,11 @@ func (v *Running) Stop() error {
 // session is one QEMU process and its channel, across the rounds of a machine kept running.
 type session struct {
 	spec   Spec
+	rounds *channel.Rounds
 	cancel context.CancelFunc // kills QEMU
-	next   chan roundRequest  // the next round, or stop, for the agent's pending hello
 	exited chan struct{}      // closed once QEMU exited and the channel is closed
 
 	mu        sync.Mutex
-	cur       *round // the round the agent's messages belong to
-	rounds    int
 	qemuStart time.Time
 	launched  *qemu.Result // QEMU's command, folder and pid while it runs
 	qres      *qemu.Result
@@ -439,92 +420,14 @@ type session struct {
 	serveErr  error
 }
 
-// round is one boot, or one step of a machine kept running.
+// round is one boot, or one step of a machine kept running, and what Boot reports of it.
 type round struct {
-	h        channel.Handler
-	resume   bool
-	start    time.Time
-	res      *Result
-	hostErr  error
-	reported chan struct{} // closed when the report is answered: a hello then starts the next round
+	*channel.Round
+	res *Result
 }
 
-// answered says whether the round's report was answered (m.mu held).
-func (r *round) answered() bool {
-	select {
-	case <-r.reported:
-		return true
-	default:
-		return false
-	}
-}
-
-type roundRequest struct {
-	round *round
-	stop  bool
-}
-
-func (m *session) newRound(h channel.Handler, resume bool, start time.Time) *round {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.rounds++
-	return &round{h: h, resume: resume, start: start, res: &Result{Round: m.rounds}, reported: make(chan struct{})}
-}
-
-// handle takes the agent's messages for the current round; a hello after the round's report
-// waits for the machine's next round (Running.Next) or for Running.Stop.
-func (m *session) handle(ctx context.Context, msg *channel.Message) (channel.Type, any, error) {
-	m.mu.Lock()
-	r := m.cur
-	waitNext := msg.Type == channel.TypeHello && r.answered()
-	m.mu.Unlock()
-	if waitNext {
-		var req roundRequest
-		select {
-		case req = <-m.next:
-		case <-ctx.Done():
-			return "", nil, ctx.Err()
-		}
-		if req.stop {
-			return channel.TypePlan, channel.Plan{PowerOff: true}, nil
-		}
-		m.mu.Lock()
-		m.cur, r = req.round, req.round
-		m.mu.Unlock()
-	}
-	m.mu.Lock()
-	r.res.Messages++
-	switch msg.Type {
-	case channel.TypeReport:
-		rep, err := channel.PayloadOf[channel.Report](msg)
-		if err != nil {
-			m.mu.Unlock()
-			return "", nil, &channel.FatalError{Err: err}
-		}
-		r.res.Report = &rep
-		r.res.Timings.Report = time.Since(r.start)
-		if r.res.Round == 1 && !m.qemuStart.IsZero() {
-			r.res.Timings.Report = time.Since(m.qemuStart)
-		}
-	case channel.TypeError:
-		e, err := channel.PayloadOf[channel.Error](msg)
-		if err != nil {
-			m.mu.Unlock()
-			return "", nil, &channel.FatalError{Err: err}
-		}
-		r.res.GuestError = &e
-	}
-	m.mu.Unlock()
-	typ, payload, err := r.h(ctx, msg)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err != nil && r.hostErr == nil {
-		r.hostErr = fmt.Errorf("the host's handler failed on %s: %w", msg.Type, err)
-	}
-	if msg.Type == channel.TypeReport && err == nil && !r.answered() {
-		close(r.reported)
-	}
-	return typ, payload, err
+func (m *session) track(r *channel.Round) *round {
+	return &round{Round: r, res: &Result{Round: r.N}}
 }
 
 // wait waits for the end of round r: QEMU's exit or, for a round that resumes, the answered
@@ -537,8 +440,8 @@ func (m *session) wait(ctx context.Context, r *round, ownTimeout bool) (*Result,
 		defer t.Stop()
 		timeout = t.C
 	}
-	reported := r.reported
-	if !r.resume {
+	reported := r.Reported()
+	if !r.Resume {
 		reported = nil
 	}
 	var timedOut bool
@@ -553,14 +456,22 @@ func (m *session) wait(ctx context.Context, r *round, ownTimeout bool) (*Result,
 		m.cancel()
 		<-m.exited
 	}
+	said := m.rounds.Result(r.Round)
+	r.res.Messages, r.res.Report, r.res.GuestError = said.Messages, said.Report, said.GuestError
+	if said.Report != nil {
+		r.res.Timings.Report = said.ReportAt.Sub(r.Start)
+	}
 	m.mu.Lock()
+	if said.Report != nil && r.N == 1 && !m.qemuStart.IsZero() {
+		r.res.Timings.Report = said.ReportAt.Sub(m.qemuStart)
+	}
 	running := !timedOut && ctx.Err() == nil
 	select {
 	case <-m.exited:
 		running = false
 	default:
 	}
-	if running && r.hostErr != nil {
+	if running && said.HostErr != nil {
 		// The host could not take the report: the machine has nothing more to do.
 		m.mu.Unlock()
 		m.cancel()
@@ -570,7 +481,7 @@ func (m *session) wait(ctx context.Context, r *round, ownTimeout bool) (*Result,
 	}
 	defer m.mu.Unlock()
 	res := r.res
-	res.Timings.Total = time.Since(r.start)
+	res.Timings.Total = time.Since(r.Start)
 	if running {
 		// The agent reported and waits for the next step.
 		res.QEMU = m.launched
@@ -601,8 +512,8 @@ func (m *session) wait(ctx context.Context, r *round, ownTimeout bool) (*Result,
 		return res, &Error{Result: res, Err: fmt.Errorf("the guest broke the channel protocol: %w", m.serveErr)}
 	case res.GuestError != nil:
 		return res, &Error{Result: res, Err: &GuestError{Stage: res.GuestError.Stage, Message: res.GuestError.Message}}
-	case r.hostErr != nil:
-		return res, &Error{Result: res, Err: r.hostErr}
+	case said.HostErr != nil:
+		return res, &Error{Result: res, Err: said.HostErr}
 	case m.qerr != nil:
 		return res, &Error{Result: res, Err: m.qerr}
 	case res.Report == nil:

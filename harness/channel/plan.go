@@ -1,13 +1,10 @@
 package channel
 
 import (
-	"encoding/json"
 	"time"
 
-	"github.com/oemact/oemact/firmware/finding"
-	"github.com/oemact/oemact/oemact/hwid"
+	"github.com/oemact/oemact/oemact/activation"
 	"github.com/oemact/oemact/oemact/licence"
-	"github.com/oemact/oemact/oemact/oa"
 )
 
 // Hello is the agent's first message.
@@ -56,69 +53,18 @@ type Plan struct {
 	TPM bool `json:"tpm,omitempty"`
 }
 
-// Plan actions.
+// Plan actions: activation.Action's values.
 const (
-	ActionActivateOnline    = "activate-online"
-	ActionActivateTelephone = "activate-telephone"
-	ActionRearm             = "rearm"
+	ActionActivateOnline    = string(activation.ActivateOnline)
+	ActionActivateTelephone = string(activation.ActivateTelephone)
+	ActionRearm             = string(activation.Rearm)
 )
 
-// ActivateRequest is an activation the guest asks the host to relay to the service.
-type ActivateRequest struct {
-	// Method is "online" or "telephone".
-	Method  string `json:"method"`
-	Key     string `json:"key,omitempty"`     // online: the product key
-	Edition string `json:"edition,omitempty"` // online: the installed edition
-	// Hardware is the redacted inventory (digests only), for online activation.
-	Hardware *hwid.Inventory `json:"hardware,omitempty"`
-	// InstallationID is what a user reads out on the telephone.
-	InstallationID string `json:"installation_id,omitempty"`
-}
-
-// Activation is the service's answer, as the licence model takes it.
-type Activation struct {
-	Result         licence.ActivationResult `json:"result"`
-	ConfirmationID string                   `json:"confirmation_id,omitempty"`
-	// Service is the service's own result word (activated, reactivated, moved, blocked) or error
-	// code, for reports.
-	Service string `json:"service,omitempty"`
-}
-
-// KMSRequest is a KMS client request.
-type KMSRequest struct {
-	CMID          string `json:"cmid"`
-	Edition       string `json:"edition"`
-	MarkerPresent bool   `json:"marker_present"`
-}
-
-// Evaluation is what the guest's activation model concluded at this boot.
-type Evaluation struct {
-	// Findings of the firmware and SMBIOS checks (and of the OEM Activation evaluation).
-	Findings finding.List `json:"findings"`
-	// OA is the OEM Activation verdict for the installed key's channel (OEM:SLP: OA 2.1,
-	// OEM:DM: OA 3.0), nil for other channels.
-	OA *oa.Verdict `json:"oa,omitempty"`
-	// WindowsMarker: a SLIC with a Windows marker is present.
-	WindowsMarker bool `json:"windows_marker"`
-	// Identity is the SMBIOS identity the guest read.
-	Identity map[string]string `json:"identity,omitempty"`
-	// Inventory is the hardware inventory (with raw values: this is a test machine).
-	Inventory hwid.Inventory `json:"inventory"`
-	// Snapshot is the licence state after the boot's actions.
-	Snapshot licence.Snapshot `json:"snapshot"`
-	// Events are the licence events since the previous boot.
-	Events []licence.Event `json:"events"`
-	// Activations are the answers the service gave this boot.
-	Activations []Activation `json:"activations,omitempty"`
-	// KMS are the KMS host's answers this boot.
-	KMS []licence.KMSAnswer `json:"kms,omitempty"`
-	// Refused lists inputs the licence model refused (a fourth rearm...).
-	Refused []string `json:"refused,omitempty"`
-	// CMID is the KMS client machine ID of this installation.
-	CMID string `json:"cmid,omitempty"`
-	// TPM is the TPM binding's status, when the plan asked for it.
-	TPM json.RawMessage `json:"tpm,omitempty"`
-	// Digests are SHA-256 digests of the tables the guest saw (name -> hex), so the host can
-	// check they are the ones it synthesized.
-	Digests map[string]string `json:"digests,omitempty"`
-}
+// The requests the guest relays to the host and the evaluation it reports are the activation
+// model's own types.
+type (
+	ActivateRequest = activation.ActivateRequest
+	Activation      = activation.Activation
+	KMSRequest      = activation.KMSRequest
+	Evaluation      = activation.Evaluation
+)

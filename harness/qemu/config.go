@@ -227,16 +227,7 @@ func Args(c Config) ([]string, error) {
 	// -nodefaults: no default NIC, VGA, serial or monitor, so the guest sees only what the profile
 	// describes.
 	a := []string{"-nodefaults", "-no-user-config", "-display", "none"}
-	m := string(c.Machine)
-	if c.OEMID != "" {
-		m += ",x-oem-id=" + c.OEMID // QEMU 7.2 names them x-oem-id / x-oem-table-id
-	}
-	if c.OEMTableID != "" {
-		m += ",x-oem-table-id=" + c.OEMTableID
-	}
-	if c.SMBIOSEntryPoint != "" {
-		m += ",smbios-entry-point-type=" + c.SMBIOSEntryPoint
-	}
+	m := machineOpt(c)
 	smp := strconv.Itoa(c.CPUs)
 	if c.Sockets > 0 {
 		smp = fmt.Sprintf("cpus=%d,sockets=%d,cores=%d,threads=1", c.CPUs, c.Sockets, c.CPUs/c.Sockets)
@@ -261,12 +252,7 @@ func Args(c Config) ([]string, error) {
 	} else {
 		a = append(a, "-serial", "stdio")
 	}
-	for _, t := range c.ACPITables {
-		a = append(a, "-acpitable", "file="+optValue(t))
-	}
-	for _, f := range c.SMBIOSFiles {
-		a = append(a, "-smbios", "file="+optValue(f))
-	}
+	a = append(a, tableArgs(c)...)
 	for _, n := range c.NICs {
 		a = append(a, "-device", "virtio-net-pci,mac="+strings.ToLower(n.MAC))
 	}
@@ -343,6 +329,34 @@ func bootArgs(c Config) []string {
 	return a
 }
 
+// machineOpt is the -machine value: the type, the RSDT/XSDT/FADT OEM IDs and the SMBIOS entry
+// point.
+func machineOpt(c Config) string {
+	m := string(c.Machine)
+	if c.OEMID != "" {
+		m += ",x-oem-id=" + c.OEMID // QEMU 7.2 names them x-oem-id / x-oem-table-id
+	}
+	if c.OEMTableID != "" {
+		m += ",x-oem-table-id=" + c.OEMTableID
+	}
+	if c.SMBIOSEntryPoint != "" {
+		m += ",smbios-entry-point-type=" + c.SMBIOSEntryPoint
+	}
+	return m
+}
+
+// tableArgs adds the ACPI tables and the SMBIOS structures.
+func tableArgs(c Config) []string {
+	var a []string
+	for _, t := range c.ACPITables {
+		a = append(a, "-acpitable", "file="+optValue(t))
+	}
+	for _, f := range c.SMBIOSFiles {
+		a = append(a, "-smbios", "file="+optValue(f))
+	}
+	return a
+}
+
 func imageFormat(im *Image) string {
 	if im.Format == "" {
 		return "raw"
@@ -394,6 +408,25 @@ func validateBoot(c Config) error {
 		return &ConfigError{"Image.Overlay", "required: a disk image is booted through a throw-away qcow2 overlay so that it is never written (Run makes one)"}
 	}
 	return nil
+}
+
+// IdentityArgs returns the arguments that carry a machine's firmware identity (its -machine with
+// the OEM IDs and the SMBIOS entry point, its ACPI tables and SMBIOS structures), for someone who
+// adds them to a QEMU command of their own (oemact synth's qemu.args). The machine type defaults
+// to q35.
+func IdentityArgs(c Config) ([]string, error) {
+	if c.Machine == "" {
+		c.Machine = Q35
+	}
+	for _, v := range []struct {
+		field, value string
+		max          int
+	}{{"OEMID", c.OEMID, 6}, {"OEMTableID", c.OEMTableID, 8}} {
+		if err := idField(v.field, v.value, v.max); err != nil {
+			return nil, err
+		}
+	}
+	return append([]string{"-machine", machineOpt(c)}, tableArgs(c)...), nil
 }
 
 func validate(c Config) error {

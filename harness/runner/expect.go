@@ -4,16 +4,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
+	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/scenario"
 	"github.com/oemact/oemact/oemact/profile"
 	"github.com/oemact/oemact/oemact/service/api"
 	"github.com/oemact/oemact/oemact/service/client"
+	"github.com/oemact/oemact/oemact/tpm"
 )
 
 func check(name, want, got string) Check {
@@ -25,18 +26,16 @@ func check(name, want, got string) Check {
 // about the intended firmware.
 func sameTables(t *profile.Tables, ev *channel.Evaluation) Check {
 	var diffs []string
-	for _, tab := range []struct {
-		name string
-		b    []byte
-	}{{"SLIC", t.SLIC}, {"MSDM", t.MSDM}} {
-		got, seen := ev.Digests[tab.name]
+	for _, sig := range firmware.MarkerSignatures() {
+		b := t.Marker(sig)
+		got, seen := ev.Digests[sig]
 		switch {
-		case tab.b == nil && seen:
-			diffs = append(diffs, tab.name+" appeared")
-		case tab.b != nil && !seen:
-			diffs = append(diffs, tab.name+" missing")
-		case tab.b != nil && got != sha(tab.b):
-			diffs = append(diffs, tab.name+" differs")
+		case b == nil && seen:
+			diffs = append(diffs, sig+" appeared")
+		case b != nil && !seen:
+			diffs = append(diffs, sig+" missing")
+		case b != nil && got != sha(b):
+			diffs = append(diffs, sig+" differs")
 		}
 	}
 	if t.SMBIOS != nil {
@@ -194,18 +193,18 @@ func presence(b bool) string {
 	return "absent"
 }
 
-// tpmResult reads the TPM binding's result from the evaluation ("none" without one).
+// tpmResult is the TPM binding's result ("none" without one).
 func tpmResult(ev *channel.Evaluation) string {
-	if len(ev.TPM) == 0 {
+	if ev.TPM == nil {
 		return "none"
 	}
-	var s struct {
-		Unseal string `json:"unseal"`
-	}
-	if err := json.Unmarshal(ev.TPM, &s); err != nil || s.Unseal == "" {
+	switch ev.TPM.Unseal {
+	case "":
 		return "unknown"
+	case tpm.Failed:
+		return ev.TPM.Unseal + " (" + ev.TPM.Detail + ")"
 	}
-	return s.Unseal
+	return ev.TPM.Unseal
 }
 
 // checkService runs a check step.
@@ -223,7 +222,7 @@ func (sr *scenarioRun) serviceChecks(ctx context.Context, e *scenario.Expect) []
 	if e.KMSCount == nil && len(e.MAKRemaining) == 0 {
 		return nil
 	}
-	stats, err := sr.relay.Client.Stats(ctx)
+	stats, err := sr.host.Client.Stats(ctx)
 	if err != nil {
 		return []Check{{Name: "service statistics", Want: "readable", Got: err.Error()}}
 	}

@@ -21,8 +21,10 @@ const (
 type Run struct {
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
-	// Accel is the accelerator the boots used ("tcg" or "kvm") and why.
-	Accel string `json:"accel"`
+	// Engine runs the machines ("qemu", "in-process"); Accel is the accelerator the boots used
+	// ("tcg" or "kvm") and why.
+	Engine string `json:"engine"`
+	Accel  string `json:"accel"`
 	Jobs  int    `json:"jobs"`
 	Boots int    `json:"boots"` // VM boots
 	// Resumed counts boot steps that ran in a machine kept running since its previous step,

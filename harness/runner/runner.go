@@ -15,12 +15,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/oemact/oemact/harness/boot"
 	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/engine"
+	"github.com/oemact/oemact/harness/engine/qemuvm"
 	"github.com/oemact/oemact/harness/kernel"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/scenario"
-	"github.com/oemact/oemact/harness/swtpm"
 	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/hwid"
 	"github.com/oemact/oemact/oemact/licence"
@@ -42,7 +42,10 @@ type Observer interface {
 // Options tune a run.
 type Options struct {
 	// Jobs is how many scenarios run at once (default 1).
-	Jobs   int
+	Jobs int
+	// Engine runs the machines (default the QEMU engine, with Kernel, Agent, Accel and
+	// InitramfsDir).
+	Engine engine.Engine
 	Kernel *kernel.Kernel
 	// Agent is the static oemact binary booted as /init (default this executable).
 	Agent string
@@ -78,21 +81,11 @@ const DefaultBootTimeout = 120 * time.Second
 // Execute runs scenarios and returns their results; the error is for what stops the whole run (no
 // kernel). A scenario's own problems are in its result.
 func Execute(ctx context.Context, scs []*scenario.Scenario, o Options) (*Run, error) {
-	if o.Kernel == nil {
-		return nil, errors.New("run: no kernel (oemact kernel fetch)")
-	}
 	if o.Jobs < 1 {
 		o.Jobs = 1
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultBootTimeout
-	}
-	if o.Agent == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("run: finding the oemact binary: %w", err)
-		}
-		o.Agent = exe
 	}
 	if o.Artifacts == "" {
 		return nil, errors.New("run: no artifacts folder")
@@ -100,16 +93,17 @@ func Execute(ctx context.Context, scs []*scenario.Scenario, o Options) (*Run, er
 	if err := os.MkdirAll(o.Artifacts, 0o755); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	if o.InitramfsDir == "" {
-		o.InitramfsDir = filepath.Join(o.Artifacts, ".initramfs")
-	}
 	r := &Run{Started: time.Now(), Jobs: o.Jobs}
-	accel := qemu.AccelChoice{Accel: o.Accel, Reason: "chosen by the caller"}
-	if o.Accel == qemu.AccelAuto {
-		accel = qemu.ChooseAccel(ctx, o.Kernel.Vmlinuz, o.Artifacts)
+	if o.Engine == nil {
+		e, accel, err := qemuEngine(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		o.Engine, r.Accel = e, accel
+	} else {
+		r.Accel = o.Engine.Name()
 	}
-	r.Accel = fmt.Sprintf("%s (%s)", accel.Accel, accel.Reason)
-	o.Accel = accel.Accel
+	r.Engine = o.Engine.Name()
 
 	names := map[string]int{}
 	r.Scenarios = make([]*Scenario, len(scs))
@@ -160,6 +154,30 @@ func dirName(s string) string {
 	return s
 }
 
+// qemuEngine is the QEMU engine for the options: their kernel, agent binary and initramfs cache,
+// and the accelerator (KVM when a canary boot shows it works, else TCG).
+func qemuEngine(ctx context.Context, o Options) (engine.Engine, string, error) {
+	if o.Kernel == nil {
+		return nil, "", errors.New("run: no kernel (oemact kernel fetch)")
+	}
+	if o.Agent == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, "", fmt.Errorf("run: finding the oemact binary: %w", err)
+		}
+		o.Agent = exe
+	}
+	if o.InitramfsDir == "" {
+		o.InitramfsDir = filepath.Join(o.Artifacts, ".initramfs")
+	}
+	accel := qemu.AccelChoice{Accel: o.Accel, Reason: "chosen by the caller"}
+	if o.Accel == qemu.AccelAuto {
+		accel = qemu.ChooseAccel(ctx, o.Kernel.Vmlinuz, o.Artifacts)
+	}
+	return &qemuvm.Engine{Kernel: o.Kernel, Agent: o.Agent, InitramfsDir: o.InitramfsDir, Accel: accel.Accel},
+		fmt.Sprintf("%s (%s)", accel.Accel, accel.Reason), nil
+}
+
 // AutoJobs is -j auto: the CPUs this process may use (its affinity mask), each TCG guest keeping
 // about one busy. On a 2-vCPU machine that gives little real throughput, and parallel VMs gain
 // little (notes/qemu.md); on real multi-core CI hosts they do.
@@ -197,7 +215,7 @@ type scenarioRun struct {
 	now      time.Time
 	clock    *service.ManualClock
 	srv      *service.Server
-	relay    *Relay
+	host     *client.Host
 	machines map[string]*machine
 	boots    int
 	resumed  int
@@ -217,11 +235,10 @@ type machine struct {
 	firmware *profile.Profile // the board's profile: ACPI IDs, markers, SMBIOS
 	vm       profile.VM
 	key      *catalog.Entry
-	boot     *boot.Machine
-	live     *boot.Running   // the VM kept running for the machine's next step
-	tables   *profile.Tables // what the running VM was booted with
+	eng      engine.Machine
+	live     engine.Running  // the machine kept running for its next step
+	tables   *profile.Tables // what the running machine was booted with
 	install  bool            // install the key at the next boot
-	disks    map[string]string
 	result   *Machine
 	dir      string
 }
@@ -283,13 +300,15 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 	defer sr.stopMachines()
 	for _, def := range sr.sc.Machines {
 		m := &machine{def: def, tpm: def.TPM, firmware: def.Profile, vm: def.Profile.VM, key: def.Key, install: def.Key != nil,
-			disks: map[string]string{}, dir: filepath.Join(sr.dir, def.Name)}
+			dir: filepath.Join(sr.dir, def.Name)}
 		m.result = &Machine{Name: def.Name, Profile: def.Profile.Name, Edition: def.Edition.ID, Timeline: []TimelinePoint{}}
 		if def.Key != nil {
 			m.result.Channel = string(def.Key.Channel)
 		}
-		m.boot = &boot.Machine{Name: def.Name, Kernel: sr.o.Kernel, Agent: sr.o.Agent, Dir: m.dir,
-			InitramfsDir: sr.o.InitramfsDir, Timeout: sr.o.Timeout, NoStateDisk: boots[def.Name] <= 1}
+		var err error
+		if m.eng, err = sr.o.Engine.Machine(def.Name, m.dir, engine.MachineOptions{Timeout: sr.o.Timeout, NoStateDisk: boots[def.Name] <= 1}); err != nil {
+			return err
+		}
 		sr.machines[def.Name] = m
 		sr.res.Machines = append(sr.res.Machines, m.result)
 	}
@@ -370,7 +389,7 @@ func (sr *scenarioRun) stopMachines() {
 
 func (sr *scenarioRun) openService(ctx context.Context) error {
 	if sr.o.ServiceURL != "" {
-		sr.relay = &Relay{Client: client.New(sr.o.ServiceURL, client.WithToken(sr.o.ServiceToken)), Now: func() time.Time { return sr.now }, SendTime: true}
+		sr.host = &client.Host{Client: client.New(sr.o.ServiceURL, client.WithToken(sr.o.ServiceToken)), Now: func() time.Time { return sr.now }, SendTime: true}
 		return nil
 	}
 	sr.clock = service.NewManualClock(sr.now)
@@ -379,7 +398,7 @@ func (sr *scenarioRun) openService(ctx context.Context) error {
 		return err
 	}
 	sr.srv = srv
-	sr.relay = &Relay{Client: client.NewInProcess(srv.Handler(), ""), Now: func() time.Time { return sr.now }}
+	sr.host = &client.Host{Client: client.NewInProcess(srv.Handler(), ""), Now: func() time.Time { return sr.now }}
 	return nil
 }
 
@@ -405,7 +424,7 @@ func (sr *scenarioRun) preset(ctx context.Context) error {
 			var inv hwid.Inventory
 			inv.Add(hwid.NIC, "simulated "+randomHex(6))
 			inv.Add(hwid.Disk, "simulated "+randomHex(8))
-			if _, err := sr.relay.Client.Activate(ctx, api.ActivateRequest{Key: e.Key.Reveal(), Edition: e.Edition.ID, Hardware: client.Hardware(inv)}); err != nil {
+			if _, err := sr.host.Client.Activate(ctx, api.ActivateRequest{Key: e.Key.Reveal(), Edition: e.Edition.ID, Hardware: client.Hardware(inv)}); err != nil {
 				return fmt.Errorf("simulated MAK activation %d of %s: %w", i+1, label, err)
 			}
 		}
@@ -416,7 +435,7 @@ func (sr *scenarioRun) preset(ctx context.Context) error {
 func (sr *scenarioRun) kmsClients(ctx context.Context, g scenario.KMSClients) error {
 	for i := 0; i < g.Count; i++ {
 		cmid := newUUID()
-		ans, err := sr.relay.KMS(ctx, channel.KMSRequest{CMID: cmid, Edition: g.Edition.ID, MarkerPresent: true})
+		ans, err := sr.host.WithContext(ctx).KMS(channel.KMSRequest{CMID: cmid, Edition: g.Edition.ID, MarkerPresent: true})
 		if err != nil {
 			return fmt.Errorf("simulated KMS client %d: %w", i+1, err)
 		}
@@ -469,7 +488,7 @@ func (sr *scenarioRun) change(s *scenario.Step) error {
 		if c.Board != nil {
 			m.firmware = c.Board
 		}
-		if err := m.wipeTPM(); err != nil {
+		if err := m.eng.NewTPM(); err != nil {
 			return err
 		}
 	}
@@ -484,7 +503,7 @@ func (sr *scenarioRun) change(s *scenario.Step) error {
 		m.vm.NICs = append(append([]profile.NIC(nil), m.vm.NICs...), profile.NIC{MAC: c.AddNIC})
 	}
 	if c.Disk != "" {
-		size := profile.DefaultDiskMB
+		size := 0 // the engine's default
 		if len(m.vm.Disks) > 0 {
 			size = m.vm.Disks[0].SizeMB
 			m.vm.Disks = append([]profile.Disk{{Serial: c.Disk, SizeMB: size}}, m.vm.Disks[1:]...)
@@ -518,12 +537,6 @@ func (sr *scenarioRun) change(s *scenario.Step) error {
 	return nil
 }
 
-// tpmDir is where the machine's swtpm keeps its state across boots.
-func (m *machine) tpmDir() string { return filepath.Join(m.dir, "tpm") }
-
-// wipeTPM forgets the machine's TPM state: a new board or TPM brings a new endorsement key.
-func (m *machine) wipeTPM() error { return swtpm.Wipe(m.tpmDir()) }
-
 func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st *Step) {
 	m := sr.machines[s.Machine.Name]
 	resumed, stay := sr.resumes[i], sr.stays[i]
@@ -551,34 +564,15 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 	}
 	plan.InstallKey = m.install
 
+	var hw engine.Hardware
 	if !resumed { // a machine kept running has the tables it booted with (m.tables)
-		bootDir := m.boot.BootDir(m.boot.Boots + 1)
-		t, files, err := sr.synthesize(m, filepath.Join(bootDir, "tables"))
+		t, err := m.firmware.Synthesize()
 		if err != nil {
 			st.Outcome, st.Error = Error, fmt.Sprintf("synthesizing %s's tables: %v", m.def.Name, err)
 			return
 		}
-		cfg, err := sr.qemuConfig(m, t, files)
-		if err != nil {
-			st.Outcome, st.Error = Error, err.Error()
-			return
-		}
-		if m.tpm {
-			// A swtpm per boot on the machine's state folder: QEMU ends it when it exits.
-			tp, err := swtpm.Start(m.tpmDir(), swtpm.Options{SocketDir: bootDir})
-			if err != nil {
-				st.Outcome, st.Error = Error, err.Error()
-				return
-			}
-			defer func() {
-				if err := tp.Stop(); err != nil && st.Outcome != Error {
-					st.Outcome, st.Error = Error, err.Error()
-				}
-			}()
-			cfg.TPM = tp.QEMU("")
-			plan.TPM = true
-		}
-		m.boot.Config = cfg
+		hw = hardware(m, t)
+		plan.TPM = m.tpm
 		m.tables = t
 	}
 
@@ -586,7 +580,7 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 		mu     sync.Mutex
 		report *channel.Report
 	)
-	host := hostFor{ctx: ctx, r: sr.relay}
+	host := sr.host.WithContext(ctx)
 	handler := func(hctx context.Context, msg *channel.Message) (channel.Type, any, error) {
 		switch msg.Type {
 		case channel.TypeHello:
@@ -619,25 +613,19 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 		}
 		return "", nil, fmt.Errorf("the host does not handle %q", msg.Type)
 	}
-	var res *boot.Result
+	var res *engine.Result
 	var err error
 	if resumed {
 		sr.resumed++
 		res, err = m.live.Next(ctx, handler, stay)
 	} else {
 		sr.boots++
-		res, err = m.boot.Start(ctx, handler, stay)
+		res, err = m.eng.Boot(ctx, hw, handler, stay)
 	}
 	m.live = nil
 	if res != nil {
 		m.live = res.Running
-	}
-	if res != nil && res.QEMU != nil {
-		st.Boot = &Boot{Wall: res.Timings.Total, Accel: string(res.QEMU.Accel), Command: res.QEMU.Command,
-			SerialLog: res.QEMU.Serial, Outcome: res.QEMU.Outcome.String(), Resumed: resumed}
-		if res.Running != nil {
-			st.Boot.Outcome = "running"
-		}
+		st.Boot = &Boot{Wall: res.Wall, Accel: res.Accel, Command: res.Command, SerialLog: res.Log, Outcome: res.Outcome, Resumed: resumed}
 	}
 	if err != nil {
 		st.Outcome, st.Error = Error, err.Error()
@@ -706,85 +694,18 @@ func graceAt(e licence.Event) float64 {
 	return e.Until.Sub(e.Time).Hours() / 24
 }
 
-// synthesize builds the machine's current firmware tables into dir.
-func (sr *scenarioRun) synthesize(m *machine, dir string) (*profile.Tables, *profile.Files, error) {
-	t, err := m.firmware.Synthesize()
-	if err != nil {
-		return nil, nil, err
-	}
-	f, err := t.Write(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	return t, f, nil
-}
-
-func (sr *scenarioRun) qemuConfig(m *machine, t *profile.Tables, f *profile.Files) (qemu.Config, error) {
+// hardware describes the machine to the engine: its board's tables and its devices.
+func hardware(m *machine, t *profile.Tables) engine.Hardware {
 	vm := m.vm
-	c := qemu.Config{Machine: qemu.Machine(vm.Machine), Firmware: qemu.Firmware(vm.Firmware), MemoryMB: vm.MemoryMB,
-		CPUs: vm.CPUs, OEMID: m.firmware.ACPI.OEMID, OEMTableID: m.firmware.ACPI.OEMTableID, Accel: sr.o.Accel}
-	if vm.Firmware == "qboot" {
-		return c, fmt.Errorf("%s: firmware qboot is not supported by the harness yet; use seabios or ovmf", m.def.Name)
-	}
-	for _, p := range []string{f.SLIC, f.MSDM} {
-		if p != "" {
-			c.ACPITables = append(c.ACPITables, p)
-		}
-	}
-	if t.SMBIOS != nil {
-		c.SMBIOSFiles = f.SMBIOS
-		if t.SMBIOS.EntryPoint != nil && t.SMBIOS.EntryPoint.Kind.String() == "_SM3_" {
-			c.SMBIOSEntryPoint = "64"
-		}
-		if n := countType(t, 4); n > 0 {
-			c.Sockets = n
-			if c.CPUs%n != 0 {
-				return c, fmt.Errorf("%s: %d CPUs cannot be spread over the %d processor sockets the SMBIOS describes", m.def.Name, c.CPUs, n)
-			}
-		}
-	}
+	hw := engine.Hardware{Tables: t.Markers(), OEMID: m.firmware.ACPI.OEMID, OEMTableID: m.firmware.ACPI.OEMTableID,
+		SMBIOS: t.SMBIOS, Chipset: vm.Machine, Firmware: vm.Firmware, MemoryMB: vm.MemoryMB, CPUs: vm.CPUs, TPM: m.tpm}
 	for _, n := range vm.NICs {
-		c.NICs = append(c.NICs, qemu.NIC{MAC: n.MAC})
+		hw.NICs = append(hw.NICs, engine.NIC{MAC: n.MAC})
 	}
 	for _, d := range vm.Disks {
-		p, err := m.disk(d)
-		if err != nil {
-			return c, err
-		}
-		c.Disks = append(c.Disks, qemu.Disk{Path: p, Serial: d.Serial})
+		hw.Disks = append(hw.Disks, engine.Disk{Serial: d.Serial, SizeMB: d.SizeMB})
 	}
-	return c, nil
-}
-
-func countType(t *profile.Tables, typ uint8) int {
-	n := 0
-	for _, s := range t.SMBIOS.QEMUStructures() {
-		if s.Type == typ {
-			n++
-		}
-	}
-	return n
-}
-
-// disk returns the machine's image for a disk serial, creating a sparse raw image the first time.
-func (m *machine) disk(d profile.Disk) (string, error) {
-	if p, ok := m.disks[d.Serial]; ok {
-		return p, nil
-	}
-	p := filepath.Join(m.dir, "disk-"+d.Serial+".img")
-	if err := os.MkdirAll(m.dir, 0o755); err != nil {
-		return "", err
-	}
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if err := f.Truncate(int64(d.SizeMB) << 20); err != nil {
-		return "", err
-	}
-	m.disks[d.Serial] = p
-	return p, nil
+	return hw
 }
 
 func randomHex(n int) string {

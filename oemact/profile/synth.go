@@ -9,6 +9,7 @@ import (
 	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
+	"github.com/oemact/oemact/oemact/tpm"
 	"github.com/oemact/oemact/smbios"
 )
 
@@ -21,6 +22,29 @@ type Tables struct {
 	MSDMKey productkey.Key
 	// SMBIOS is nil when the profile gives no SMBIOS: QEMU then writes its default structures.
 	SMBIOS *smbios.Info
+}
+
+// Markers returns the marker tables in the order firmware.MarkerSignatures gives, named by
+// signature: what a machine carrying the profile presents byte for byte.
+func (t *Tables) Markers() []tpm.Table {
+	var out []tpm.Table
+	for _, sig := range firmware.MarkerSignatures() {
+		if b := t.Marker(sig); b != nil {
+			out = append(out, tpm.Table{Name: sig, Data: b})
+		}
+	}
+	return out
+}
+
+// Marker returns the synthesized table of a marker signature (nil when the profile has none).
+func (t *Tables) Marker(sig string) []byte {
+	switch sig {
+	case "SLIC":
+		return t.SLIC
+	case "MSDM":
+		return t.MSDM
+	}
+	return nil
 }
 
 // Synthesize builds the profile's tables: a SLIC signed with the profile's TEST OEM key (or the

@@ -1,51 +1,60 @@
-package runner
+package client
 
 import (
 	"context"
 	"errors"
 	"time"
 
-	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/oemact/activation"
 	"github.com/oemact/oemact/oemact/licence"
 	"github.com/oemact/oemact/oemact/service/api"
-	"github.com/oemact/oemact/oemact/service/client"
 )
 
-// Relay answers the guest agent's activation and KMS requests with the activation service: the
-// host side of agent.Host.
-type Relay struct {
-	Client *client.Client
+// Host answers a licensing client's activation and KMS requests with the activation service: the
+// service side of activation.Host, for the harness (which relays a guest's requests) and for
+// tests that run the client in process.
+type Host struct {
+	Client *Client
+	// Ctx bounds each request (default context.Background()).
+	Ctx context.Context
 	// Now is the scenario's clock. With SendTime, KMS requests carry it as request_time (a
-	// service run with --trust-client-time); the in-process service is given the clock instead.
+	// service run with --trust-client-time); an in-process service is given the clock instead.
 	Now      func() time.Time
 	SendTime bool
 }
 
+func (h *Host) ctx() context.Context {
+	if h.Ctx != nil {
+		return h.Ctx
+	}
+	return context.Background()
+}
+
 // Activate relays an online or telephone activation. A refusal by the service is an answer
 // (failure with its code); only a service that cannot be reached is an error.
-func (r *Relay) Activate(ctx context.Context, req channel.ActivateRequest) (channel.Activation, error) {
+func (h *Host) Activate(req activation.ActivateRequest) (activation.Activation, error) {
 	var resp *api.ActivateResponse
 	var err error
 	switch req.Method {
 	case "online":
 		if req.Hardware == nil {
-			return channel.Activation{}, errors.New("online activation without hardware")
+			return activation.Activation{}, errors.New("online activation without hardware")
 		}
-		resp, err = r.Client.Activate(ctx, api.ActivateRequest{Key: req.Key, Edition: req.Edition, Hardware: client.Hardware(*req.Hardware)})
+		resp, err = h.Client.Activate(h.ctx(), api.ActivateRequest{Key: req.Key, Edition: req.Edition, Hardware: Hardware(*req.Hardware)})
 	case "telephone":
-		resp, err = r.Client.Phone(ctx, req.InstallationID)
+		resp, err = h.Client.Phone(h.ctx(), req.InstallationID)
 	default:
-		return channel.Activation{}, errors.New("unknown activation method " + req.Method)
+		return activation.Activation{}, errors.New("unknown activation method " + req.Method)
 	}
-	var se *client.Error
+	var se *Error
 	switch {
 	case errors.As(err, &se):
-		return channel.Activation{Service: se.Code,
+		return activation.Activation{Service: se.Code,
 			Result: licence.ActivationResult{Outcome: licence.Failed, Code: se.Code, Message: se.Message, Method: req.Method}}, nil
 	case err != nil:
-		return channel.Activation{}, err
+		return activation.Activation{}, err
 	}
-	a := channel.Activation{Service: resp.Result, ConfirmationID: resp.ConfirmationID,
+	a := activation.Activation{Service: resp.Result, ConfirmationID: resp.ConfirmationID,
 		Result: licence.ActivationResult{Outcome: licence.Succeeded, Code: resp.Code, Message: resp.Message, Method: req.Method}}
 	if resp.Result == api.ResultBlocked {
 		a.Result.Outcome = licence.Blocked
@@ -54,14 +63,14 @@ func (r *Relay) Activate(ctx context.Context, req channel.ActivateRequest) (chan
 }
 
 // KMS relays a KMS client request.
-func (r *Relay) KMS(ctx context.Context, req channel.KMSRequest) (licence.KMSAnswer, error) {
+func (h *Host) KMS(req activation.KMSRequest) (licence.KMSAnswer, error) {
 	q := api.KMSRequest{CMID: req.CMID, Edition: req.Edition, MarkerPresent: req.MarkerPresent}
-	if r.SendTime && r.Now != nil {
-		t := r.Now().UTC()
+	if h.SendTime && h.Now != nil {
+		t := h.Now().UTC()
 		q.RequestTime = &t
 	}
-	resp, err := r.Client.KMS(ctx, q)
-	var se *client.Error
+	resp, err := h.Client.KMS(h.ctx(), q)
+	var se *Error
 	switch {
 	case errors.As(err, &se):
 		return licence.KMSAnswer{Reached: true, Code: se.Code, Message: se.Message}, nil
@@ -74,14 +83,9 @@ func (r *Relay) KMS(ctx context.Context, req channel.KMSRequest) (licence.KMSAns
 		Retry:    time.Duration(resp.RetryMinutes) * time.Minute}, nil
 }
 
-// hostFor adapts the relay to agent.Host for one boot's context.
-type hostFor struct {
-	ctx context.Context
-	r   *Relay
+// WithContext returns a copy of the host whose requests ctx bounds.
+func (h *Host) WithContext(ctx context.Context) *Host {
+	c := *h
+	c.Ctx = ctx
+	return &c
 }
-
-func (h hostFor) Activate(req channel.ActivateRequest) (channel.Activation, error) {
-	return h.r.Activate(h.ctx, req)
-}
-
-func (h hostFor) KMS(req channel.KMSRequest) (licence.KMSAnswer, error) { return h.r.KMS(h.ctx, req) }

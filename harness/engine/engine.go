@@ -1,0 +1,188 @@
+// Package engine is the seam between the scenario runner and what runs a test machine. An engine
+// boots a machine described in neutral words (Hardware: the firmware tables and the devices),
+// runs the guest agent on it, hands the agent's messages to the runner's channel handler, and
+// keeps the machine's state (state disk, TPM, disks) across its boots.
+//
+// What every engine must do, so that a scenario means the same on each:
+//   - present the ACPI tables byte for byte under /sys/firmware/acpi/tables, and the RSDT/XSDT
+//     and FADT with the OEM IDs the platform would have (with a SLIC, QEMU copies the SLIC
+//     header's IDs there);
+//   - present the SMBIOS structures byte for byte (with what the platform adds: type 127, QEMU's
+//     defaults for types it was not given);
+//   - attach the disks with their serials, the NICs with their MACs, the memory and CPUs, a TPM
+//     2.0 whose endorsement key stays the same across boots until NewTPM, and a state disk;
+//   - run the agent (harness/agent.Session) over a channel to the handler, round after round
+//     while a plan says Resume, and stop the machine on Running.Stop.
+//
+// Two engines exist: harness/engine/qemuvm boots QEMU (the real thing), harness/engine/inproc
+// runs the agent's code in this process on a folder laid out like the guest's /proc and /sys
+// (simulation, fast tests).
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/qemu"
+	"github.com/oemact/oemact/oemact/activation"
+	"github.com/oemact/oemact/smbios"
+)
+
+// Defaults for a Hardware field left zero: one list, the QEMU machine's.
+const (
+	DefaultChipset  = Q35
+	DefaultFirmware = SeaBIOS
+	DefaultMemoryMB = qemu.DefaultMemoryMB
+	DefaultCPUs     = qemu.DefaultCPUs
+	// DefaultDiskMB is the size of a disk given only by its serial.
+	DefaultDiskMB = 8
+)
+
+// Chipsets and firmware.
+const (
+	Q35     = "q35"
+	PC      = "pc" // i440FX
+	SeaBIOS = "seabios"
+	OVMF    = "ovmf"
+)
+
+// Hardware is one machine as the runner describes it.
+type Hardware struct {
+	// Tables are whole ACPI tables (header included), presented byte for byte: the markers.
+	Tables []activation.Table
+	// OEMID and OEMTableID go in the RSDT, XSDT and FADT (a SLIC's header wins, as on QEMU).
+	OEMID, OEMTableID string
+	// SMBIOS holds the structures to present (nil: the platform's defaults only).
+	SMBIOS *smbios.Info
+	// Chipset is Q35 or PC, Firmware SeaBIOS or OVMF ("" the defaults).
+	Chipset, Firmware string
+	MemoryMB, CPUs    int
+	// Sockets spreads the CPUs (0: as the SMBIOS's processor structures say, else one).
+	Sockets int
+	NICs    []NIC
+	Disks   []Disk
+	// TPM gives the machine a TPM 2.0.
+	TPM bool
+}
+
+// NIC is a network adapter; only its MAC matters to activation.
+type NIC struct{ MAC string }
+
+// Disk is a disk with a serial number.
+type Disk struct {
+	Serial string
+	SizeMB int
+}
+
+// WithDefaults returns a copy with the zero fields set to the defaults.
+func (h Hardware) WithDefaults() Hardware {
+	if h.Chipset == "" {
+		h.Chipset = DefaultChipset
+	}
+	if h.Firmware == "" {
+		h.Firmware = DefaultFirmware
+	}
+	if h.MemoryMB == 0 {
+		h.MemoryMB = DefaultMemoryMB
+	}
+	if h.CPUs == 0 {
+		h.CPUs = DefaultCPUs
+	}
+	h.Disks = append([]Disk(nil), h.Disks...)
+	for i := range h.Disks {
+		if h.Disks[i].SizeMB == 0 {
+			h.Disks[i].SizeMB = DefaultDiskMB
+		}
+	}
+	return h
+}
+
+// Check says what an engine cannot build: a chipset or firmware it does not know, CPUs that do
+// not spread over the processor sockets the SMBIOS describes.
+func (h Hardware) Check() error {
+	switch h.Chipset {
+	case Q35, PC:
+	default:
+		return fmt.Errorf("chipset %q: want q35 or pc", h.Chipset)
+	}
+	switch h.Firmware {
+	case SeaBIOS, OVMF:
+	default:
+		return fmt.Errorf("firmware %q is not supported by the harness; use seabios or ovmf", h.Firmware)
+	}
+	if n := h.ProcessorSockets(); n > 0 && h.CPUs%n != 0 {
+		return fmt.Errorf("%d CPUs cannot be spread over the %d processor sockets the SMBIOS describes", h.CPUs, n)
+	}
+	return nil
+}
+
+// ProcessorSockets is Sockets, else the number of processor structures (type 4) in the SMBIOS:
+// QEMU refuses to start unless the two agree.
+func (h Hardware) ProcessorSockets() int {
+	if h.Sockets > 0 || h.SMBIOS == nil {
+		return h.Sockets
+	}
+	n := 0
+	for _, s := range h.SMBIOS.QEMUStructures() {
+		if s.Type == 4 {
+			n++
+		}
+	}
+	return n
+}
+
+// Engine makes machines.
+type Engine interface {
+	// Name is how reports call the engine ("qemu", "in-process").
+	Name() string
+	// Machine returns a machine whose state lives in dir and persists across its boots.
+	Machine(name, dir string, o MachineOptions) (Machine, error)
+}
+
+// MachineOptions tune a machine.
+type MachineOptions struct {
+	// Timeout bounds each boot (each round of a machine kept running).
+	Timeout time.Duration
+	// NoStateDisk leaves the state disk out: for a machine that boots only once.
+	NoStateDisk bool
+}
+
+// Machine is one test machine across its boots.
+type Machine interface {
+	// Boot boots the machine with hw; h answers the agent (its hello with the plan, its requests,
+	// its report). With resume the machine keeps running after the report (Result.Running takes
+	// its next step). The error is an infrastructure failure (the machine did not boot, the agent
+	// failed or hung): not a test verdict.
+	Boot(ctx context.Context, hw Hardware, h channel.Handler, resume bool) (*Result, error)
+	// NewTPM replaces the machine's TPM: a board swap or a TPM swap brings a new endorsement key.
+	NewTPM() error
+	// Boots counts the boots so far.
+	Boots() int
+}
+
+// Running is a machine kept running after a round: its agent waits for its next step's plan.
+type Running interface {
+	// Next runs the next step without a reboot, as Machine.Boot runs a boot.
+	Next(ctx context.Context, h channel.Handler, resume bool) (*Result, error)
+	// Stop powers the machine off.
+	Stop() error
+}
+
+// Result is what one boot (or one round of a machine kept running) did.
+type Result struct {
+	// Round is 1 for a boot, n for the nth step of a machine kept running.
+	Round int
+	Wall  time.Duration
+	// Accel says how the machine ran ("tcg", "kvm", "in-process").
+	Accel string
+	// Command reproduces the boot ("" when there is nothing to rerun by hand).
+	Command string
+	// Log is the machine's console log.
+	Log string
+	// Outcome is how the machine ended ("power-off", "running", ...).
+	Outcome string
+	// Running is the machine, still running after the round.
+	Running Running
+}

@@ -1,0 +1,233 @@
+// Package qemuvm is the QEMU engine: it boots a test machine in QEMU with the guest kernel and the
+// static oemact as /init (harness/boot), the tables written where QEMU reads them (-acpitable,
+// -smbios file=), a swtpm TPM per boot on the machine's TPM folder, and sparse disk images that
+// keep their serials across boots.
+//
+// It is the only code that turns a machine description into QEMU arguments.
+package qemuvm
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/oemact/oemact/harness/boot"
+	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/engine"
+	"github.com/oemact/oemact/harness/kernel"
+	"github.com/oemact/oemact/harness/qemu"
+	"github.com/oemact/oemact/harness/swtpm"
+	"github.com/oemact/oemact/smbios"
+)
+
+// Engine boots machines in QEMU.
+type Engine struct {
+	Kernel *kernel.Kernel
+	// Agent is the static oemact binary booted as /init (default this executable).
+	Agent string
+	// InitramfsDir caches the guest initramfs by content (default each machine's folder).
+	InitramfsDir string
+	// Accel is the accelerator (TCG or KVM; resolve AccelAuto with qemu.ChooseAccel first).
+	Accel qemu.Accel
+}
+
+// Name implements engine.Engine.
+func (e *Engine) Name() string { return "qemu" }
+
+// Machine implements engine.Engine.
+func (e *Engine) Machine(name, dir string, o engine.MachineOptions) (engine.Machine, error) {
+	if e.Kernel == nil {
+		return nil, fmt.Errorf("qemu engine: no kernel (oemact kernel fetch)")
+	}
+	return &machine{e: e, dir: dir, disks: map[string]string{},
+		boot: &boot.Machine{Name: name, Kernel: e.Kernel, Agent: e.Agent, Dir: dir, InitramfsDir: e.InitramfsDir,
+			Timeout: o.Timeout, NoStateDisk: o.NoStateDisk}}, nil
+}
+
+type machine struct {
+	e     *Engine
+	dir   string
+	boot  *boot.Machine
+	disks map[string]string // serial -> image
+}
+
+func (m *machine) Boots() int { return m.boot.Boots }
+
+// tpmDir is where the machine's swtpm keeps its state across boots.
+func (m *machine) tpmDir() string { return filepath.Join(m.dir, "tpm") }
+
+// NewTPM forgets the machine's TPM state: the next swtpm manufactures a new TPM.
+func (m *machine) NewTPM() error { return swtpm.Wipe(m.tpmDir()) }
+
+// Boot implements engine.Machine.
+func (m *machine) Boot(ctx context.Context, hw engine.Hardware, h channel.Handler, resume bool) (*engine.Result, error) {
+	hw = hw.WithDefaults()
+	if err := hw.Check(); err != nil {
+		return nil, err
+	}
+	bootDir := m.boot.BootDir(m.boot.Boots + 1)
+	cfg, err := m.config(hw, filepath.Join(bootDir, "tables"))
+	if err != nil {
+		return nil, err
+	}
+	var tp *swtpm.Process
+	if hw.TPM {
+		// A swtpm per boot on the machine's state folder: QEMU ends it when it exits.
+		if tp, err = swtpm.Start(m.tpmDir(), swtpm.Options{SocketDir: bootDir}); err != nil {
+			return nil, err
+		}
+		cfg.TPM = tp.QEMU("")
+	}
+	m.boot.Config = cfg
+	res, err := m.boot.Start(ctx, h, resume)
+	out := result(res, tp)
+	if tp != nil && (out == nil || out.Running == nil) {
+		if serr := tp.Stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	return out, err
+}
+
+// config is the QEMU configuration of hw, with its tables written into dir.
+func (m *machine) config(hw engine.Hardware, dir string) (qemu.Config, error) {
+	c := qemu.Config{Machine: qemu.Machine(hw.Chipset), Firmware: qemu.Firmware(hw.Firmware), MemoryMB: hw.MemoryMB,
+		CPUs: hw.CPUs, Sockets: hw.ProcessorSockets(), OEMID: hw.OEMID, OEMTableID: hw.OEMTableID, Accel: m.e.Accel}
+	files, err := WriteTables(hw, dir)
+	if err != nil {
+		return c, err
+	}
+	c.ACPITables, c.SMBIOSFiles, c.SMBIOSEntryPoint = files.ACPI, files.SMBIOS, files.EntryPoint
+	for _, n := range hw.NICs {
+		c.NICs = append(c.NICs, qemu.NIC{MAC: n.MAC})
+	}
+	for _, d := range hw.Disks {
+		p, err := m.disk(d)
+		if err != nil {
+			return c, err
+		}
+		c.Disks = append(c.Disks, qemu.Disk{Path: p, Serial: d.Serial})
+	}
+	return c, nil
+}
+
+// Files are the tables as QEMU reads them.
+type Files struct {
+	ACPI   []string // one whole table per file, for -acpitable file=
+	SMBIOS []string // one structure per file, for -smbios file=
+	// EntryPoint is "64" for an _SM3_ entry point, else "".
+	EntryPoint string
+}
+
+// WriteTables writes hw's ACPI tables (NAME.bin) and SMBIOS structures (smbios/NNN-...bin) into
+// dir.
+func WriteTables(hw engine.Hardware, dir string) (*Files, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f := &Files{}
+	for _, t := range hw.Tables {
+		p := filepath.Join(dir, t.Name+".bin")
+		if err := os.WriteFile(p, t.Data, 0o644); err != nil {
+			return nil, err
+		}
+		f.ACPI = append(f.ACPI, p)
+	}
+	if hw.SMBIOS == nil {
+		return f, nil
+	}
+	sdir := filepath.Join(dir, "smbios")
+	if err := os.RemoveAll(sdir); err != nil {
+		return nil, err
+	}
+	names, err := hw.SMBIOS.WriteQEMUFiles(sdir)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		f.SMBIOS = append(f.SMBIOS, filepath.Join(sdir, n))
+	}
+	if hw.SMBIOS.EntryPoint != nil && hw.SMBIOS.EntryPoint.Kind == smbios.EntryPoint64 {
+		f.EntryPoint = "64"
+	}
+	return f, nil
+}
+
+// IdentityArgs returns the QEMU arguments that carry hw's firmware identity, given the files
+// WriteTables wrote: what `oemact synth` writes to qemu.args.
+func IdentityArgs(hw engine.Hardware, f *Files) ([]string, error) {
+	hw = hw.WithDefaults()
+	return qemu.IdentityArgs(qemu.Config{Machine: qemu.Machine(hw.Chipset), OEMID: hw.OEMID, OEMTableID: hw.OEMTableID,
+		ACPITables: f.ACPI, SMBIOSFiles: f.SMBIOS, SMBIOSEntryPoint: f.EntryPoint})
+}
+
+// disk returns the machine's image for a disk serial, creating a sparse raw image the first time.
+func (m *machine) disk(d engine.Disk) (string, error) {
+	if p, ok := m.disks[d.Serial]; ok {
+		return p, nil
+	}
+	p := filepath.Join(m.dir, "disk-"+d.Serial+".img")
+	if err := os.MkdirAll(m.dir, 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if err := f.Truncate(int64(d.SizeMB) << 20); err != nil {
+		return "", err
+	}
+	m.disks[d.Serial] = p
+	return p, nil
+}
+
+// result converts a boot result; tp, the boot's swtpm, is stopped when the machine stops.
+func result(res *boot.Result, tp *swtpm.Process) *engine.Result {
+	if res == nil {
+		return nil
+	}
+	out := &engine.Result{Round: res.Round, Wall: res.Timings.Total}
+	if q := res.QEMU; q != nil {
+		out.Accel, out.Command, out.Log, out.Outcome = string(q.Accel), q.Command, q.Serial, q.Outcome.String()
+	}
+	if res.Running != nil {
+		out.Outcome = "running"
+		out.Running = &running{r: res.Running, tp: tp}
+	}
+	return out
+}
+
+// running is a QEMU machine kept running.
+type running struct {
+	r  *boot.Running
+	tp *swtpm.Process
+}
+
+func (r *running) Next(ctx context.Context, h channel.Handler, resume bool) (*engine.Result, error) {
+	res, err := r.r.Next(ctx, h, resume)
+	out := result(res, r.tp)
+	if out == nil || out.Running == nil {
+		r.stopTPM(&err)
+	}
+	return out, err
+}
+
+func (r *running) Stop() error {
+	err := r.r.Stop()
+	r.stopTPM(&err)
+	return err
+}
+
+func (r *running) stopTPM(err *error) {
+	if r.tp == nil {
+		return
+	}
+	if serr := r.tp.Stop(); serr != nil && *err == nil {
+		*err = serr
+	}
+	r.tp = nil
+}
+
+var _ engine.Engine = (*Engine)(nil)
