@@ -32,7 +32,6 @@ type platformTable struct {
 	sig      string
 	rev      uint8
 	length   int
-	q35Only  bool
 	noHeader bool // the FACS: no OEM IDs, no checksum
 }
 
