@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,7 +49,7 @@ func TestReadJSONErrors(t *testing.T) {
 		{"wrong type", `{"started": "2026-03-12T10:04:31Z", "boots": "many", "scenarios": []}`, `r.json: offset 51: boots: want int, not a JSON string`},
 		{"no start", `{"scenarios": []}`, "r.json: started: missing: not an oemact run report"},
 		{"no scenarios", `{"started": "2026-03-12T10:04:31Z"}`, "r.json: scenarios: missing: not an oemact run report"},
-		{"data after it", string(good) + "{}", "r.json: offset 115902: more data after the report"},
+		{"data after it", string(good) + "{}", fmt.Sprintf("r.json: offset %d: more data after the report", len(good)+1) /* the offset of the byte after the report */},
 		{"negative boots", edit(`"boots": 16,`, `"boots": -16,`), "r.json: boots: -16 is negative"},
 		{"unknown outcome", edit(`"outcome": "passed",`, `"outcome": "fine",`), `r.json: scenarios[0].outcome: "fine": want passed, failed, error or skipped`},
 		{"step without a kind", edit(`"kind": "boot",`, `"kind": "",`), "r.json: scenarios[0].steps[0].kind: missing"},
