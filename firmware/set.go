@@ -260,12 +260,12 @@ func (s *Set) addFile(path, name string, b []byte, inFolder bool) {
 		s.note(CodeSkippedFile, finding.Info, name, path,
 			"skipped: a text file that is neither an ACPI table nor acpidump output")
 		return
-	case sniff.SMBIOS:
+	case sniff.SMBIOS, sniff.FirmwareImage:
 		s.note(CodeSkippedFile, finding.Info, name, path,
-			"skipped: SMBIOS data (%s), not an ACPI table; 'oemact inspect' reads it as SMBIOS", d.Evidence)
+			"skipped: %s, not an ACPI table; 'oemact inspect' reads it as such", d.Evidence)
 		return
 	case sniff.Unknown:
-		s.note(sniff.CodeUnrecognized, finding.Error, name, path, "%s", sniff.UnrecognizedMessage(len(b), sniff.Options{}))
+		s.note(sniff.CodeUnrecognized, finding.Error, name, path, "%s", sniff.UnrecognizedMessage(len(b)))
 		return
 	}
 	s.addTable(path, name, b, inFolder)

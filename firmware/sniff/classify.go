@@ -1,11 +1,13 @@
 package sniff
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/oemact/oemact/firmware/fileio"
+	"github.com/oemact/oemact/firmware/fwimage"
 	"github.com/oemact/oemact/smbios"
 )
 
@@ -63,9 +65,9 @@ func Classify(paths []string, opts Options) (*Sources, error) {
 			s.Images = append(s.Images, p)
 		case d.Kind == Text:
 			s.Unrecognized = append(s.Unrecognized, Unrecognized{p,
-				"text that is not acpidump output: looked for " + LookedFor(opts)})
+				"text that is not acpidump output: looked for " + LookedFor})
 		default:
-			s.Unrecognized = append(s.Unrecognized, Unrecognized{p, UnrecognizedMessage(len(b), opts)})
+			s.Unrecognized = append(s.Unrecognized, Unrecognized{p, UnrecognizedMessage(len(b))})
 		}
 	}
 	sort.Strings(s.SMBIOS)
@@ -106,12 +108,29 @@ func isFile(p string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
+// imageHead is how much of a file over the limit is read to see whether it is a firmware image:
+// its structures start at offset 0 (or its descriptor's regions say where).
+const imageHead = 1 << 20
+
 // read reads a regular file of at most opts.Limit bytes (fileio.TableLimit when unset): pipes,
-// devices and sockets are refused before a byte is read, larger files without being read.
+// devices and sockets are refused before a byte is read. A larger file is read no further than
+// its first MiB: its start says whether it is a firmware image (which the image reader reads
+// with its own bound); if not, it is refused.
 func read(path string, opts Options) ([]byte, error) {
 	limit := opts.Limit
 	if limit == 0 {
 		limit = fileio.TableLimit
 	}
-	return fileio.ReadFile(path, limit)
+	b, err := fileio.ReadFile(path, limit)
+	if !errors.Is(err, fileio.ErrTooLarge) {
+		return b, err
+	}
+	head, herr := fileio.Head(path, imageHead)
+	if herr != nil {
+		return nil, herr
+	}
+	if k, ok := fwimage.Detect(head); ok && k != fwimage.KindBlob {
+		return head, nil
+	}
+	return nil, err
 }

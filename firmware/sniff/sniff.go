@@ -4,7 +4,8 @@
 //
 // It is the one place that decision is made: firmware.Load asks it which files of a folder are
 // tables, and `oemact inspect` asks it which reader each path goes to. It decodes nothing itself
-// beyond what the evidence needs.
+// beyond what the evidence needs; SMBIOS containers and firmware images are recognized by their
+// own packages' rules (smbios.Container, fwimage.Detect).
 package sniff
 
 import (
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/oemact/oemact/firmware/fwimage"
 	"github.com/oemact/oemact/smbios"
 )
 
@@ -30,7 +32,8 @@ const (
 	SMBIOS
 	// Acpidump: acpidump's text output.
 	Acpidump
-	// FirmwareImage: a firmware image, recognized by Options.Image.
+	// FirmwareImage: a firmware image (fwimage.Detect): UEFI volumes or capsule, a flash image,
+	// a coreboot ROM, or other bytes holding a checksummed ACPI table past their start.
 	FirmwareImage
 	// Text: text that is none of the above.
 	Text
@@ -65,13 +68,11 @@ type Detection struct {
 	Evidence string
 }
 
-// Options tune Detect.
+// Options tune Detect and Classify.
 type Options struct {
-	// Image recognizes a firmware image (a UEFI flash image or capsule, a coreboot ROM) and
-	// names what it saw; the firmware image reader provides it. Nil recognizes none.
-	Image func(b []byte) (evidence string, ok bool)
-	// Limit is the most Classify reads of one file; 0 means fileio.TableLimit, the bound of
-	// tables and SMBIOS dumps. An image detector comes with the larger bound images need.
+	// Limit is the most Classify reads of a file to decide what it is; 0 means
+	// fileio.TableLimit, the bound of tables and SMBIOS dumps. A larger file is a firmware image
+	// if its start says so (fwimage.Detect), else it is refused.
 	Limit int64
 }
 
@@ -93,10 +94,8 @@ func Detect(b []byte, opts Options) Detection {
 	if IsAcpidump(b) {
 		return Detection{Kind: Acpidump, Evidence: "acpidump text"}
 	}
-	if opts.Image != nil {
-		if what, ok := opts.Image(b); ok {
-			return Detection{Kind: FirmwareImage, Evidence: what}
-		}
+	if k, ok := fwimage.Detect(b); ok {
+		return Detection{Kind: FirmwareImage, Evidence: "firmware image (" + k.String() + ")"}
 	}
 	// A table signature and less than a header is a table cut off, even when its bytes are
 	// printable ("SLIC" alone): reported as truncated, never skipped as text.
@@ -113,18 +112,13 @@ func Detect(b []byte, opts Options) Detection {
 }
 
 // LookedFor says what Detect looks for, for the message about a file it did not recognize.
-func LookedFor(opts Options) string {
-	s := "an ACPI table header with a right checksum, an SMBIOS entry point (_SM_, _SM3_, _DMI_), " +
-		"a Windows RSMB blob, SMBIOS structures that follow one another, acpidump text"
-	if opts.Image != nil {
-		s += ", a firmware image"
-	}
-	return s
-}
+const LookedFor = "an ACPI table header with a right checksum, an SMBIOS entry point (_SM_, _SM3_, _DMI_), " +
+	"a Windows RSMB blob, SMBIOS structures that follow one another, acpidump text, a firmware image " +
+	"(UEFI volume or capsule, flash descriptor, coreboot ROM, a checksummed ACPI table inside)"
 
 // UnrecognizedMessage is the message for a file of n bytes that Detect did not recognize.
-func UnrecognizedMessage(n int, opts Options) string {
-	return fmt.Sprintf("not recognized (%d bytes): looked for %s", n, LookedFor(opts))
+func UnrecognizedMessage(n int) string {
+	return fmt.Sprintf("not recognized (%d bytes): looked for %s", n, LookedFor)
 }
 
 // headerSize is the ACPI table header's size.

@@ -11,6 +11,7 @@ import (
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/finding"
+	"github.com/oemact/oemact/firmware/fwimage"
 	"github.com/oemact/oemact/firmware/sniff"
 	"github.com/oemact/oemact/smbios"
 )
@@ -72,6 +73,15 @@ func Inspect(in Input, opts Options) (*Machine, error) {
 		}
 		m.Sets = append(m.Sets, sets...)
 	}
+	var imageFindings finding.List
+	for _, p := range srcs.Images {
+		set, fs, err := readImage(p)
+		if err != nil {
+			return nil, err
+		}
+		m.Sets = append(m.Sets, set)
+		imageFindings = append(imageFindings, fs...)
+	}
 	if in.Dmesg != "" {
 		if err := addKernelLog(m.Sets, in.Dmesg); err != nil {
 			return nil, err
@@ -82,10 +92,7 @@ func Inspect(in Input, opts Options) (*Machine, error) {
 		m.Doc.Findings = append(m.Doc.Findings, finding.Finding{Code: sniff.CodeUnrecognized, Severity: finding.Error,
 			Table: filepath.Base(u.Path), Path: u.Path, Offset: finding.NoOffset, Message: u.Message})
 	}
-	for _, p := range srcs.Images {
-		m.Doc.Findings = append(m.Doc.Findings, finding.Finding{Code: "input-firmware-image", Severity: finding.Info,
-			Table: filepath.Base(p), Path: p, Offset: finding.NoOffset, Message: "a firmware image: not read here"})
-	}
+	m.Doc.Findings = append(m.Doc.Findings, imageFindings...)
 	switch {
 	case len(smbSrcs) == 1:
 		info, err := smbios.Read(smbSrcs[0])
@@ -105,6 +112,22 @@ func Inspect(in Input, opts Options) (*Machine, error) {
 	m.Doc.Findings.Sort()
 	m.Doc.Finish()
 	return m, nil
+}
+
+// readImage walks a firmware image and makes its ACPI tables one table set: each table's path
+// says where in the image it was found. What the walk could not read are findings.
+func readImage(path string) (*firmware.Set, finding.List, error) {
+	im, err := fwimage.Read(path, fwimage.Limits{})
+	if err != nil {
+		return nil, nil, err
+	}
+	set := firmware.NewSet(path, firmware.SetFiles)
+	set.Files = []string{path}
+	for _, t := range im.Tables {
+		tb := set.AddBytes(t.Signature, t.Raw)
+		tb.Path, tb.Source = t.Loc.String(), firmware.FromFile
+	}
+	return set, im.Findings(), nil
 }
 
 // liveSMBIOSUnavailable is the finding for this machine's SMBIOS when it cannot be read. The

@@ -119,3 +119,19 @@ func TestAddSMBIOS(t *testing.T) {
 }
 
 func fixturesDir(t *testing.T) string { return filepath.Join("..", "..", "fixtures") }
+
+// A firmware image is walked and its ACPI tables checked as one machine's, each named by where
+// in the image it was found.
+func TestInspectFirmwareImage(t *testing.T) {
+	slic, err := os.ReadFile(filepath.Join(fixturesDir(t), "acpi", "dell-inspiron-14-3462", "SLIC"))
+	require.NoError(t, err)
+	p := filepath.Join(t.TempDir(), "flash.bin")
+	require.NoError(t, os.WriteFile(p, append(make([]byte, 0x100), slic...), 0o644))
+	m, err := Inspect(Input{Paths: []string{p}}, Options{})
+	require.NoError(t, err)
+	require.Len(t, m.Doc.Tables, 1)
+	assert.Equal(t, "SLIC", m.Doc.Tables[0].Signature)
+	assert.Contains(t, m.Doc.Tables[0].Path, "flash.bin: (image), file offset 0x100")
+	require.NotNil(t, m.Doc.Tables[0].SLIC)
+	assert.True(t, m.Doc.Tables[0].SLIC.SignatureValid)
+}
