@@ -38,6 +38,7 @@ import (
 	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/edition"
+	"github.com/oemact/oemact/oemact/yamldoc"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -121,7 +122,7 @@ func Parse(b []byte, name string) (*Catalog, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty key catalog", name)
 		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %s", name, yamldoc.Safe(strings.TrimPrefix(err.Error(), "yaml: ")))
 	}
 	// One parse: the node tree gives the lines and, checked against the known fields, the
 	// strictness a second, KnownFields decoding would (the guest agent parses the catalog at every
@@ -131,7 +132,7 @@ func Parse(b []byte, name string) (*Catalog, error) {
 	}
 	var raw rawCatalog
 	if err := doc.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %s", name, yamldoc.Safe(strings.TrimPrefix(err.Error(), "yaml: ")))
 	}
 	return build(raw.Keys, entryLines(&doc), name)
 }
@@ -418,7 +419,7 @@ func knownFields(doc *yaml.Node) error {
 	check := func(m *yaml.Node, known map[string]bool, what string) error {
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			if k := m.Content[i]; !known[k.Value] {
-				return fmt.Errorf("line %d: field %s not found in %s", k.Line, k.Value, what)
+				return fmt.Errorf("line %d: field %s not found in %s", k.Line, yamldoc.FieldName(k.Value), what)
 			}
 		}
 		return nil

@@ -80,6 +80,10 @@ func (p *Profile) readTable(field, name, sig string) ([]byte, error) {
 		return nil, p.errAt(field, "%s: %v", name, err)
 	}
 	if h.Sig() != sig {
+		if !firmware.ValidSignature(h.Signature[:]) {
+			// Not a table at all: say so without quoting the file's first bytes.
+			return nil, p.errAt(field, "%s is not an ACPI table (no table signature at its start), not %s", name, sig)
+		}
 		return nil, p.errAt(field, "%s holds a %q table, not %s", name, h.Sig(), sig)
 	}
 	if int(h.Length) != len(b) {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -76,16 +77,52 @@ func Decode(b []byte, name string, v any) (*Doc, error) {
 var lineRe = regexp.MustCompile(`^line (\d+): (.*)$`)
 
 // yamlError turns yaml's "yaml: line 3: ..." into an Error at line 3 (the first problem only).
+// The YAML decoder quotes the text it could not take; Safe keeps only what looks like a field
+// name of it, since the file may not be one the user chose to show (a scenario's profile: can
+// name any file).
 func yamlError(name string, err error) error {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
-	first := strings.SplitN(msg, "\n", 2)[0]
+	first := Safe(strings.SplitN(msg, "\n", 2)[0])
 	if m := lineRe.FindStringSubmatch(first); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &Error{File: name, Line: line, Msg: m[2]}
 	}
 	return &Error{File: name, Msg: msg}
+}
+
+// The patterns compile on first use: the same binary is the guest's /init, where package
+// initialisation runs under emulation at every boot.
+var (
+	quotedRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("`[^`]*`") })
+	notFoundRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`field (.*) not found in (.*)$`) })
+	fieldRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,31}(\.[A-Za-z0-9_-]{1,31}){0,3}$`) })
+)
+
+// FieldName returns s when it looks like a field name (words of letters, digits, _ and -, up to
+// four joined by dots; the decoder's own "..." of a cut value does not qualify), else
+// a placeholder: for error messages about files whose content must not be shown.
+func FieldName(s string) string {
+	if fieldRe().MatchString(s) {
+		return s
+	}
+	return "(a name that is not shown)"
+}
+
+// Safe rewrites a YAML decoder's message so that it quotes nothing of the document but what
+// looks like a field name: "cannot unmarshal !!str `root:$6$...`" keeps the type and drops the
+// text; "field X not found" keeps X only when it looks like a field name.
+func Safe(msg string) string {
+	if m := notFoundRe().FindStringSubmatchIndex(msg); m != nil {
+		return msg[:m[2]] + FieldName(msg[m[2]:m[3]]) + msg[m[3]:]
+	}
+	return quotedRe().ReplaceAllStringFunc(msg, func(q string) string {
+		if v := q[1 : len(q)-1]; fieldRe().MatchString(v) {
+			return q
+		}
+		return "a value (not shown)"
+	})
 }
 
 // Errorf makes an Error for the field at a dotted path, at the line of that field in the file, or

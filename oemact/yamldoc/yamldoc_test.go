@@ -78,3 +78,18 @@ func TestWholeNumbers(t *testing.T) {
 	assert.Equal(t, 3, v.Count)
 	assert.Equal(t, 1.5, v.Ratio)
 }
+
+// Messages keep what looks like a field name and nothing else of the document.
+func TestSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"cannot unmarshal !!str `many` into int":                        "cannot unmarshal !!str `many` into int",
+		"cannot unmarshal !!str `passwor...` into profile.Profile":      "cannot unmarshal !!str a value (not shown) into profile.Profile",
+		"cannot unmarshal !!str `root:$6$x` into profile.Profile":       "cannot unmarshal !!str a value (not shown) into profile.Profile",
+		"field vm.nics not found in type x":                             "field vm.nics not found in type x",
+		"field root:$6$salt$hash:1:: not found in type profile.Profile": "field (a name that is not shown) not found in type profile.Profile",
+		"mapping key `hunter 2` already defined at line 3":              "mapping key a value (not shown) already defined at line 3",
+		"did not find expected key":                                     "did not find expected key",
+	} {
+		assert.Equal(t, want, Safe(in), in)
+	}
+}
