@@ -43,6 +43,7 @@ func runRun(io stdio, args []string) int {
 	timeout := fs.Duration("timeout", runner.DefaultBootTimeout, "bound on each boot")
 	accel := fs.String("accel", "", "tcg or kvm (default: probe KVM once, fall back to TCG)")
 	catFiles := fs.StringArray("catalog", nil, "key catalog (YAML) to add to the built-in TEST catalog, before each scenario's own catalog: (repeatable)")
+	confine := fs.Bool("confine", os.Getenv("CI") == "true", "keep the files scenarios name (profile:, board:, catalog:, and the files those profiles name) inside the current folder's tree, symbolic links resolved; on by default when CI=true, for scenario files from pull requests")
 	reboot := fs.Bool("reboot-every-step", false, "boot a machine afresh at every boot step (default: a machine whose next step changes only the clock stays running)")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -92,6 +93,14 @@ func runRun(io stdio, args []string) int {
 		}
 		return exitUsage
 	}
+	opts := scenario.Options{Catalogs: *catFiles}
+	if *confine {
+		wd, err := os.Getwd()
+		if err != nil {
+			return fail("--confine: %v", err)
+		}
+		opts.Confine = wd
+	}
 	var scs []*scenario.Scenario
 	for _, path := range fs.Args() {
 		paths, err := scenarioFiles(path)
@@ -99,7 +108,7 @@ func runRun(io stdio, args []string) int {
 			return stopped(nil, err)
 		}
 		for _, f := range paths {
-			sc, err := scenario.Load(f, *catFiles...)
+			sc, err := scenario.LoadWith(f, opts)
 			if err != nil {
 				return stopped(nil, err)
 			}

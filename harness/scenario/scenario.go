@@ -215,11 +215,15 @@ type HardwareExpect struct {
 // Load reads and validates a scenario file. Catalog files given add to the built-in key catalog,
 // before the scenario's own catalog: does.
 func Load(path string, catalogs ...string) (*Scenario, error) {
+	return load(path, Options{Catalogs: catalogs})
+}
+
+func load(path string, o Options) (*Scenario, error) {
 	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
 	if err != nil {
 		return nil, fmt.Errorf("scenario: %w", err)
 	}
-	return Parse(b, path, catalogs...)
+	return ParseWith(b, path, o)
 }
 
 // raw types mirror the YAML.
@@ -303,12 +307,17 @@ type rawHardware struct {
 // Parse reads and validates a scenario; name is used in errors and to resolve relative paths.
 // Catalog files given add to the built-in key catalog, as for Load.
 func Parse(b []byte, name string, catalogs ...string) (*Scenario, error) {
+	return ParseWith(b, name, Options{Catalogs: catalogs})
+}
+
+// ParseWith reads and validates a scenario with options.
+func ParseWith(b []byte, name string, o Options) (*Scenario, error) {
 	var r rawScenario
 	doc, err := yamldoc.Decode(b, name, &r)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{doc: doc, dir: filepath.Dir(name), catalogs: catalogs}
+	p := &parser{doc: doc, dir: filepath.Dir(name), catalogs: o.Catalogs, confine: o.Confine}
 	return p.scenario(&r)
 }
 
@@ -316,7 +325,9 @@ type parser struct {
 	doc      *yamldoc.Doc
 	dir      string
 	catalogs []string
+	confine  string
 	sc       *Scenario
+	clock    time.Time // the scenario clock after the steps read so far
 }
 
 func (p *parser) resolve(f string) string {
@@ -339,12 +350,20 @@ func (p *parser) scenario(r *rawScenario) (*Scenario, error) {
 		}
 		sc.Start = t.UTC()
 	}
+	if err := checkClock(sc.Start); err != nil {
+		return nil, p.doc.Errorf("start", "%v", err)
+	}
+	p.clock = sc.Start
 	var err error
 	if sc.Catalog, err = fixtures.CatalogWith(p.catalogs...); err != nil {
 		return nil, fmt.Errorf("%s: %w", p.doc.File, err)
 	}
 	if r.Catalog != "" {
-		more, err := catalog.Load(p.resolve(r.Catalog))
+		path, err := p.reference("catalog", r.Catalog)
+		if err != nil {
+			return nil, err
+		}
+		more, err := catalog.Load(path)
 		if err == nil {
 			err = sc.Catalog.Extend(more)
 		}
@@ -394,9 +413,9 @@ func (p *parser) machine(name string, r rawMachine) (*Machine, error) {
 	if r.Profile == "" {
 		return nil, p.doc.Errorf(field, "a machine needs a profile")
 	}
-	prof, err := profile.Load(p.resolve(r.Profile))
+	prof, err := p.loadProfile(field+".profile", r.Profile)
 	if err != nil {
-		return nil, p.doc.Errorf(field+".profile", "%v", err)
+		return nil, err
 	}
 	m.Profile = prof
 	p.msdmKey(prof)
@@ -585,6 +604,10 @@ func (p *parser) step(i int, r *rawStep) (*Step, error) {
 			return nil, p.doc.Errorf(field+".advance", "%q: want a positive duration such as 10d, 1.5d, 4h or 90m", r.Advance)
 		}
 		s.Advance = d
+		p.clock = p.clock.Add(d)
+		if err := checkClock(p.clock); err != nil {
+			return nil, p.doc.Errorf(field+".advance", "the scenario clock would read %s after it: %v", p.clock.Format(time.RFC3339), err)
+		}
 	case AddKMS:
 		if s.KMS, err = p.kms(field+".kms_clients", *r.KMSClients); err != nil {
 			return nil, err
@@ -633,9 +656,9 @@ func (p *parser) changes(field string, r *rawStep) (*Changes, error) {
 		}
 	}
 	if r.Board != "" {
-		b, err := profile.Load(p.resolve(r.Board))
+		b, err := p.loadProfile(field+".board", r.Board)
 		if err != nil {
-			return nil, p.doc.Errorf(field+".board", "%v", err)
+			return nil, err
 		}
 		c.Board = b
 		p.msdmKey(b)

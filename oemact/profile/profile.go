@@ -274,6 +274,29 @@ func (p *Profile) errAt(path, format string, args ...any) error {
 	return p.doc.Errorf(path, format, args...)
 }
 
+// File is a file a profile names: the field that names it, the name as written, and the path
+// it resolves to.
+type File struct{ Field, Name, Path string }
+
+// Files lists the files the profile names (keys, captured tables, SMBIOS data).
+func (p *Profile) Files() []File {
+	var out []File
+	add := func(field, name string) {
+		if name != "" {
+			out = append(out, File{field, name, p.Resolve(name)})
+		}
+	}
+	if s := p.Markers.SLIC; s != nil {
+		add("markers.slic.key", s.Key)
+		add("markers.slic.file", s.File)
+	}
+	if m := p.Markers.MSDM; m != nil {
+		add("markers.msdm.file", m.File)
+	}
+	add("smbios.file", p.SMBIOS.File)
+	return out
+}
+
 // Resolve returns a file name from the profile relative to the profile's folder.
 func (p *Profile) Resolve(name string) string {
 	if name == "" || filepath.IsAbs(name) || p.Path == "" {
