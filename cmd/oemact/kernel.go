@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
 
 	"github.com/oemact/oemact/harness/kernel"
 )
@@ -24,12 +26,15 @@ const kernelUsage = `build|fetch|path [flags]
   path    print the kernel the harness would boot (--kernel, OEMACT_KERNEL, else the cache:
           the built kernel if there is one, else the cloud kernel)
 
-The cache is $OEMACT_CACHE, else $XDG_CACHE_HOME/oemact, else .cache in the working directory.`
+build --background starts the build as a process of its own and returns at once: until the
+build is in the cache, runs boot the cloud kernel. Two builds never run at once.
+
+The cache is $OEMACT_CACHE, else $XDG_CACHE_HOME/oemact, else ~/.cache/oemact.`
 
 type kernelOptions struct {
-	override, cache *string
-	asJSON          *bool
-	jobs            *int
+	override, cache    *string
+	asJSON, background *bool
+	jobs               *int
 }
 
 // kernelFlags is the flag set that build, fetch and path share; sub "" is the usage of all three.
@@ -40,9 +45,11 @@ func kernelFlags(io stdio, sub string) (*flagSet, kernelOptions) {
 	}
 	return fs, kernelOptions{
 		override: fs.String("kernel", "", "kernel to use: a vmlinuz file, a folder made by 'kernel fetch', or an unpacked kernel package (default $OEMACT_KERNEL)"),
-		cache:    fs.String("cache", "", "cache folder (default $OEMACT_CACHE, $XDG_CACHE_HOME/oemact or ./.cache)"),
+		cache:    fs.String("cache", "", "cache folder (default $OEMACT_CACHE, $XDG_CACHE_HOME/oemact or ~/.cache/oemact)"),
 		asJSON:   fs.Bool("json", false, "print the kernel as JSON"),
 		jobs:     fs.IntP("jobs", "j", 0, "build: make jobs (default the number of CPUs)"),
+		background: fs.Bool("background", false, "build: start the build as a process of its own and return at once "+
+			"(log in the cache); runs boot the cloud kernel until it is done, and a build already running is left alone"),
 	}
 }
 
@@ -68,6 +75,12 @@ func runKernel(io stdio, args []string) int {
 		return exitUsage
 	}
 
+	if *f.background {
+		if sub != "build" {
+			return fail(io, "kernel "+sub, "--background is for build")
+		}
+		return startBuild(io, *cache, *jobs)
+	}
 	var k *kernel.Kernel
 	var err error
 	fetching := sub == "fetch" || sub == "build"
@@ -106,4 +119,43 @@ func runKernel(io stdio, args []string) int {
 		fmt.Fprintf(io.stderr, "%s %s (%s), %d modules, from %s\n", k.Package, k.Version, k.Release, len(k.Modules), k.Source)
 	}
 	return exitOK
+}
+
+// startBuild starts `oemact kernel build` of the cache in the background (kernel.StartBuild).
+func startBuild(io stdio, cache string, jobs int) int {
+	dir, err := cacheOrDefault(cache)
+	if err != nil {
+		return fail(io, "kernel build", "%v", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fail(io, "kernel build", "finding the oemact binary: %v", err)
+	}
+	command := []string{exe, "kernel", "build", "--cache", dir}
+	if jobs > 0 {
+		command = append(command, "--jobs", strconv.Itoa(jobs))
+	}
+	bg, err := kernel.StartBuild(dir, command)
+	if err != nil {
+		return fail(io, "kernel build", "%v", err)
+	}
+	if bg.Started {
+		fmt.Fprintf(io.stderr, "building the guest kernel in the background (process %d, log %s); runs boot Debian's cloud kernel until it is done\n", bg.PID, bg.Log)
+	} else {
+		fmt.Fprintf(io.stderr, "a guest kernel build is already running (log %s)\n", bg.Log)
+	}
+	return exitOK
+}
+
+// cacheOrDefault is the --cache folder made absolute, or the default cache.
+func cacheOrDefault(cache string) (string, error) {
+	if cache == "" {
+		return kernel.CacheDir()
+	}
+	return filepath.Abs(cache)
+}
+
+func fail(io stdio, verb, format string, a ...any) int {
+	fmt.Fprintf(io.stderr, "oemact "+verb+": "+format+"\n", a...)
+	return exitUsage
 }

@@ -123,6 +123,9 @@ func runRun(io stdio, args []string) int {
 	if err != nil {
 		return stopped(scs, err)
 	}
+	if note := kernel.CloudNote(cache, k); note != "" {
+		fmt.Fprintf(io.stderr, "oemact run: %s\n", note)
+	}
 	chosen := *artifacts != ""
 	if !chosen {
 		*artifacts = filepath.Join(cache, "runs", time.Now().UTC().Format("20060102-150405"))

@@ -77,8 +77,8 @@ func BuildToolsMissing() []string {
 // downloads it (apt-get download, no root), unpacks it, configures it (make tinyconfig, then the
 // fragment, then make olddefconfig; every option of the fragment must hold in the result), runs
 // make vmlinux bzImage, keeps both with the .config and writes manifest.json. The built kernel is
-// then the one Cached returns. It takes minutes (6.6 on two cores); concurrent callers wait on
-// the cache's lock.
+// then the one Cached returns. It takes minutes (6.6 on two cores); concurrent builds wait on the
+// cache's build lock, while fetches and runs go on (see StartBuild).
 func Build(ctx context.Context, o BuildOptions) (*Kernel, error) {
 	var err error
 	if o.CacheDir, err = cacheDirOr(o.CacheDir); err != nil {
@@ -126,7 +126,7 @@ func Build(ctx context.Context, o BuildOptions) (*Kernel, error) {
 			strings.Join(missing, ", "), strings.Join(missing, " "))
 	}
 
-	other, work, done, err := lockCache(root, dir, ".build-")
+	other, work, done, err := lockCache(root, buildLock, dir, ".build-")
 	if err != nil {
 		return nil, err
 	}

@@ -210,7 +210,7 @@ func checkPVHFile(p string) error {
 // builds it first): every option of the fragment holds in its .config, the vmlinux boots
 // through PVH, and it needs no modules.
 func TestCachedBuiltKernel(t *testing.T) {
-	k, err := cachedPointer(repoCache(t), builtPointer)
+	k, err := cachedPointer(userCache(t), builtPointer)
 	if err != nil {
 		hosttooltest.Unavailable(t, err.Error())
 	}

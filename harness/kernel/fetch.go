@@ -61,7 +61,7 @@ func Fetch(ctx context.Context, o FetchOptions) (*Kernel, error) {
 		return k, setLatest(root, name)
 	}
 
-	other, work, done, err := lockCache(root, dir, ".fetch-")
+	other, work, done, err := lockCache(root, fetchLock, dir, ".fetch-")
 	if err != nil {
 		return nil, err
 	}
@@ -280,15 +280,23 @@ func setPointer(root, pointer, name string) error {
 	return err
 }
 
-// lockCache takes the cache's lock (waiting for other fetches and builds), then looks for dir's
-// kernel again: another process may have made it meanwhile (k is then set and the lock released).
+// Locks in the cache's kernel folder. Fetches and cache repairs take fetchLock for seconds; a
+// build takes buildLock for its minutes, so that two builds never run at once while fetches and
+// runs go on (a build installs its result with renames, which need no lock).
+const (
+	fetchLock = ".lock"
+	buildLock = ".build.lock"
+)
+
+// lockCache takes a lock of the cache (waiting for whoever holds it), then looks for dir's kernel
+// again: another process may have made it meanwhile (k is then set and the lock released).
 // Otherwise it makes a work folder (named prefix...) under root; done removes it and releases the
 // lock.
-func lockCache(root, dir, prefix string) (k *Kernel, work string, done func(), err error) {
+func lockCache(root, lockName, dir, prefix string) (k *Kernel, work string, done func(), err error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, "", nil, fmt.Errorf("kernel cache: %w", err)
 	}
-	unlock, err := lock(filepath.Join(root, ".lock"))
+	unlock, err := lock(filepath.Join(root, lockName))
 	if err != nil {
 		return nil, "", nil, err
 	}

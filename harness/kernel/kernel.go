@@ -27,7 +27,7 @@ const (
 	// EnvKernel overrides the kernel (a vmlinuz file, a folder this package made, or a folder
 	// where a kernel .deb was unpacked).
 	EnvKernel = "OEMACT_KERNEL"
-	// EnvCache is the cache folder (the Makefile sets it to <repo>/.cache).
+	// EnvCache is the cache folder (default $XDG_CACHE_HOME/oemact, else ~/.cache/oemact).
 	EnvCache = "OEMACT_CACHE"
 )
 
@@ -65,16 +65,18 @@ type Module struct {
 	SHA256  string   `json:"sha256,omitempty"`
 }
 
-// CacheDir returns the cache folder: $OEMACT_CACHE, else $XDG_CACHE_HOME/oemact, else .cache in
-// the working directory (made absolute).
+// CacheDir returns the cache folder: $OEMACT_CACHE, else $XDG_CACHE_HOME/oemact, else
+// ~/.cache/oemact (made absolute). It is the user's, not the working directory's: a second
+// checkout, or a CI job restoring ~/.cache, finds the guest kernel already built.
 func CacheDir() (string, error) {
 	if d := os.Getenv(EnvCache); d != "" {
 		return filepath.Abs(d)
 	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Abs(filepath.Join(d, "oemact"))
+	d, err := os.UserCacheDir() // $XDG_CACHE_HOME, else $HOME/.cache
+	if err != nil {
+		return "", fmt.Errorf("no cache folder: %w; set %s", err, EnvCache)
 	}
-	return filepath.Abs(".cache")
+	return filepath.Abs(filepath.Join(d, "oemact"))
 }
 
 // cacheDirOr returns dir, or CacheDir() when dir is "".
@@ -203,7 +205,7 @@ func cachedPointer(cacheDir, pointer string) (*Kernel, error) {
 // addVmlinux unpacks a cached kernel's vmlinuz next to it and records the result (the file, or
 // why there is none) in its manifest, under the cache's lock.
 func addVmlinux(root, dir string) (*Kernel, error) {
-	unlock, err := lock(filepath.Join(root, ".lock"))
+	unlock, err := lock(filepath.Join(root, fetchLock))
 	if err != nil {
 		return nil, err
 	}

@@ -307,7 +307,7 @@ func TestLoadOrder(t *testing.T) {
 // TestCachedCloudKernel checks the real kernel the harness boots, when it has been fetched
 // ('make kernel'; 'make test' does it first).
 func TestCachedCloudKernel(t *testing.T) {
-	k, err := CachedCloud(repoCache(t))
+	k, err := CachedCloud(userCache(t))
 	if err != nil {
 		hosttooltest.Unavailable(t, err.Error())
 	}
@@ -335,12 +335,9 @@ func TestCachedCloudKernel(t *testing.T) {
 	}
 }
 
-// repoCache is the cache the Makefile uses (<repo>/.cache), unless OEMACT_CACHE says otherwise.
-func repoCache(t *testing.T) string {
-	if d := os.Getenv(EnvCache); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
+// userCache is the cache oemact and the Makefile use (CacheDir).
+func userCache(t *testing.T) string {
+	d, err := CacheDir()
 	require.NoError(t, err)
-	return filepath.Join(wd, "..", "..", ".cache")
+	return d
 }

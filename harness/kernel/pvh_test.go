@@ -18,7 +18,7 @@ import (
 // TestUncompressCloudKernel unpacks the real kernel the harness boots, when it has been fetched:
 // an x86-64 ELF with a PVH entry point, the same bytes the cache keeps as vmlinux.
 func TestUncompressCloudKernel(t *testing.T) {
-	k, err := CachedCloud(repoCache(t))
+	k, err := CachedCloud(userCache(t))
 	if err != nil {
 		hosttooltest.Unavailable(t, err.Error())
 	}

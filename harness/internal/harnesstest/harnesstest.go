@@ -24,12 +24,14 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
-// CacheDir is the cache the Makefile uses: $OEMACT_CACHE, else <repo>/.cache.
+// CacheDir is the cache oemact and the Makefile use: $OEMACT_CACHE, else $XDG_CACHE_HOME/oemact,
+// else ~/.cache/oemact ("" when there is none: the tests that need a kernel then say so).
 func CacheDir() string {
-	if d := os.Getenv(kernel.EnvCache); d != "" {
-		return d
+	d, err := kernel.CacheDir()
+	if err != nil {
+		return ""
 	}
-	return filepath.Join(RepoRoot(), ".cache")
+	return d
 }
 
 // QEMU returns qemu-system-x86_64's path. Under -short (make test-short) tests that boot QEMU
