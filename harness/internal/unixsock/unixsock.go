@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 )
 
 // maxPath is sun_path's size on Linux (108) minus the terminating NUL.
@@ -50,6 +52,14 @@ func Listen(path string) (*Listener, error) {
 		}
 	}
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: bind, Net: "unix"})
+	if errors.Is(err, syscall.EADDRINUSE) {
+		// A run killed before its cleanup leaves its sockets behind: one nothing accepts on is
+		// removed and bound again; a live one, or a file that is not a socket, stays.
+		if rerr := removeStale(abs, bind); rerr != nil {
+			return nil, fmt.Errorf("listening on %s: %w", abs, rerr)
+		}
+		l, err = net.ListenUnix("unix", &net.UnixAddr{Name: bind, Net: "unix"})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", abs, err)
 	}
@@ -57,4 +67,24 @@ func Listen(path string) (*Listener, error) {
 	// descriptor is closed: Listener.Close removes the real path instead.
 	l.SetUnlinkOnClose(false)
 	return &Listener{UnixListener: l, Path: abs}, nil
+}
+
+// removeStale removes the socket file at path (reached as bind) when nothing accepts on it.
+func removeStale(path, bind string) error {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if st.Mode().Type() != os.ModeSocket {
+		return fmt.Errorf("%s exists and is not a socket", path)
+	}
+	c, err := net.DialTimeout("unix", bind, time.Second)
+	if err == nil {
+		c.Close()
+		return fmt.Errorf("%s is in use: another process listens on it", path)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return err
+	}
+	return os.Remove(path)
 }
