@@ -128,7 +128,9 @@ func runRun(io stdio, args []string) int {
 	}
 	chosen := *artifacts != ""
 	if !chosen {
-		*artifacts = filepath.Join(cache, "runs", time.Now().UTC().Format("20060102-150405"))
+		if *artifacts, err = runner.NewRunDir(filepath.Join(cache, "runs"), time.Now()); err != nil {
+			return stopped(scs, err)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
