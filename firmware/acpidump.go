@@ -3,6 +3,7 @@ package firmware
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -32,8 +33,18 @@ type TextError struct {
 
 func (e *TextError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
-// maxLine bounds one line of text input; acpidump lines are about 75 bytes.
+// maxLine bounds one line of text input; acpidump lines are about 75 bytes, kernel log lines at
+// most 1 KiB.
 const maxLine = 64 << 10
+
+// scanMessage says what stopped a line scanner: a line over maxLine is named as such (what: the
+// kind of line expected, and the advice).
+func scanMessage(err error, what, advice string) string {
+	if errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Sprintf("longer than %d KiB, more than %s holds: %s", maxLine>>10, what, advice)
+	}
+	return err.Error()
+}
 
 // ParseAcpidump reads acpidump text. Each "NAME @ 0xADDR" line starts a block; the hex lines
 // after it must run on without a gap (each line's offset is the count of bytes so far). Blank
@@ -69,7 +80,7 @@ func ParseAcpidump(r io.Reader) ([]DumpBlock, error) {
 		cur.Data = append(cur.Data, data...)
 	}
 	if err := sc.Err(); err != nil {
-		return blocks, &TextError{Line: n + 1, Msg: err.Error()}
+		return blocks, &TextError{Line: n + 1, Msg: scanMessage(err, "an acpidump line", "give acpidump output")}
 	}
 	return blocks, nil
 }

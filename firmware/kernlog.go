@@ -50,7 +50,7 @@ func ParseKernelLog(r io.Reader) ([]LogHeader, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return out, &TextError{Line: n + 1, Msg: err.Error()}
+		return out, &TextError{Line: n + 1, Msg: scanMessage(err, "a kernel log line", "give dmesg output")}
 	}
 	return out, nil
 }

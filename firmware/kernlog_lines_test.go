@@ -44,3 +44,12 @@ func TestKernelLogTableLines(t *testing.T) {
 	assert.Equal(t, "CBX3    ", again[4].OEMTableID)
 	assert.Empty(t, KernelLogTableLines(nil))
 }
+
+// A line longer than a kernel log line can be is a clear error naming the line and the limit.
+func TestKernelLogLineTooLong(t *testing.T) {
+	log := "ACPI: RSDT 0x000000007FFE1A2B 000034 (v01 BOCHS  BXPC     00000001 BXPC 00000001)\n" +
+		strings.Repeat("x", 70000) + "\n"
+	_, err := ParseKernelLog(strings.NewReader(log))
+	require.Error(t, err)
+	assert.EqualError(t, err, "line 2: longer than 64 KiB, more than a kernel log line holds: give dmesg output")
+}
