@@ -117,6 +117,11 @@ func Parse(line []byte, from Side, maxLine int) (*Message, error) {
 	if d.More() {
 		return nil, &ProtocolError{From: from, Msg: "data after the JSON object"}
 	}
+	// encoding/json keeps the last of two equal keys: a peer could show one value to a reader
+	// that keeps the first and another to this one.
+	if k, dup := duplicateKey(line); dup {
+		return nil, &ProtocolError{From: from, Msg: fmt.Sprintf("duplicate key %q in a JSON object", k)}
+	}
 	if m.V != Version {
 		return nil, &ProtocolError{From: from, Msg: fmt.Sprintf("protocol version %d, this oemact speaks %d (is the initramfs from another oemact build?)", m.V, Version)}
 	}
@@ -306,4 +311,57 @@ type RemoteError struct {
 
 func (e *RemoteError) Error() string {
 	return fmt.Sprintf("channel: the peer refused %s: %s", e.Type, e.Message)
+}
+
+// duplicateKey reports the first key that occurs twice in one object of b, at any depth. b is
+// valid JSON (it decoded). Keys are compared unescaped ("a" and "\u0061" are the same key).
+func duplicateKey(b []byte) (string, bool) {
+	type frame struct {
+		object, wantKey bool
+		keys            []string
+	}
+	var stack []frame
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '{':
+			stack = append(stack, frame{object: true, wantKey: true})
+		case '[':
+			stack = append(stack, frame{})
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case ',':
+			if n := len(stack); n > 0 && stack[n-1].object {
+				stack[n-1].wantKey = true
+			}
+		case '"':
+			j, escaped := i+1, false
+			for ; j < len(b) && b[j] != '"'; j++ {
+				if b[j] == '\\' {
+					escaped = true
+					j++
+				}
+			}
+			n := len(stack)
+			if n > 0 && stack[n-1].object && stack[n-1].wantKey && j < len(b) {
+				key := string(b[i+1 : j])
+				if escaped {
+					if err := json.Unmarshal(b[i:j+1], &key); err != nil {
+						return "", false
+					}
+				}
+				f := &stack[n-1]
+				for _, k := range f.keys {
+					if k == key {
+						return key, true
+					}
+				}
+				f.keys = append(f.keys, key)
+				f.wantKey = false
+			}
+			i = j
+		}
+	}
+	return "", false
 }

@@ -45,6 +45,12 @@ func TestParse(t *testing.T) {
 		{"negative id", `{"v":1,"id":-1,"type":"report"}`, Guest, "not a JSON message object"},
 		{"payload array", `{"v":1,"id":1,"type":"report","payload":[1]}`, Guest, "payload is not a JSON object"},
 		{"payload string", `{"v":1,"id":1,"type":"report","payload":"x"}`, Guest, "payload is not a JSON object"},
+		{"duplicate type", `{"v":1,"id":1,"type":"report","type":"error"}`, Guest, `duplicate key "type"`},
+		{"duplicate id", `{"v":1,"id":1,"id":7,"type":"report"}`, Guest, `duplicate key "id"`},
+		{"duplicate in payload", `{"v":1,"id":1,"type":"report","payload":{"state_status":"blank","state_status":"ok"}}`, Guest, `duplicate key "state_status"`},
+		{"duplicate escaped", `{"v":1,"id":1,"type":"report","payload":{"a":1,"a":2}}`, Guest, `duplicate key "a"`},
+		{"duplicate deep", `{"v":1,"id":1,"type":"report","payload":{"x":[{"k":1},{"k":2,"k":3}]}}`, Guest, `duplicate key "k"`},
+		{"same key in sibling objects", `{"v":1,"id":1,"type":"report","payload":{"x":[{"k":1},{"k":2}],"y":{"k":"[{\"k\":1,\"k\":2}]"}}}`, Guest, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
