@@ -163,8 +163,10 @@ type TimelinePoint struct {
 	Status         string    `json:"status"`
 	GraceRemaining float64   `json:"grace_remaining_days"`
 	Event          string    `json:"event,omitempty"`
-	Reminder       bool      `json:"reminder,omitempty"`
-	Step           int       `json:"step"`
+	// Kind is the licence event's kind (licence.EventKind), "boot" for the state after a boot.
+	Kind     string `json:"kind,omitempty"`
+	Reminder bool   `json:"reminder,omitempty"`
+	Step     int    `json:"step"`
 }
 
 // Failed counts scenarios by outcome.

@@ -456,25 +456,12 @@ func (sr *scenarioRun) setNow(t time.Time) {
 // step runs one step into st.
 func (sr *scenarioRun) step(ctx context.Context, i int, s *scenario.Step, st *Step) {
 	st.Outcome = Passed
-	switch s.Kind {
-	case scenario.Advance:
-		sr.setNow(sr.now.Add(s.Advance))
-		return
-	case scenario.AddKMS:
-		if err := sr.kmsClients(ctx, s.KMS); err != nil {
-			st.Outcome, st.Error = Error, err.Error()
-		}
-		return
-	case scenario.Change:
-		if err := sr.change(s); err != nil {
-			st.Outcome, st.Error = Error, err.Error()
-		}
-		return
-	case scenario.Check:
-		sr.checkService(ctx, s.Expect, st)
+	run, ok := stepRunners[s.Kind]
+	if !ok {
+		st.Outcome, st.Error = Error, fmt.Sprintf("the runner has no %s steps", s.Kind)
 		return
 	}
-	sr.bootStep(ctx, i, s, st)
+	run(sr, ctx, i, s, st)
 }
 
 func (sr *scenarioRun) change(s *scenario.Step) error {
@@ -547,17 +534,8 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 	// The machine's last boot step keeps no state: nothing reads it again.
 	plan := channel.Plan{Evaluate: true, Now: sr.now, Machine: m.def.Name, Edition: m.def.Edition.ID, Logon: true,
 		Catalog: sr.catalog, Stateless: sr.last[m.def.Name] == i, Resume: stay}
-	switch s.Kind {
-	case scenario.InstallKey:
-		m.key, m.install = s.Key, true
-	case scenario.Activate:
-		if s.Method == "telephone" {
-			plan.Actions = []string{channel.ActionActivateTelephone}
-		} else {
-			plan.Actions = []string{channel.ActionActivateOnline}
-		}
-	case scenario.Rearm:
-		plan.Actions = []string{channel.ActionRearm}
+	if prepare := bootPlans[s.Kind]; prepare != nil {
+		prepare(m, s, &plan)
 	}
 	if m.key != nil {
 		plan.Key = m.key.Key.Reveal()
@@ -680,11 +658,11 @@ func (sr *scenarioRun) timeline(m *machine, s *scenario.Step, ev *channel.Evalua
 	day := func(t time.Time) float64 { return t.Sub(sr.sc.Start).Hours() / 24 }
 	for _, e := range ev.Events {
 		m.result.Timeline = append(m.result.Timeline, TimelinePoint{Time: e.Time, Day: day(e.Time), Status: e.To.String(),
-			GraceRemaining: graceAt(e), Event: e.Message, Reminder: e.Kind.Reminder(), Step: s.Index})
+			GraceRemaining: graceAt(e), Event: e.Message, Kind: string(e.Kind), Reminder: e.Kind.Reminder(), Step: s.Index})
 	}
 	snap := ev.Snapshot
 	m.result.Timeline = append(m.result.Timeline, TimelinePoint{Time: snap.Time, Day: day(snap.Time), Status: snap.Status.String(),
-		GraceRemaining: float64(snap.GraceRemainingMinutes) / (24 * 60), Event: "boot: " + s.Describe(), Step: s.Index})
+		GraceRemaining: float64(snap.GraceRemainingMinutes) / (24 * 60), Event: "boot: " + s.Describe(), Kind: "boot", Step: s.Index})
 }
 
 func graceAt(e licence.Event) float64 {

@@ -73,23 +73,6 @@ type KMSClients struct {
 	Edition edition.Edition
 }
 
-// Kind is what a step does.
-type Kind string
-
-const (
-	Boot       Kind = "boot"        // boot the machine: the guest checks its firmware and licence
-	Activate   Kind = "activate"    // boot and activate (online, telephone, or with the KMS host)
-	Rearm      Kind = "rearm"       // boot and rearm
-	InstallKey Kind = "install_key" // boot and install another key
-	Change     Kind = "change"      // change hardware or firmware (takes effect at the next boot)
-	Advance    Kind = "advance"     // move the clock forward
-	AddKMS     Kind = "kms_clients" // simulated KMS clients ask the host now
-	Check      Kind = "check"       // check the service's counts, no boot
-)
-
-// Boots reports whether the step boots its machine.
-func (k Kind) Boots() bool { return k == Boot || k == Activate || k == Rearm || k == InstallKey }
-
 // Step is one step.
 type Step struct {
 	Index   int
@@ -105,25 +88,6 @@ type Step struct {
 	Change  *Changes
 	KMS     KMSClients
 	Expect  *Expect
-}
-
-// Describe is a short label, e.g. "activate pc (online)".
-func (s *Step) Describe() string {
-	switch s.Kind {
-	case Advance:
-		return "advance " + FormatDuration(s.Advance)
-	case AddKMS:
-		return fmt.Sprintf("%d simulated KMS clients (%s)", s.KMS.Count, s.KMS.Edition.ID)
-	case Check:
-		return "check the service"
-	case Activate:
-		return fmt.Sprintf("activate %s (%s)", s.Machine.Name, s.Method)
-	case InstallKey:
-		return fmt.Sprintf("install key %s on %s", s.Key.Label, s.Machine.Name)
-	case Change:
-		return fmt.Sprintf("change %s: %s", s.Machine.Name, s.Change.Describe())
-	}
-	return string(s.Kind) + " " + s.Machine.Name
 }
 
 // Changes to a machine's hardware or firmware. Zero fields change nothing.
@@ -539,93 +503,30 @@ func (p *parser) findMachine(field, name string) (*Machine, error) {
 func (p *parser) step(i int, r *rawStep) (*Step, error) {
 	field := fmt.Sprintf("steps.%d", i)
 	s := &Step{Index: i, Line: p.doc.Line(field)}
-	var kinds []string
-	set := func(k Kind, v bool) {
-		if v {
-			kinds = append(kinds, string(k))
-			s.Kind = k
-		}
+	k, err := p.stepKind(field, r)
+	if err != nil {
+		return nil, err
 	}
-	set(Boot, r.Boot != "")
-	set(Activate, r.Activate != "")
-	set(Rearm, r.Rearm != "")
-	set(InstallKey, r.InstallKey != "")
-	set(Change, r.Change != "")
-	set(Advance, r.Advance != "")
-	set(AddKMS, r.KMSClients != nil)
-	set(Check, r.Check != nil)
-	switch len(kinds) {
-	case 0:
-		return nil, p.doc.Errorf(field, "a step needs one of boot, activate, rearm, install_key, change, advance, kms_clients, check")
-	case 1:
-	default:
-		return nil, p.doc.Errorf(field, "a step does one thing; this one says %s", strings.Join(kinds, " and "))
-	}
-	machineOf := map[Kind]string{Boot: r.Boot, Activate: r.Activate, Rearm: r.Rearm, InstallKey: r.InstallKey, Change: r.Change}
-	var err error
-	if name, ok := machineOf[s.Kind]; ok {
-		if s.Machine, err = p.findMachine(field+"."+string(s.Kind), name); err != nil {
+	s.Kind = k.Kind
+	if k.Machine {
+		if s.Machine, err = p.findMachine(field+"."+string(k.Kind), k.machine(r)); err != nil {
 			return nil, err
 		}
 	}
-	// Fields that belong to other kinds are mistakes, not silently ignored.
-	misplaced := map[string]bool{
-		"method": r.Method != "" && s.Kind != Activate,
-		"key":    r.Key != "" && s.Kind != InstallKey,
-		"nic":    r.NIC != "" && s.Kind != Change, "add_nic": r.AddNIC != "" && s.Kind != Change,
-		"disk": r.Disk != "" && s.Kind != Change, "memory_mb": r.MemoryMB != 0 && s.Kind != Change,
-		"cpus": r.CPUs != 0 && s.Kind != Change, "smbios": r.SMBIOS != nil && s.Kind != Change,
-		"board": r.Board != "" && s.Kind != Change, "tpm": r.TPM && s.Kind != Change,
-	}
-	for _, f := range []string{"method", "key", "nic", "add_nic", "disk", "memory_mb", "cpus", "smbios", "board", "tpm"} {
-		if misplaced[f] {
-			return nil, p.doc.Errorf(field+"."+f, "%s does not apply to a %s step", f, s.Kind)
-		}
-	}
-	switch s.Kind {
-	case Activate:
-		s.Method = r.Method
-		if s.Method == "" {
-			s.Method = "online"
-		}
-		if s.Method != "online" && s.Method != "telephone" {
-			return nil, p.doc.Errorf(field+".method", "%q: want online or telephone", r.Method)
-		}
-	case InstallKey:
-		if r.Key == "" {
-			return nil, p.doc.Errorf(field, "install_key needs key: a catalog label")
-		}
-		if s.Key, err = p.key(field+".key", r.Key, s.Machine.Edition); err != nil {
-			return nil, err
-		}
-	case Advance:
-		d, err := licence.ParseDuration(r.Advance)
-		if err != nil || d <= 0 {
-			return nil, p.doc.Errorf(field+".advance", "%q: want a positive duration such as 10d, 1.5d, 4h or 90m", r.Advance)
-		}
-		s.Advance = d
-		p.clock = p.clock.Add(d)
-		if err := checkClock(p.clock); err != nil {
-			return nil, p.doc.Errorf(field+".advance", "the scenario clock would read %s after it: %v", p.clock.Format(time.RFC3339), err)
-		}
-	case AddKMS:
-		if s.KMS, err = p.kms(field+".kms_clients", *r.KMSClients); err != nil {
-			return nil, err
-		}
-	case Change:
-		if s.Change, err = p.changes(field, r); err != nil {
+	if k.parse != nil {
+		if err := k.parse(p, field, r, s); err != nil {
 			return nil, err
 		}
 	}
-	if r.Expect != nil {
-		if s.Kind == Change || s.Kind == Advance || s.Kind == AddKMS {
-			return nil, p.doc.Errorf(field+".expect", "a %s step has nothing to check; put expect on the boot after it or on a check step", s.Kind)
-		}
+	switch {
+	case r.Expect != nil && k.Expect == "":
+		return nil, p.doc.Errorf(field+".expect", "a %s step has nothing to check; put expect on the boot after it or on a check step", s.Kind)
+	case r.Expect != nil:
 		if s.Expect, err = p.expect(field+".expect", r.Expect, s); err != nil {
 			return nil, err
 		}
-	} else if s.Kind == Check {
-		return nil, p.doc.Errorf(field, "a check step needs expect")
+	case k.Expect == "service":
+		return nil, p.doc.Errorf(field, "a %s step needs expect", s.Kind)
 	}
 	return s, nil
 }
@@ -675,7 +576,7 @@ func (p *parser) expect(field string, r *rawExpect, s *Step) (*Expect, error) {
 	guestOnly := r.Status != "" || r.GraceDays != nil || r.Rearms != nil || len(r.Findings) > 0 || len(r.NoFindings) > 0 ||
 		r.OA != "" || len(r.OARulesFailed) > 0 || r.Activation != "" || r.ActivationCode != "" || r.Hardware != nil ||
 		r.Reminders != nil || len(r.Surfaces) > 0 || r.TPM != "" || r.SameTables != nil
-	if s.Kind == Check && guestOnly {
+	if spec, _ := s.Kind.Spec(); spec.Expect == "service" && guestOnly {
 		return nil, p.doc.Errorf(field, "a check step checks the service only (kms_count, mak_remaining); the rest needs a boot")
 	}
 	if r.Status != "" {

@@ -1,0 +1,48 @@
+package runner
+
+import (
+	"context"
+
+	"github.com/oemact/oemact/harness/channel"
+	"github.com/oemact/oemact/harness/scenario"
+)
+
+// stepFunc runs one step of a kind into st.
+type stepFunc func(sr *scenarioRun, ctx context.Context, i int, s *scenario.Step, st *Step)
+
+// stepRunners runs each step kind the scenario language has (scenario.Kinds; a test checks the
+// two lists agree).
+var stepRunners = map[scenario.Kind]stepFunc{
+	scenario.Boot:       (*scenarioRun).bootStep,
+	scenario.Activate:   (*scenarioRun).bootStep,
+	scenario.Rearm:      (*scenarioRun).bootStep,
+	scenario.InstallKey: (*scenarioRun).bootStep,
+	scenario.Advance: func(sr *scenarioRun, _ context.Context, _ int, s *scenario.Step, _ *Step) {
+		sr.setNow(sr.now.Add(s.Advance))
+	},
+	scenario.AddKMS: func(sr *scenarioRun, ctx context.Context, _ int, s *scenario.Step, st *Step) {
+		if err := sr.kmsClients(ctx, s.KMS); err != nil {
+			st.Outcome, st.Error = Error, err.Error()
+		}
+	},
+	scenario.Change: func(sr *scenarioRun, _ context.Context, _ int, s *scenario.Step, st *Step) {
+		if err := sr.change(s); err != nil {
+			st.Outcome, st.Error = Error, err.Error()
+		}
+	},
+	scenario.Check: func(sr *scenarioRun, ctx context.Context, _ int, s *scenario.Step, st *Step) {
+		sr.checkService(ctx, s.Expect, st)
+	},
+}
+
+// bootPlans adds what a booting kind asks of the guest to its plan.
+var bootPlans = map[scenario.Kind]func(m *machine, s *scenario.Step, plan *channel.Plan){
+	scenario.InstallKey: func(m *machine, s *scenario.Step, _ *channel.Plan) { m.key, m.install = s.Key, true },
+	scenario.Activate: func(_ *machine, s *scenario.Step, plan *channel.Plan) {
+		plan.Actions = []string{channel.ActionActivateOnline}
+		if s.Method == "telephone" {
+			plan.Actions = []string{channel.ActionActivateTelephone}
+		}
+	},
+	scenario.Rearm: func(_ *machine, _ *scenario.Step, plan *channel.Plan) { plan.Actions = []string{channel.ActionRearm} },
+}

@@ -1,0 +1,203 @@
+package scenario
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oemact/oemact/oemact/licence"
+)
+
+// Kind is what a step does.
+type Kind string
+
+const (
+	Boot       Kind = "boot"        // boot the machine: the guest checks its firmware and licence
+	Activate   Kind = "activate"    // boot and activate (online, telephone, or with the KMS host)
+	Rearm      Kind = "rearm"       // boot and rearm
+	InstallKey Kind = "install_key" // boot and install another key
+	Change     Kind = "change"      // change hardware or firmware (takes effect at the next boot)
+	Advance    Kind = "advance"     // move the clock forward
+	AddKMS     Kind = "kms_clients" // simulated KMS clients ask the host now
+	Check      Kind = "check"       // check the service's counts, no boot
+)
+
+// KindSpec is everything the scenario language knows of one step kind. The kinds table is the
+// one list the parser, Describe, Boots and the runner's dispatch read: a new kind is an entry
+// here, its fields in rawStep and stepFields, and its runner function.
+type KindSpec struct {
+	Kind Kind
+	// Machine: the kind's own field names a machine ("boot: pc").
+	Machine bool
+	// Boots: the step boots its machine (the guest runs and reports).
+	Boots bool
+	// Expect is whether the step takes expect: "" no, "guest" a boot's, "service" the service's
+	// counts only.
+	Expect string
+	// Fields are the other step fields the kind takes.
+	Fields []string
+	// present reports whether a raw step uses this kind (its own field is set).
+	present func(r *rawStep) bool
+	// machine is the machine name its own field gives.
+	machine func(r *rawStep) string
+	// parse reads the kind's fields into s (s.Machine is set already).
+	parse func(p *parser, field string, r *rawStep, s *Step) error
+	// describe is the step's label (default "KIND MACHINE").
+	describe func(s *Step) string
+}
+
+var kinds = []KindSpec{
+	{Kind: Boot, Machine: true, Boots: true, Expect: "guest",
+		present: func(r *rawStep) bool { return r.Boot != "" }, machine: func(r *rawStep) string { return r.Boot }},
+	{Kind: Activate, Machine: true, Boots: true, Expect: "guest", Fields: []string{"method"},
+		present: func(r *rawStep) bool { return r.Activate != "" }, machine: func(r *rawStep) string { return r.Activate },
+		parse:    parseActivate,
+		describe: func(s *Step) string { return fmt.Sprintf("activate %s (%s)", s.Machine.Name, s.Method) }},
+	{Kind: Rearm, Machine: true, Boots: true, Expect: "guest",
+		present: func(r *rawStep) bool { return r.Rearm != "" }, machine: func(r *rawStep) string { return r.Rearm }},
+	{Kind: InstallKey, Machine: true, Boots: true, Expect: "guest", Fields: []string{"key"},
+		present: func(r *rawStep) bool { return r.InstallKey != "" }, machine: func(r *rawStep) string { return r.InstallKey },
+		parse:    parseInstallKey,
+		describe: func(s *Step) string { return fmt.Sprintf("install key %s on %s", s.Key.Label, s.Machine.Name) }},
+	{Kind: Change, Machine: true, Fields: []string{"nic", "add_nic", "disk", "memory_mb", "cpus", "smbios", "board", "tpm"},
+		present: func(r *rawStep) bool { return r.Change != "" }, machine: func(r *rawStep) string { return r.Change },
+		parse: func(p *parser, field string, r *rawStep, s *Step) (err error) {
+			s.Change, err = p.changes(field, r)
+			return err
+		},
+		describe: func(s *Step) string { return fmt.Sprintf("change %s: %s", s.Machine.Name, s.Change.Describe()) }},
+	{Kind: Advance, present: func(r *rawStep) bool { return r.Advance != "" }, parse: parseAdvance,
+		describe: func(s *Step) string { return "advance " + FormatDuration(s.Advance) }},
+	{Kind: AddKMS, present: func(r *rawStep) bool { return r.KMSClients != nil },
+		parse: func(p *parser, field string, r *rawStep, s *Step) (err error) {
+			s.KMS, err = p.kms(field+".kms_clients", *r.KMSClients)
+			return err
+		},
+		describe: func(s *Step) string {
+			return fmt.Sprintf("%d simulated KMS clients (%s)", s.KMS.Count, s.KMS.Edition.ID)
+		}},
+	{Kind: Check, Expect: "service", present: func(r *rawStep) bool { return r.Check != nil },
+		describe: func(s *Step) string { return "check the service" }},
+}
+
+// stepFields are the optional step fields, with whether a raw step sets them: a field set on a
+// kind that does not take it is an error, not ignored.
+var stepFields = []struct {
+	name string
+	set  func(r *rawStep) bool
+}{
+	{"method", func(r *rawStep) bool { return r.Method != "" }},
+	{"key", func(r *rawStep) bool { return r.Key != "" }},
+	{"nic", func(r *rawStep) bool { return r.NIC != "" }},
+	{"add_nic", func(r *rawStep) bool { return r.AddNIC != "" }},
+	{"disk", func(r *rawStep) bool { return r.Disk != "" }},
+	{"memory_mb", func(r *rawStep) bool { return r.MemoryMB != 0 }},
+	{"cpus", func(r *rawStep) bool { return r.CPUs != 0 }},
+	{"smbios", func(r *rawStep) bool { return r.SMBIOS != nil }},
+	{"board", func(r *rawStep) bool { return r.Board != "" }},
+	{"tpm", func(r *rawStep) bool { return r.TPM }},
+}
+
+// Kinds lists the step kinds in the order the scenario language documents them.
+func Kinds() []KindSpec { return append([]KindSpec(nil), kinds...) }
+
+// Spec returns what the language knows of a kind.
+func (k Kind) Spec() (KindSpec, bool) {
+	for _, s := range kinds {
+		if s.Kind == k {
+			return s, true
+		}
+	}
+	return KindSpec{}, false
+}
+
+// Boots reports whether the step boots its machine.
+func (k Kind) Boots() bool {
+	s, ok := k.Spec()
+	return ok && s.Boots
+}
+
+// Describe is a short label, e.g. "activate pc (online)".
+func (s *Step) Describe() string {
+	if spec, ok := s.Kind.Spec(); ok && spec.describe != nil {
+		return spec.describe(s)
+	}
+	return string(s.Kind) + " " + s.Machine.Name
+}
+
+func kindNames() string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k.Kind)
+	}
+	return strings.Join(names, ", ")
+}
+
+// stepKind finds the one kind a raw step uses and checks its other fields belong to it.
+func (p *parser) stepKind(field string, r *rawStep) (KindSpec, error) {
+	var found []KindSpec
+	for _, k := range kinds {
+		if k.present(r) {
+			found = append(found, k)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return KindSpec{}, p.doc.Errorf(field, "a step needs one of %s", kindNames())
+	case 1:
+	default:
+		names := make([]string, len(found))
+		for i, k := range found {
+			names[i] = string(k.Kind)
+		}
+		return KindSpec{}, p.doc.Errorf(field, "a step does one thing; this one says %s", strings.Join(names, " and "))
+	}
+	k := found[0]
+	for _, f := range stepFields {
+		if f.set(r) && !contains(k.Fields, f.name) {
+			return KindSpec{}, p.doc.Errorf(field+"."+f.name, "%s does not apply to a %s step", f.name, k.Kind)
+		}
+	}
+	return k, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func parseActivate(p *parser, field string, r *rawStep, s *Step) error {
+	s.Method = r.Method
+	if s.Method == "" {
+		s.Method = "online"
+	}
+	if s.Method != "online" && s.Method != "telephone" {
+		return p.doc.Errorf(field+".method", "%q: want online or telephone", r.Method)
+	}
+	return nil
+}
+
+func parseInstallKey(p *parser, field string, r *rawStep, s *Step) (err error) {
+	if r.Key == "" {
+		return p.doc.Errorf(field, "install_key needs key: a catalog label")
+	}
+	s.Key, err = p.key(field+".key", r.Key, s.Machine.Edition)
+	return err
+}
+
+func parseAdvance(p *parser, field string, r *rawStep, s *Step) error {
+	d, err := licence.ParseDuration(r.Advance)
+	if err != nil || d <= 0 {
+		return p.doc.Errorf(field+".advance", "%q: want a positive duration such as 10d, 1.5d, 4h or 90m", r.Advance)
+	}
+	s.Advance = d
+	p.clock = p.clock.Add(d)
+	if err := checkClock(p.clock); err != nil {
+		return p.doc.Errorf(field+".advance", "the scenario clock would read %s after it: %v", p.clock.Format(time.RFC3339), err)
+	}
+	return nil
+}
