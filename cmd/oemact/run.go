@@ -5,10 +5,8 @@ import (
 	"fmt"
 	goio "io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/oemact/oemact/harness/kernel"
@@ -132,7 +130,7 @@ func runRun(io stdio, args []string) int {
 			return stopped(scs, err)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, interrupt, stop := runner.NotifyInterrupt(context.Background())
 	defer stop()
 	var progress *report.Progress
 	if f, ok := io.stdout.(*os.File); ok {
@@ -145,7 +143,7 @@ func runRun(io stdio, args []string) int {
 		InitramfsDir: filepath.Join(cache, "initramfs")})
 	progress.Finish()
 	if err != nil {
-		return stopped(scs, err)
+		return interrupt.ExitCode(stopped(scs, err))
 	}
 	if err := report.WriteSummary(io.stdout, res); err != nil {
 		return fail("%v", err)
@@ -163,7 +161,7 @@ func runRun(io stdio, args []string) int {
 	} else {
 		os.Remove(*artifacts) // empty: every scenario passed and cleaned up after itself
 	}
-	return res.ExitCode()
+	return interrupt.ExitCode(res.ExitCode())
 }
 
 // reportsToStdout counts the report files named "-".

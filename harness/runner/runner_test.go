@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -382,3 +383,30 @@ func (c cancelAfterFirstStep) ScenarioStarted(*runner.Scenario, int)      {}
 func (c cancelAfterFirstStep) StepStarted(*runner.Scenario, *runner.Step) {}
 func (c cancelAfterFirstStep) StepDone(*runner.Scenario, *runner.Step)    { c.cancel() }
 func (c cancelAfterFirstStep) ScenarioDone(*runner.Scenario)              {}
+
+// SIGINT after the first boot, as Ctrl-C: the machines stop, nothing is left running, and the
+// run's exit code is 130.
+func TestSIGINTEndsRunWith130(t *testing.T) {
+	o := options(t)
+	ctx, in, stop := runner.NotifyInterrupt(context.Background())
+	defer stop()
+	o.Observer = signalAfterFirstStep{}
+	r, err := runner.Execute(ctx, []*scenario.Scenario{writeScenario(t, twoBoots)}, o)
+	require.NoError(t, err)
+	sc := r.Scenarios[0]
+	assert.Equal(t, runner.Passed, sc.Steps[0].Outcome)
+	// The signal arrives a moment after the first step: the second is skipped or cut short.
+	assert.Contains(t, []runner.Outcome{runner.Skipped, runner.Error}, sc.Steps[1].Outcome)
+	assert.Equal(t, syscall.SIGINT, in.Signal())
+	assert.Equal(t, 130, in.ExitCode(r.ExitCode()))
+	harnesstest.NoProcessIn(t, o.Artifacts)
+}
+
+type signalAfterFirstStep struct{}
+
+func (signalAfterFirstStep) ScenarioStarted(*runner.Scenario, int)      {}
+func (signalAfterFirstStep) StepStarted(*runner.Scenario, *runner.Step) {}
+func (signalAfterFirstStep) StepDone(*runner.Scenario, *runner.Step) {
+	syscall.Kill(syscall.Getpid(), syscall.SIGINT)
+}
+func (signalAfterFirstStep) ScenarioDone(*runner.Scenario) {}
