@@ -63,7 +63,15 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 	head := "name: s\nmachines:\n  pc:\n    profile: " + prof + "\n    edition: win7-ultimate\n    key: retail/win7-ultimate\n"
 	for _, tc := range []struct{ name, body, want string }{
 		{"empty", "", "s.yaml: empty document"},
-		{"unknown field", head + "steps:\n  - boot: pc\n    colour: red\n", "s.yaml:9: field colour not found"},
+		{"unknown field", head + "steps:\n  - boot: pc\n    colour: red\n", "s.yaml:9: steps.0.colour: unknown field (fields here: activate, add_nic,"},
+		{"expect typo", head + "steps:\n  - boot: pc\n    expect: {statu: Licensed}\n", "s.yaml:9: steps.0.expect.statu: unknown field; did you mean status?"},
+		{"expect type", head + "steps:\n  - boot: pc\n    expect:\n      grace_days: many\n", `s.yaml:10: steps.0.expect.grace_days: want a whole number, got "many"`},
+		{"steps as mapping", head + "steps:\n  boot: pc\n", "s.yaml:8: steps: want a list, got a mapping"},
+		{"machines as list", "name: s\nmachines: [pc]\nsteps:\n  - boot: pc\n", "s.yaml:2: machines: want a mapping (key: value), got a list"},
+		{"machine tpm", strings.Replace(head, "    key: retail/win7-ultimate\n", "    key: retail/win7-ultimate\n    tpm: maybe\n", 1) + "steps:\n  - boot: pc\n", `s.yaml:7: machines.pc.tpm: want true or false, got "maybe"`},
+		{"mak used count", head + "service:\n  mak_used: {mak/win7-enterprise: lots}\nsteps:\n  - boot: pc\n", `s.yaml:8: service.mak_used.mak/win7-enterprise: want a whole number, got "lots"`},
+		{"rules as text", head + "steps:\n  - boot: pc\n    expect: {oa_rules_failed: two}\n", `s.yaml:9: steps.0.expect.oa_rules_failed: want a list, got "two"`},
+		{"changed as text", head + "steps:\n  - boot: pc\n    expect:\n      hardware: {changed: [[nic]]}\n", "s.yaml:10: steps.0.expect.hardware.changed.0: want text, got a list"},
 		{"no name", "machines: {}\n", "s.yaml:1: name: a scenario needs a name"},
 		{"no machines", "name: s\nsteps:\n  - advance: 1d\n", "machines: a scenario needs at least one machine"},
 		{"bad profile", strings.Replace(head, prof, "nope.yaml", 1) + "steps:\n  - boot: pc\n", "s.yaml:4: machines.pc.profile:"},
@@ -100,6 +108,7 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		_, err := Load(path)
 		require.Error(t, err, tc.name)
 		assert.Contains(t, strings.ReplaceAll(err.Error(), path, "s.yaml"), tc.want, tc.name)
+		assert.NotRegexp(t, `!!|\bin type\b|scenario\.|\bint\b|\bstruct\b|\*bool`, err.Error(), tc.name)
 	}
 }
 

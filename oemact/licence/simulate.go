@@ -1,7 +1,6 @@
 package licence
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/hwid"
+	"github.com/oemact/oemact/oemact/yamldoc"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -244,7 +244,7 @@ type sourced struct {
 
 func (s *sourced) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: an event is a string like \"day 10: activate\"", n.Line)
+		return fmt.Errorf("an event is a string like \"day 10: activate\"")
 	}
 	s.Text, s.Source = n.Value, fmt.Sprintf("line %d", n.Line)
 	return nil
@@ -260,10 +260,8 @@ func LoadSpec(path string) (*Spec, error) {
 		return nil, fmt.Errorf("scenario: %w", err)
 	}
 	var s Spec
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if _, err := yamldoc.Decode(b, path, &s); err != nil {
+		return nil, err
 	}
 	for i := range s.Events {
 		s.Events[i].Source = path + ":" + strings.TrimPrefix(s.Events[i].Source, "line ")

@@ -143,8 +143,9 @@ func TestLoadSpec(t *testing.T) {
 
 	dir := t.TempDir()
 	for _, tt := range []struct{ doc, want string }{
-		{"chanel: Retail\n", "field chanel not found"},
-		{"events:\n  - day: 3\n", "line 2"},
+		{"chanel: Retail\n", "s.yaml:1: chanel: unknown field; did you mean channel?"},
+		{"events:\n  - day: 3\n", "s.yaml:2: events.0: an event is a string like"},
+		{"days: many\n", `s.yaml:1: days: want a whole number, got "many"`},
 		{"events: [\"day 3: fly\"]\n", ":1"},
 		{"countries:\n  - {prefix: nowhere, country: IN}\n", "countries[0]"},
 	} {

@@ -68,8 +68,17 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 	for _, tc := range []struct{ name, body, want string }{
 		{"empty", "", "p.yaml: empty document"},
 		{"syntax", "name: [", "p.yaml:1:"},
-		{"unknown field", minimal + "colour: red\n", "p.yaml:8: field colour not found"},
-		{"wrong type", "name: m\nvm:\n  cpus: many\n", "p.yaml:3: cannot unmarshal !!str `many`"},
+		{"unknown field", minimal + "colour: red\n", "p.yaml:8: colour: unknown field (fields here: acpi, description, markers, name, smbios, vm)"},
+		{"wrong type", "name: m\nvm:\n  cpus: many\n", `p.yaml:3: vm.cpus: want a whole number, got "many"`},
+		{"unknown system field", minimal + "smbios:\n  system:\n    manufacturer: X\n    colour: red\n", "p.yaml:11: smbios.system.colour: unknown field (fields here: family, manufacturer, product_name, serial_number, sku_number, uuid, version)"},
+		{"typo", minimal + "smbios:\n  system:\n    serial_numbr: X\n", "p.yaml:10: smbios.system.serial_numbr: unknown field; did you mean serial_number?"},
+		{"section as list", minimal + "smbios:\n  system: [a, b]\n", "p.yaml:9: smbios.system: want a mapping of fields (name: value), got a list"},
+		{"list as mapping", minimal + "vm:\n  nics: {mac: 52:54:00:00:00:01}\n", "p.yaml:9: vm.nics: want a list, got a mapping"},
+		{"item field type", minimal + "smbios:\n  processors:\n    - socket: CPU0\n      core_count: two\n", `p.yaml:11: smbios.processors.0.core_count: want a whole number, got "two"`},
+		{"bool", minimal + "vm:\n  tpm: maybe\n", `p.yaml:9: vm.tpm: want true or false, got "maybe"`},
+		{"unsigned", strings.Replace(minimal, "acpi:\n", "acpi:\n  oem_revision: -1\n", 1), `p.yaml:3: acpi.oem_revision: want a whole number from 0 to 4294967295, got "-1"`},
+		{"text as list", minimal + "smbios:\n  oem_strings: [[a]]\n", "p.yaml:9: smbios.oem_strings.0: want text, got a list"},
+		{"given twice", minimal + "vm:\n  cpus: 1\n  cpus: 2\n", "p.yaml:10: vm.cpus: given twice (first at line 9)"},
 		{"no name", "acpi:\n  oem_id: X\n", "p.yaml:1: name: a profile needs a name"},
 		{"long oem id", strings.Replace(minimal, "oem_id: TSTOEM", "oem_id: TSTOEMX", 1), "p.yaml:3: acpi.oem_id: \"TSTOEMX\" is 7 bytes, at most 6"},
 		{"non-ascii table id", strings.Replace(minimal, "TSTBOARD", "TSTBÖRD", 1), "p.yaml:4: acpi.oem_table_id:"},
@@ -103,6 +112,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		require.Error(t, err, tc.name)
 		msg := strings.ReplaceAll(err.Error(), path, "p.yaml")
 		assert.Contains(t, msg, tc.want, tc.name)
+		assert.NotRegexp(t, `!!|\bin type\b|profile\.|\bint\b|\buint32\b|\bstruct\b`, msg, tc.name)
 	}
 }
 

@@ -1,14 +1,14 @@
-// Package yamldoc decodes the YAML files oemact reads (profiles, scenarios) strictly, and makes
-// errors that name the file, the line and the field, so a user can go straight to the mistake.
+// Package yamldoc decodes the YAML files oemact reads (profiles, scenarios, simulation specs)
+// strictly, and makes errors that name the file, the line and the field path, and say in the
+// document's words what belongs there ("vm.cpus: want a whole number, got "many""), so a user can
+// go straight to the mistake without knowing the Go types behind the document. Errors quote
+// nothing of a document but what looks like a name or a number (see Safe).
 //
 // It knows nothing of what the documents mean.
 package yamldoc
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -52,8 +52,9 @@ type Doc struct {
 	root *yaml.Node
 }
 
-// Decode decodes b into v, rejecting unknown fields. name is the file name used in errors. An
-// empty document is an error.
+// Decode decodes b into v (a pointer), rejecting unknown fields. name is the file name used in
+// errors. An empty document is an error. Errors are *Error: the file, the line, the dotted path
+// of the field and what was wanted there, in the document's words, never a Go type's name.
 func Decode(b []byte, name string, v any) (*Doc, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
@@ -62,13 +63,14 @@ func Decode(b []byte, name string, v any) (*Doc, error) {
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return nil, &Error{File: name, Msg: "empty document"}
 	}
-	if err := wholeNumbers(root.Content[0], reflect.TypeOf(v), ""); err != nil {
-		err.File = name
-		return nil, err
+	top := root.Content[0]
+	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer {
+		if e := newChecker(top).check(top, t.Elem(), ""); e != nil {
+			e.File = name
+			return nil, e
+		}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+	if err := top.Decode(v); err != nil {
 		return nil, yamlError(name, err)
 	}
 	return &Doc{File: name, root: &root}, nil
@@ -87,9 +89,9 @@ func yamlError(name string, err error) error {
 	first := Safe(strings.SplitN(msg, "\n", 2)[0])
 	if m := lineRe.FindStringSubmatch(first); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &Error{File: name, Line: line, Msg: m[2]}
+		return &Error{File: name, Line: line, Msg: plainWords(m[2])}
 	}
-	return &Error{File: name, Msg: msg}
+	return &Error{File: name, Msg: plainWords(first)}
 }
 
 // The patterns compile on first use: the same binary is the guest's /init, where package
@@ -97,14 +99,64 @@ func yamlError(name string, err error) error {
 var (
 	quotedRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("`[^`]*`") })
 	notFoundRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`field (.*) not found in (.*)$`) })
-	fieldRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,31}(\.[A-Za-z0-9_-]{1,31}){0,3}$`) })
+	fieldRe    = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,31}(\.[A-Za-z0-9_-]{1,31}){0,3}$`)
+	})
+	// unmarshalRe matches yaml's type error after Safe: the value quoted or replaced.
+	unmarshalRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile("cannot unmarshal !!(\\w+) (`[^`]*`|a value \\(not shown\\)) into \\S+")
+	})
+	typeNotFoundRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`field (.*) not found in type \S+$`) })
+	tagWords       = map[string]string{"str": "text", "int": "a number", "float": "a number", "bool": "true or false",
+		"map": "a mapping", "seq": "a list", "null": "nothing", "timestamp": "a time", "binary": "binary data"}
 )
+
+// plainWords rewords what Safe left of the yaml package's messages that name Go types: the
+// walk in Decode reports type mistakes first, this covers what it does not foresee.
+func plainWords(msg string) string {
+	msg = unmarshalRe().ReplaceAllStringFunc(msg, func(s string) string {
+		m := unmarshalRe().FindStringSubmatch(s)
+		what := tagWords[m[1]]
+		if what == "" {
+			what = "a value"
+		}
+		return fmt.Sprintf("%s (%s) does not belong here", what, strings.Trim(m[2], "`"))
+	})
+	return typeNotFoundRe().ReplaceAllString(msg, "unknown field $1")
+}
 
 // FieldName returns s when it looks like a field name (words of letters, digits, _ and -, up to
 // four joined by dots; the decoder's own "..." of a cut value does not qualify), else
 // a placeholder: for error messages about files whose content must not be shown.
 func FieldName(s string) string {
 	if fieldRe().MatchString(s) {
+		return s
+	}
+	return "(a name that is not shown)"
+}
+
+// notShown stands for a value an error does not quote.
+const notShown = "a value (not shown)"
+
+var (
+	numberRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[-+]?[0-9.][0-9a-fA-FxXoO._+-]{0,19}$`) })
+	keyRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_./-]{0,63}$`) })
+)
+
+// Shown returns a value for an error message when it looks like a field name or a number, else
+// a placeholder: what a document holds is not shown, since the file may not be one the user
+// chose to show.
+func Shown(s string) string {
+	if fieldRe().MatchString(s) || numberRe().MatchString(s) {
+		return s
+	}
+	return notShown
+}
+
+// keyName is a mapping key for a field path: a name or label (letters, digits, '_', '.', '/',
+// '-'), else a placeholder.
+func keyName(s string) string {
+	if keyRe().MatchString(s) {
 		return s
 	}
 	return "(a name that is not shown)"
@@ -121,7 +173,7 @@ func Safe(msg string) string {
 		if v := q[1 : len(q)-1]; fieldRe().MatchString(v) {
 			return q
 		}
-		return "a value (not shown)"
+		return notShown
 	})
 }
 
@@ -165,87 +217,4 @@ func (d *Doc) Line(path string) int {
 		n = next
 	}
 	return best
-}
-
-var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
-
-// wholeNumbers finds a number with a fraction or an exponent given for an integer field: the YAML
-// decoder would cut it without a word (cpus: 1.5 became 1). It walks the document beside the
-// type it decodes into; types that decode themselves are left to their own checks.
-func wholeNumbers(n *yaml.Node, t reflect.Type, path string) *Error {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		return nil
-	}
-	join := func(part string) string {
-		if path == "" {
-			return part
-		}
-		return path + "." + part
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key := n.Content[i].Value
-			if f, ok := fieldByTag(t, key); ok {
-				if err := wholeNumbers(n.Content[i+1], f.Type, join(key)); err != nil {
-					return err
-				}
-			}
-		}
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if err := wholeNumbers(n.Content[i+1], t.Elem(), join(n.Content[i].Value)); err != nil {
-				return err
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		if n.Kind != yaml.SequenceNode {
-			return nil
-		}
-		for i, c := range n.Content {
-			if err := wholeNumbers(c, t.Elem(), join(strconv.Itoa(i))); err != nil {
-				return err
-			}
-		}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
-			return &Error{Line: n.Line, Field: path, Msg: fmt.Sprintf("%s is not a whole number", n.Value)}
-		}
-	}
-	return nil
-}
-
-// fieldByTag finds the struct field a YAML key decodes into (its yaml tag name, or its name in
-// lower case, as the decoder does).
-func fieldByTag(t reflect.Type, key string) (reflect.StructField, bool) {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		if name == key {
-			return f, true
-		}
-	}
-	return reflect.StructField{}, false
 }
