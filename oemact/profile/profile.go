@@ -12,11 +12,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/yamldoc"
+	"github.com/oemact/oemact/smbios"
 )
 
 // Profile is one platform identity. Relative file names inside it are relative to the folder of
@@ -132,13 +136,34 @@ type Baseboard struct {
 // Chassis is SMBIOS type 3.
 type Chassis struct {
 	Manufacturer string `yaml:"manufacturer,omitempty"`
-	// Type is the SMBIOS chassis type number (3 desktop, 9 laptop, 10 notebook, 17 main server
-	// chassis, ...).
-	Type         int    `yaml:"type,omitempty"`
-	Version      string `yaml:"version,omitempty"`
-	SerialNumber string `yaml:"serial_number,omitempty"`
-	AssetTag     string `yaml:"asset_tag,omitempty"`
+	// Type is the SMBIOS chassis type: a number (3 desktop, 9 laptop, 10 notebook, 17 main server
+	// chassis, ...) or its name in the SMBIOS specification's table (7.4.1) as dmidecode prints it,
+	// in any case, with spaces, '-' or '_' between words ("notebook", "rack-mount-chassis").
+	Type         ChassisType `yaml:"type,omitempty"`
+	Version      string      `yaml:"version,omitempty"`
+	SerialNumber string      `yaml:"serial_number,omitempty"`
+	AssetTag     string      `yaml:"asset_tag,omitempty"`
 }
+
+// ChassisType is a chassis type number that a profile may also give by name.
+type ChassisType int
+
+// UnmarshalYAML reads a number or a name from the SMBIOS specification's chassis type table.
+func (c *ChassisType) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want a chassis type: a name such as notebook or desktop, or a number 1 to 127")
+	}
+	name := strings.NewReplacer("-", " ", "_", " ").Replace(strings.TrimSpace(n.Value))
+	t, err := smbios.ParseChassisType(name)
+	if err != nil {
+		return fmt.Errorf("%s is not a chassis type: want a name from the SMBIOS table (notebook, laptop, desktop, tower, rack mount chassis, ...) or a number 1 to 127", yamldoc.Shown(n.Value))
+	}
+	*c = ChassisType(t)
+	return nil
+}
+
+// MarshalYAML writes the number.
+func (c ChassisType) MarshalYAML() (any, error) { return int(c), nil }
 
 // Processor is SMBIOS type 4.
 type Processor struct {
@@ -409,7 +434,7 @@ func (p *Profile) validateSMBIOS() error {
 		return p.errAt("smbios.system.uuid", "%q is not a UUID (8-4-4-4-12 hex digits)", s.System.UUID)
 	}
 	if s.Chassis != nil && (s.Chassis.Type < 0 || s.Chassis.Type > 0x7f) {
-		return p.errAt("smbios.chassis.type", "%d: chassis types are 1 to 127", s.Chassis.Type)
+		return p.errAt("smbios.chassis.type", "%d: chassis types are 1 to 127", int(s.Chassis.Type))
 	}
 	for i, m := range s.MemoryDevices {
 		if m.SizeMB < 0 {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/oemact/oemact/smbios"
 )
 
 func fixtures(t *testing.T) string {
@@ -35,6 +37,9 @@ markers:
   slic:
     key: oem.pem
 `
+
+// minimalNoFiles is a profile that names no file: it parses from bytes anywhere.
+const minimalNoFiles = "name: m\nacpi: {oem_id: TSTOEM, oem_table_id: TSTBOARD}\n"
 
 func TestDefaults(t *testing.T) {
 	p, err := Load(writeProfile(t, minimal))
@@ -79,6 +84,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"unsigned", strings.Replace(minimal, "acpi:\n", "acpi:\n  oem_revision: -1\n", 1), `p.yaml:3: acpi.oem_revision: want a whole number from 0 to 4294967295, got "-1"`},
 		{"text as list", minimal + "smbios:\n  oem_strings: [[a]]\n", "p.yaml:9: smbios.oem_strings.0: want text, got a list"},
 		{"given twice", minimal + "vm:\n  cpus: 1\n  cpus: 2\n", "p.yaml:10: vm.cpus: given twice (first at line 9)"},
+		{"chassis name", minimal + "smbios:\n  chassis:\n    type: spaceship\n", `p.yaml:10: smbios.chassis.type: spaceship is not a chassis type: want a name from the SMBIOS table`},
 		{"no name", "acpi:\n  oem_id: X\n", "p.yaml:1: name: a profile needs a name"},
 		{"long oem id", strings.Replace(minimal, "oem_id: TSTOEM", "oem_id: TSTOEMX", 1), "p.yaml:3: acpi.oem_id: \"TSTOEMX\" is 7 bytes, at most 6"},
 		{"non-ascii table id", strings.Replace(minimal, "TSTBOARD", "TSTBÖRD", 1), "p.yaml:4: acpi.oem_table_id:"},
@@ -92,7 +98,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"uuid", minimal + "smbios:\n  system:\n    uuid: 1234\n", "p.yaml:10: smbios.system.uuid: \"1234\" is not a UUID"},
 		{"entry point", minimal + "smbios:\n  entry_point: \"16\"\n", "p.yaml:9: smbios.entry_point:"},
 		{"smbios version", minimal + "smbios:\n  version: three\n", "p.yaml:9: smbios.version: \"three\": want MAJOR.MINOR"},
-		{"chassis", minimal + "smbios:\n  chassis:\n    type: 300\n", "p.yaml:10: smbios.chassis.type: 300"},
+		{"chassis", minimal + "smbios:\n  chassis:\n    type: 300\n", `p.yaml:10: smbios.chassis.type: 300 is not a chassis type`},
 		{"machine", minimal + "vm:\n  machine: microvm\n", "p.yaml:9: vm.machine: \"microvm\": want q35 or pc"},
 		{"memory", minimal + "vm:\n  memory_mb: 16\n", "p.yaml:9: vm.memory_mb: 16"},
 		{"mac", minimal + "vm:\n  nics:\n    - mac: 52:54:00\n", "p.yaml:10: vm.nics.0.mac: \"52:54:00\" is not a MAC"},
@@ -113,6 +119,29 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		msg := strings.ReplaceAll(err.Error(), path, "p.yaml")
 		assert.Contains(t, msg, tc.want, tc.name)
 		assert.NotRegexp(t, `!!|\bin type\b|profile\.|\bint\b|\buint32\b|\bstruct\b`, msg, tc.name)
+	}
+}
+
+// A chassis type is a number or its name in the SMBIOS table, in any case and with spaces, '-' or
+// '_' between words; the synthesized type 3 structure carries the number.
+func TestChassisTypeNames(t *testing.T) {
+	for in, want := range map[string]smbios.ChassisType{
+		"notebook": smbios.ChassisNotebook, "Desktop": smbios.ChassisDesktop, "10": smbios.ChassisNotebook,
+		"rack-mount-chassis": smbios.ChassisRackMount, "\"Rack Mount Chassis\"": smbios.ChassisRackMount,
+		"main_server_chassis": 0x11, "LAPTOP": smbios.ChassisLaptop, "0x1e": 0x1E, "convertible": 0x1F,
+	} {
+		p, err := Parse([]byte(minimalNoFiles+"smbios:\n  chassis:\n    type: "+in+"\n"), "p.yaml")
+		require.NoError(t, err, in)
+		assert.Equal(t, ChassisType(want), p.SMBIOS.Chassis.Type, in)
+		tb, err := p.Synthesize()
+		require.NoError(t, err, in)
+		cs, err := tb.SMBIOS.Chassis()
+		require.NoError(t, err, in)
+		require.Len(t, cs, 1)
+		assert.Equal(t, want, cs[0].Type(), in)
+		c, err := p.Clone()
+		require.NoError(t, err)
+		assert.Equal(t, p.SMBIOS.Chassis.Type, c.SMBIOS.Chassis.Type, "a clone keeps the type")
 	}
 }
 
