@@ -31,4 +31,5 @@ const (
 	CodePlaceholderString    = "smbios-placeholder-string"                // another string left at a firmware default
 	CodeUUIDPlaceholder      = "smbios-uuid-placeholder"                  // system UUID all zero, all FF or a known default
 	CodeValueOutOfRange      = "smbios-value-out-of-range"                // an enumerated field outside the specification
+	CodeBIOSDate             = "smbios-bios-date"                         // a BIOS release date not in the mm/dd/yyyy form
 )

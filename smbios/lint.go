@@ -3,6 +3,7 @@ package smbios
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/oemact/oemact/firmware/finding"
 )
@@ -44,7 +45,7 @@ func (t fieldSet) has(typ uint8, off int) bool { return t[typ][off] || t[typ][-1
 // lengths and version; the table length and structure count against the entry point; damaged
 // structures; string numbers past the string set; placeholder strings and UUIDs; duplicate
 // handles; a missing end-of-table marker; missing identity structures; chassis types outside
-// the specification.
+// the specification; BIOS release dates not in the mm/dd/yyyy form.
 func Lint(in *Info, opts *LintOptions) finding.List {
 	if opts == nil {
 		opts = &LintOptions{}
@@ -289,6 +290,8 @@ func (l *linter) structures(ps placeholderIndex, uuids []string) {
 			}
 		}
 		switch x := tv.(type) {
+		case *BIOSInfo:
+			l.biosDate(i, x, at)
 		case *SystemInfo:
 			l.uuid(i, x, at, uuids)
 		case *ChassisInfo:
@@ -306,6 +309,43 @@ func (l *linter) structures(ps placeholderIndex, uuids []string) {
 			}
 		}
 	}
+}
+
+// biosDate checks the release date's form. SMBIOS 7.1: "mm/dd/yy or mm/dd/yyyy format. If the
+// year portion of the string is two digits, the year is assumed to be 19yy. NOTE: The mm/dd/yyyy
+// format is required for SMBIOS version 2.3 and later." libvirt refuses other forms too.
+func (l *linter) biosDate(i int, b *BIOSInfo, at int64) {
+	d := b.ReleaseDate
+	if d == "" {
+		return
+	}
+	w, table := where(i, b.raw, at, 8, "Release Date"), tableTable
+	long := len(d) == 10
+	layout := "01/02/06"
+	if long {
+		layout = "01/02/2006"
+	}
+	if (len(d) != 8 && !long) || !allDigitsAndSlashes(d) {
+		l.add(CodeBIOSDate, finding.Warning, table, at+8, "%s: BIOS release date %q is not in the mm/dd/yyyy form", w, d)
+		return
+	}
+	if _, err := time.Parse(layout, d); err != nil {
+		l.add(CodeBIOSDate, finding.Warning, table, at+8, "%s: BIOS release date %q is not a date in the mm/dd/yyyy form", w, d)
+		return
+	}
+	if !long && l.in.Version.AtLeast(2, 3) {
+		l.add(CodeBIOSDate, finding.Info, table, at+8,
+			"%s: BIOS release date %q has a two-digit year; SMBIOS 2.3 and later require mm/dd/yyyy", w, d)
+	}
+}
+
+func allDigitsAndSlashes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (i == 2 || i == 5) != (s[i] == '/') || s[i] != '/' && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func (l *linter) uuid(i int, s *SystemInfo, at int64, placeholders []string) {

@@ -118,3 +118,52 @@ func TestPlaceholderTableMatchesFWTSSize(t *testing.T) {
 	// 48 asset tag and 6 other patterns.
 	assert.Equal(t, 110, n)
 }
+
+// A BIOS release date must read mm/dd/yyyy (SMBIOS 7.1; libvirt refuses other forms). Two-digit
+// years were allowed before SMBIOS 2.3.
+func TestLintBIOSReleaseDate(t *testing.T) {
+	for _, tc := range []struct {
+		date string
+		v    Version
+		sev  finding.Severity
+		msg  string // "" for no finding
+	}{
+		{"01/15/2024", Latest, 0, ""},
+		{"02/29/2024", Latest, 0, ""},
+		{"12/31/99", Version{Major: 2, Minor: 2}, 0, ""},
+		{"12/31/99", Version{Major: 2, Minor: 3}, finding.Info, `BIOS release date "12/31/99" has a two-digit year; SMBIOS 2.3 and later require mm/dd/yyyy`},
+		{"2024-01-15", Latest, finding.Warning, `BIOS release date "2024-01-15" is not in the mm/dd/yyyy form`},
+		{"15/01/2024", Latest, finding.Warning, `BIOS release date "15/01/2024" is not a date in the mm/dd/yyyy form`},
+		{"02/30/2023", Latest, finding.Warning, "is not a date in the mm/dd/yyyy form"},
+		{"1/5/2024", Latest, finding.Warning, "is not in the mm/dd/yyyy form"},
+		{"01/15/2024 ", Latest, finding.Warning, "is not in the mm/dd/yyyy form"},
+		{"Jan 15 2024", Latest, finding.Warning, "is not in the mm/dd/yyyy form"},
+		{"01-15-2024", Latest, finding.Warning, "is not in the mm/dd/yyyy form"},
+	} {
+		b := fullBuilder(t, tc.v)
+		b.BIOS.ReleaseDate = tc.date
+		in, err := b.Build(EntryPoint32)
+		require.NoError(t, err, tc.date)
+		fs := Lint(in, nil)
+		var got []finding.Finding
+		for _, f := range fs {
+			if f.Code == CodeBIOSDate {
+				got = append(got, f)
+			}
+		}
+		if tc.msg == "" {
+			assert.Empty(t, got, tc.date)
+			continue
+		}
+		require.Len(t, got, 1, tc.date)
+		assert.Equal(t, tc.sev, got[0].Severity, tc.date)
+		assert.Contains(t, got[0].Message, tc.msg, tc.date)
+		assert.Equal(t, "SMBIOS table", got[0].Table, tc.date)
+		assert.Contains(t, got[0].Message, "(type 0, handle 0x", tc.date)
+		assert.Contains(t, got[0].Message, "Release Date at structure offset 0x08", tc.date)
+	}
+	// The real dumps' dates all have the form.
+	for _, name := range []string{"uroot_Lenovo-ThinkPad-T480.bin", "uroot_Synology-RS3614xsp.bin", "uroot_GigaByte-X399.bin", "uroot_VMWare.bin"} {
+		assert.False(t, lintFixture(t, name).Has(CodeBIOSDate), name)
+	}
+}
