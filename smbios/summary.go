@@ -26,6 +26,7 @@ type Summary struct {
 
 // BIOSSummary is type 0.
 type BIOSSummary struct {
+	Handle           uint16 `json:"handle"`
 	Vendor           string `json:"vendor"`
 	Version          string `json:"version"`
 	ReleaseDate      string `json:"release_date"`
@@ -38,6 +39,7 @@ type BIOSSummary struct {
 
 // SystemSummary is type 1.
 type SystemSummary struct {
+	Handle       uint16 `json:"handle"`
 	Manufacturer string `json:"manufacturer"`
 	ProductName  string `json:"product_name"`
 	Version      string `json:"version"`
@@ -51,6 +53,7 @@ type SystemSummary struct {
 
 // BaseboardSummary is the first type 2.
 type BaseboardSummary struct {
+	Handle       uint16 `json:"handle"`
 	Manufacturer string `json:"manufacturer"`
 	ProductName  string `json:"product_name"`
 	Version      string `json:"version"`
@@ -61,6 +64,7 @@ type BaseboardSummary struct {
 
 // ChassisSummary is the first type 3.
 type ChassisSummary struct {
+	Handle       uint16 `json:"handle"`
 	Manufacturer string `json:"manufacturer"`
 	Type         string `json:"type"`
 	TypeCode     uint8  `json:"type_code"`
@@ -73,6 +77,7 @@ type ChassisSummary struct {
 
 // ProcessorSummary is one type 4.
 type ProcessorSummary struct {
+	Handle          uint16 `json:"handle"`
 	Socket          string `json:"socket"`
 	Manufacturer    string `json:"manufacturer"`
 	Family          string `json:"family"`
@@ -81,9 +86,11 @@ type ProcessorSummary struct {
 	Signature       string `json:"signature,omitempty"`
 	MaxSpeedMHz     int    `json:"max_speed_mhz"`
 	CurrentSpeedMHz int    `json:"current_speed_mhz"`
-	Cores           int    `json:"cores"`
-	CoresEnabled    int    `json:"cores_enabled"`
-	Threads         int    `json:"threads"`
+	// Cores, CoresEnabled and Threads are null when the table says 0, which SMBIOS defines as
+	// unknown.
+	Cores        *int `json:"cores"`
+	CoresEnabled *int `json:"cores_enabled"`
+	Threads      *int `json:"threads"`
 	Populated       bool   `json:"populated"`
 	SerialNumber    string `json:"serial_number"`
 	PartNumber      string `json:"part_number"`
@@ -91,6 +98,7 @@ type ProcessorSummary struct {
 
 // MemoryDeviceSummary is one type 17.
 type MemoryDeviceSummary struct {
+	Handle             uint16 `json:"handle"`
 	Locator            string `json:"locator"`
 	BankLocator        string `json:"bank_locator"`
 	SizeBytes          uint64 `json:"size_bytes"`
@@ -113,12 +121,12 @@ func Summarize(in *Info) *Summary {
 		s.EntryPoint = in.EntryPoint.Kind.String()
 	}
 	if b, err := in.BIOS(); err == nil {
-		s.BIOS = &BIOSSummary{Vendor: b.Vendor, Version: b.Version, ReleaseDate: b.ReleaseDate,
+		s.BIOS = &BIOSSummary{Handle: b.Handle, Vendor: b.Vendor, Version: b.Version, ReleaseDate: b.ReleaseDate,
 			Revision: b.Revision(), FirmwareRevision: b.FirmwareRevision(), ROMSizeBytes: b.ROMSizeBytes(),
 			UEFI: b.UEFI(), VirtualMachine: b.VirtualMachine()}
 	}
 	if y, err := in.System(); err == nil {
-		s.System = &SystemSummary{Manufacturer: y.Manufacturer, ProductName: y.ProductName, Version: y.Version,
+		s.System = &SystemSummary{Handle: y.Handle, Manufacturer: y.Manufacturer, ProductName: y.ProductName, Version: y.Version,
 			SerialNumber: y.SerialNumber, SKUNumber: y.SKUNumber, Family: y.Family}
 		if y.HasUUID() {
 			s.System.UUID = y.UUID.String()
@@ -126,7 +134,7 @@ func Summarize(in *Info) *Summary {
 	}
 	if bs, _ := in.Baseboards(); len(bs) > 0 {
 		b := bs[0]
-		s.Baseboard = &BaseboardSummary{Manufacturer: b.Manufacturer, ProductName: b.Product, Version: b.Version,
+		s.Baseboard = &BaseboardSummary{Handle: b.Handle, Manufacturer: b.Manufacturer, ProductName: b.Product, Version: b.Version,
 			SerialNumber: b.SerialNumber, AssetTag: b.AssetTag}
 		if b.present(0x0E) {
 			s.Baseboard.Type = b.BoardTypeName()
@@ -134,21 +142,21 @@ func Summarize(in *Info) *Summary {
 	}
 	if cs, _ := in.Chassis(); len(cs) > 0 {
 		c := cs[0]
-		s.Chassis = &ChassisSummary{Manufacturer: c.Manufacturer, Type: c.Type().String(), TypeCode: uint8(c.Type()),
+		s.Chassis = &ChassisSummary{Handle: c.Handle, Manufacturer: c.Manufacturer, Type: c.Type().String(), TypeCode: uint8(c.Type()),
 			Portable: c.Type().Portable(), Version: c.Version, SerialNumber: c.SerialNumber, AssetTag: c.AssetTag,
 			SKUNumber: c.SKUNumber}
 	}
 	ps, _ := in.Processors()
 	for _, p := range ps {
-		s.Processors = append(s.Processors, ProcessorSummary{Socket: p.SocketDesignation, Manufacturer: p.Manufacturer,
+		s.Processors = append(s.Processors, ProcessorSummary{Handle: p.Handle, Socket: p.SocketDesignation, Manufacturer: p.Manufacturer,
 			Family: p.FamilyName(), Version: p.Version, ID: fmt.Sprintf("%016X", p.ID), Signature: p.Signature(),
-			MaxSpeedMHz: int(p.MaxSpeed), CurrentSpeedMHz: int(p.CurrentSpeed), Cores: p.Cores(),
-			CoresEnabled: p.EnabledCores(), Threads: p.Threads(), Populated: p.Populated(),
+			MaxSpeedMHz: int(p.MaxSpeed), CurrentSpeedMHz: int(p.CurrentSpeed), Cores: known(p.Cores()),
+			CoresEnabled: known(p.EnabledCores()), Threads: known(p.Threads()), Populated: p.Populated(),
 			SerialNumber: p.SerialNumber, PartNumber: p.PartNumber})
 	}
 	ms, _ := in.MemoryDevices()
 	for _, m := range ms {
-		s.MemoryDevices = append(s.MemoryDevices, MemoryDeviceSummary{Locator: m.DeviceLocator, BankLocator: m.BankLocator,
+		s.MemoryDevices = append(s.MemoryDevices, MemoryDeviceSummary{Handle: m.Handle, Locator: m.DeviceLocator, BankLocator: m.BankLocator,
 			SizeBytes: m.SizeBytes(), Size: m.SizeText(), FormFactor: m.FormFactorName(), Type: m.TypeName(),
 			SpeedMTs: m.SpeedMTs(), ConfiguredSpeedMTs: m.ConfiguredSpeedMTs(), Manufacturer: m.Manufacturer,
 			SerialNumber: m.SerialNumber, PartNumber: m.PartNumber})
@@ -158,6 +166,51 @@ func Summarize(in *Info) *Summary {
 		s.OEMStrings = append(s.OEMStrings, o.Strings...)
 	}
 	return s
+}
+
+// known is n, or nil for 0 (SMBIOS's "unknown" for core and thread counts).
+func known(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}
+
+func countText(n *int) string {
+	if n == nil {
+		return "unknown"
+	}
+	return fmt.Sprint(*n)
+}
+
+// folded is one line of the text summary standing for one or more structures that read the
+// same but for their designation (socket, locator): 64 unpopulated memory slots are one line.
+type folded struct {
+	body   string
+	names  []string
+	handle uint16
+}
+
+// fold adds a structure to the lines: to the line with the same body, or as a new one.
+func fold(fs []folded, name string, handle uint16, body string) []folded {
+	for i := range fs {
+		if fs[i].body == body {
+			fs[i].names = append(fs[i].names, name)
+			return fs
+		}
+	}
+	return append(fs, folded{body: body, names: []string{name}, handle: handle})
+}
+
+func (f folded) String() string {
+	switch n := len(f.names); {
+	case n == 1:
+		return fmt.Sprintf("%s: %s (handle 0x%04X)", f.names[0], f.body, f.handle)
+	case n <= 3:
+		return fmt.Sprintf("%d x %s (%s)", n, f.body, strings.Join(f.names, ", "))
+	default:
+		return fmt.Sprintf("%d x %s (%s ... %s)", n, f.body, f.names[0], f.names[n-1])
+	}
 }
 
 func orDash(s string) string {
@@ -202,29 +255,41 @@ func (s *Summary) Text() string {
 		if x.VirtualMachine {
 			extra += ", virtual machine"
 		}
-		line("BIOS", "%s %s (%s)%s", orDash(x.Vendor), orDash(x.Version), orDash(x.ReleaseDate), extra)
+		line("BIOS", "%s %s (%s)%s (handle 0x%04X)", orDash(x.Vendor), orDash(x.Version), orDash(x.ReleaseDate), extra, x.Handle)
 	}
 	if x := s.System; x != nil {
-		line("System", "%s %s, version %s", orDash(x.Manufacturer), orDash(x.ProductName), orDash(x.Version))
+		line("System", "%s %s, version %s (handle 0x%04X)", orDash(x.Manufacturer), orDash(x.ProductName), orDash(x.Version), x.Handle)
 		line("", "serial %s, UUID %s", orDash(x.SerialNumber), orDash(x.UUID))
 		line("", "SKU %s, family %s", orDash(x.SKUNumber), orDash(x.Family))
 	}
 	if x := s.Baseboard; x != nil {
-		line("Baseboard", "%s %s, version %s, serial %s", orDash(x.Manufacturer), orDash(x.ProductName), orDash(x.Version), orDash(x.SerialNumber))
+		line("Baseboard", "%s %s, version %s, serial %s (handle 0x%04X)", orDash(x.Manufacturer), orDash(x.ProductName), orDash(x.Version), orDash(x.SerialNumber), x.Handle)
 	}
 	if x := s.Chassis; x != nil {
-		line("Chassis", "%s, %s, serial %s, asset tag %s", x.Type, orDash(x.Manufacturer), orDash(x.SerialNumber), orDash(x.AssetTag))
+		line("Chassis", "%s, %s, serial %s, asset tag %s (handle 0x%04X)", x.Type, orDash(x.Manufacturer), orDash(x.SerialNumber), orDash(x.AssetTag), x.Handle)
 	}
+	var procs []folded
 	for _, p := range s.Processors {
-		line("Processor", "%s: %s (%s), %d cores, %d threads, max %d MHz", orDash(p.Socket), orDash(p.Version), p.Family, p.Cores, p.Threads, p.MaxSpeedMHz)
-	}
-	for _, m := range s.MemoryDevices {
-		if m.SizeBytes == 0 {
-			line("Memory", "%s: %s", orDash(m.Locator), m.Size)
-			continue
+		body := fmt.Sprintf("%s (%s), %s cores, %s threads, max %d MHz", orDash(p.Version), p.Family, countText(p.Cores), countText(p.Threads), p.MaxSpeedMHz)
+		if !p.Populated {
+			body = "empty socket"
 		}
-		line("Memory", "%s: %s %s %s, %s %s, serial %s", orDash(m.Locator), m.Size, m.Type, m.FormFactor,
-			orDash(m.Manufacturer), strings.TrimSpace(orDash(m.PartNumber)), orDash(m.SerialNumber))
+		procs = fold(procs, orDash(p.Socket), p.Handle, body)
+	}
+	for _, f := range procs {
+		line("Processor", "%s", f)
+	}
+	var mems []folded
+	for _, m := range s.MemoryDevices {
+		body := m.Size
+		if m.SizeBytes != 0 {
+			body = fmt.Sprintf("%s %s %s, %s %s, serial %s", m.Size, m.Type, m.FormFactor,
+				orDash(m.Manufacturer), strings.TrimSpace(orDash(m.PartNumber)), orDash(m.SerialNumber))
+		}
+		mems = fold(mems, orDash(m.Locator), m.Handle, body)
+	}
+	for _, f := range mems {
+		line("Memory", "%s", f)
 	}
 	for _, o := range s.OEMStrings {
 		line("OEM string", "%s", orDash(o))

@@ -3,6 +3,7 @@ package smbios
 import (
 	"encoding/json"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,7 +31,7 @@ func TestSummaryJSONShape(t *testing.T) {
 	assert.Equal(t, []string{"baseboard", "bios", "chassis", "entry_point", "memory_devices", "oem_strings", "processors", "system", "version"}, keys(t, b))
 	var m map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(b, &m))
-	assert.Equal(t, []string{"family", "manufacturer", "product_name", "serial_number", "sku_number", "uuid", "version"}, keys(t, m["system"]))
+	assert.Equal(t, []string{"family", "handle", "manufacturer", "product_name", "serial_number", "sku_number", "uuid", "version"}, keys(t, m["system"]))
 
 	var s Summary
 	require.NoError(t, json.Unmarshal(b, &s))
@@ -45,8 +46,10 @@ func TestSummaryJSONShape(t *testing.T) {
 	assert.Equal(t, "Motherboard", s.Baseboard.Type)
 	assert.Equal(t, "Desktop", s.Chassis.Type)
 	require.Len(t, s.Processors, 1)
-	assert.Equal(t, 32, s.Processors[0].Cores)
-	assert.Equal(t, 64, s.Processors[0].Threads)
+	require.NotNil(t, s.Processors[0].Cores)
+	require.NotNil(t, s.Processors[0].Threads)
+	assert.Equal(t, 32, *s.Processors[0].Cores)
+	assert.Equal(t, 64, *s.Processors[0].Threads)
 	assert.Equal(t, "Zen", s.Processors[0].Family)
 	require.NotEmpty(t, s.MemoryDevices)
 	assert.Equal(t, uint64(16<<30), s.MemoryDevices[0].SizeBytes)
@@ -94,4 +97,23 @@ func TestIdentity(t *testing.T) {
 	in, _ = Read(fixturePath(t, "sidero_HyperV.bin"))
 	assert.Equal(t, "ef4968b2-b04f-034e-a9d1-1a165a40c8d7", in.Identity().SystemUUID)
 	assert.False(t, in.Identity().Portable())
+}
+
+// A thread or core count of 0 is SMBIOS's "unknown": null in JSON, "unknown" in text; repeated
+// and unpopulated structures fold into one line that says how many.
+func TestSummaryUnknownCountsAndFolding(t *testing.T) {
+	in, err := Read(fixturePath(t, "uroot_VMWare.bin"))
+	require.NoError(t, err)
+	s := Summarize(in)
+	require.Len(t, s.Processors, 128)
+	assert.Nil(t, s.Processors[0].Threads)
+	b, err := json.Marshal(s.Processors[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"threads":null`)
+	text := s.Text()
+	assert.Contains(t, text, "Processor:   128 x Intel(R) Core(TM) i7-5500U CPU @ 2.40GHz (Unknown), 1 cores, unknown threads, max 30000 MHz (CPU #000 ... CPU #127)")
+	assert.Contains(t, text, "Memory:      RAM slot #0: 1 GB DRAM DIMM, - -, serial - (handle 0x01A3)")
+	assert.Contains(t, text, "Memory:      127 x No Module Installed (RAM slot #1 ... NVD #63)")
+	assert.NotContains(t, text, "0 threads")
+	assert.Equal(t, 12, strings.Count(text, "\n"), "one line per item, folded:\n%s", text)
 }
