@@ -93,7 +93,7 @@ func runDmidecode(t testing.TB, path string) (string, string) {
 var notDecoded = map[string]string{}
 
 // comparedTypes are the types whose every field the comparison checks.
-var comparedTypes = map[int]bool{0: true, 1: true, 2: true, 3: true, 4: true, 11: true, 16: true, 17: true}
+var comparedTypes = map[int]bool{0: true, 1: true, 2: true, 3: true, 4: true, 7: true, 9: true, 11: true, 16: true, 17: true, 19: true, 32: true, 38: true, 41: true}
 
 type fielder interface{ Fields() []Field }
 

@@ -78,18 +78,31 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in, err := Decode(b)
 		if in == nil {
+			if f := Container(b); f == FormatBare || f == FormatRSMB {
+				t.Fatalf("Container says %v, but Decode refuses it: %v", f, err)
+			}
 			return
 		}
 		for _, s := range in.Structures {
+			_ = Render(s, in.Version).String()
 			tv, perr := ParseTyped(s, in.Version)
 			if perr != nil || tv == nil {
 				continue
 			}
 			_ = tv.(interface{ String() string }).String()
-			if _, eerr := tv.Structure(); eerr != nil {
+			got, eerr := tv.Structure()
+			if eerr != nil {
 				t.Fatalf("type %d handle %#x decodes but does not encode: %v", s.Type, s.Handle, eerr)
 			}
+			want, _ := s.MarshalBinary()
+			if gotb, _ := got.MarshalBinary(); !bytes.Equal(want, gotb) {
+				t.Fatalf("type %d handle %#x: the typed view encodes differently:\n% x\n% x", s.Type, s.Handle, want, gotb)
+			}
 		}
+		for _, k := range StringKeywords() {
+			_ = k.Values(in)
+		}
+		_ = in.IdentityValues()
 		_ = Lint(in, nil)
 		_ = Summarize(in).Text()
 		if err == nil {

@@ -98,6 +98,7 @@ func enumTable(t *testing.T, v Version) *Info {
 			VolatileSize:    uint64(i) << 30, CacheSize: rng.Uint64() >> uint(rng.Intn(64)), LogicalSize: 0,
 			ExtendedSpeed: []uint32{0, 70000}[i%2], ExtendedConfiguredSpeed: rng.Uint32() >> 16}
 		add(m)
+		enumMoreTypes(i, rng, add)
 	}
 	// Processor family 2 covers the codes above 0xFF.
 	for f := 0x100; f < 0x300; f++ {
@@ -156,4 +157,31 @@ func TestDmidecodeAgreesOnEveryEnumeratedValue(t *testing.T) {
 			compareWithDmidecode(t, back, parseDmidecode(t, out))
 		})
 	}
+}
+
+// enumMoreTypes adds structures of types 7, 9, 19, 32, 38 and 41 that walk their enumerations
+// and bit fields with i.
+func enumMoreTypes(i int, rng *rand.Rand, add func(Typed)) {
+	seg := []uint16{0xFFFF, 0, uint16(rng.Intn(0x10000))}[i%3]
+	bus := []uint8{0xFF, 0, uint8(rng.Intn(256))}[i%3]
+	devfn := []uint8{0xFF, 0, uint8(rng.Intn(256))}[i%3]
+	add(&CacheInfo{SocketDesignation: "C", Configuration: uint16(i) | uint16(rng.Intn(4))<<8,
+		MaximumSize: uint16(rng.Intn(0x10000)), InstalledSize: uint16(rng.Intn(0x10000)),
+		SupportedSRAMType: uint16(i), CurrentSRAMType: uint16(rng.Intn(0x100)), Speed: uint8(i % 3 * 5),
+		ErrorCorrection: uint8(i), SystemCacheType: uint8(i), Associativity: uint8(i),
+		MaximumSize2: rng.Uint32(), InstalledSize2: rng.Uint32() >> uint(rng.Intn(32))})
+	add(&SystemSlot{Designation: "S", SlotType: uint8(i), DataBusWidth: uint8(i), CurrentUsage: uint8(i),
+		SlotLength: uint8(i), SlotID: uint16(rng.Intn(0x10000)), Characteristic1: uint8(i),
+		Characteristic2: uint8(rng.Intn(256)), SegmentGroup: seg, BusNumber: bus, DeviceFunction: devfn,
+		DataBusWidthBase: uint8(i)})
+	start := []uint32{0xFFFFFFFF, 0, uint32(rng.Intn(1 << 30))}[i%3]
+	add(&MemoryArrayMappedAddress{StartingAddress: start, EndingAddress: start + uint32(rng.Intn(1<<20)) - uint32(i%2),
+		MemoryArrayHandle: uint16(i), PartitionWidth: uint8(i), ExtendedStartingAddress: uint64(i) << 30,
+		ExtendedEndingAddress: uint64(i)<<30 + uint64(rng.Intn(1<<30))*uint64(i%2)})
+	add(&SystemBootInfo{Status: uint8(i)})
+	add(&IPMIDevice{InterfaceType: uint8(i % 6), SpecificationRevision: uint8(i), I2CTargetAddress: uint8(i),
+		NVStorageAddress: []uint8{0xFF, uint8(i)}[i%2], BaseAddress: rng.Uint64(), BaseAddressModifier: uint8(i),
+		InterruptNumber: uint8(i % 3)})
+	add(&OnboardDevice{ReferenceDesignation: "D", DeviceType: uint8(i), TypeInstance: uint8(i), SegmentGroup: seg,
+		BusNumber: bus, DeviceFunction: devfn})
 }

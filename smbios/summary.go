@@ -88,12 +88,12 @@ type ProcessorSummary struct {
 	CurrentSpeedMHz int    `json:"current_speed_mhz"`
 	// Cores, CoresEnabled and Threads are null when the table says 0, which SMBIOS defines as
 	// unknown.
-	Cores        *int `json:"cores"`
-	CoresEnabled *int `json:"cores_enabled"`
-	Threads      *int `json:"threads"`
-	Populated       bool   `json:"populated"`
-	SerialNumber    string `json:"serial_number"`
-	PartNumber      string `json:"part_number"`
+	Cores        *int   `json:"cores"`
+	CoresEnabled *int   `json:"cores_enabled"`
+	Threads      *int   `json:"threads"`
+	Populated    bool   `json:"populated"`
+	SerialNumber string `json:"serial_number"`
+	PartNumber   string `json:"part_number"`
 }
 
 // MemoryDeviceSummary is one type 17.
