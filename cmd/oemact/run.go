@@ -14,6 +14,7 @@ import (
 	"github.com/oemact/oemact/harness/report"
 	"github.com/oemact/oemact/harness/runner"
 	"github.com/oemact/oemact/harness/scenario"
+	"github.com/oemact/oemact/harness/shard"
 	"github.com/oemact/oemact/oemact/service"
 )
 
@@ -42,6 +43,10 @@ func runRun(io stdio, args []string) int {
 	accel := fs.String("accel", "", "tcg or kvm (default: probe KVM once, fall back to TCG)")
 	catFiles := fs.StringArray("catalog", nil, "key catalog (YAML) to add to the built-in TEST catalog, before each scenario's own catalog: (repeatable)")
 	confine := fs.Bool("confine", os.Getenv("CI") == "true", "keep the files scenarios name (profile:, board:, catalog:, and the files those profiles name) inside the current folder's tree, symbolic links resolved; on by default when CI=true, for scenario files from pull requests")
+	shardSpec := fs.String("shard", "", "run shard I of N (I/N, such as 2/3): a split of the scenarios that is the same on every machine, "+
+		"for a CI job matrix; merge the shards' --json reports with 'oemact report merge'")
+	durations := fs.String("durations", "", "with --shard: balance the shards by the scenario wall times in an earlier run's JSON report "+
+		"(default: by boot count)")
 	reboot := fs.Bool("reboot-every-step", false, "boot a machine afresh at every boot step (default: a machine whose next step changes only the clock stays running)")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -57,13 +62,9 @@ func runRun(io stdio, args []string) int {
 	if reportsToStdout(*jsonOut, *junit, *html) > 1 {
 		return fail("only one of --json, --junit and --html can be - (stdout)")
 	}
-	n := 1
-	if *jobs == "auto" {
-		n = runner.AutoJobs()
-	} else if v, err := strconv.Atoi(*jobs); err != nil || v < 1 {
-		return fail("-j %q: want a positive number or auto", *jobs)
-	} else {
-		n = v
+	n, err := parseJobs(*jobs)
+	if err != nil {
+		return fail("%v", err)
 	}
 	switch *accel {
 	case "", "tcg", "kvm":
@@ -84,9 +85,14 @@ func runRun(io stdio, args []string) int {
 	started := time.Now()
 	// Stopped before any boot: the reports asked for are still written, saying why, so that CI
 	// never finds no test results.
+	var sel *shard.Selection
 	stopped := func(scs []*scenario.Scenario, err error) int {
 		fmt.Fprintf(io.stderr, "oemact run: %v\n", err)
-		if werr := writeReports(io, files, runner.NotStarted(started, scs, err)); werr != nil {
+		r := runner.NotStarted(started, scs, err)
+		if sel != nil {
+			sel.Label(r) // the shard's own scenarios: it cannot fail
+		}
+		if werr := writeReports(io, files, r); werr != nil {
 			fmt.Fprintf(io.stderr, "oemact run: %v\n", werr)
 		}
 		return exitUsage
@@ -99,20 +105,15 @@ func runRun(io stdio, args []string) int {
 		}
 		opts.Confine = wd
 	}
-	var scs []*scenario.Scenario
-	for _, path := range fs.Args() {
-		paths, err := scenarioFiles(path)
-		if err != nil {
-			return stopped(nil, err)
-		}
-		for _, f := range paths {
-			sc, err := scenario.LoadWith(f, opts)
-			if err != nil {
-				return stopped(nil, err)
-			}
-			scs = append(scs, sc)
-		}
+	scs, err := loadScenarios(fs.Args(), opts)
+	if err != nil {
+		return stopped(nil, err)
 	}
+	s, err := shard.Select(scs, *shardSpec, *durations)
+	if err != nil {
+		return stopped(nil, err)
+	}
+	sel, scs = s, s.Scenarios
 	cache, err := kernel.CacheDir()
 	if err != nil {
 		return stopped(scs, err)
@@ -132,18 +133,16 @@ func runRun(io stdio, args []string) int {
 	}
 	ctx, interrupt, stop := runner.NotifyInterrupt(context.Background())
 	defer stop()
-	var progress *report.Progress
-	if f, ok := io.stdout.(*os.File); ok {
-		progress = report.NewProgressFor(f)
-	} else {
-		progress = report.NewProgress(io.stdout, false)
-	}
+	progress := newProgress(io)
 	res, err := runner.Execute(ctx, scs, runner.Options{Jobs: n, Kernel: k, Artifacts: *artifacts, KeepArtifacts: *keep, RebootEveryStep: *reboot,
 		Timeout: *timeout, ServiceURL: *serviceURL, ServiceToken: token, Observer: progress, Accel: qemu.Accel(*accel),
 		InitramfsDir: filepath.Join(cache, "initramfs")})
 	progress.Finish()
 	if err != nil {
 		return interrupt.ExitCode(stopped(scs, err))
+	}
+	if err := sel.Label(res); err != nil {
+		return fail("%v", err)
 	}
 	if err := report.WriteSummary(io.stdout, res); err != nil {
 		return fail("%v", err)
@@ -152,16 +151,30 @@ func runRun(io stdio, args []string) int {
 		fmt.Fprintf(io.stderr, "oemact run: %v\n", err)
 		return exitUsage
 	}
+	showArtifacts(io, res, *artifacts, chosen)
+	return interrupt.ExitCode(res.ExitCode())
+}
+
+// newProgress prints a run's progress on stdout: live on a terminal, a line per step elsewhere.
+func newProgress(io stdio) *report.Progress {
+	if f, ok := io.stdout.(*os.File); ok {
+		return report.NewProgressFor(f)
+	}
+	return report.NewProgress(io.stdout, false)
+}
+
+// showArtifacts names the artifacts folder when it holds something or was chosen, and removes it
+// when it is empty.
+func showArtifacts(io stdio, res *runner.Run, dir string, chosen bool) {
 	kept := false
 	for _, sc := range res.Scenarios {
 		kept = kept || sc.Artifacts != ""
 	}
 	if kept || chosen {
-		fmt.Fprintf(io.stdout, "artifacts: %s\n", *artifacts)
+		fmt.Fprintf(io.stdout, "artifacts: %s\n", dir)
 	} else {
-		os.Remove(*artifacts) // empty: every scenario passed and cleaned up after itself
+		os.Remove(dir) // empty: every scenario passed and cleaned up after itself
 	}
-	return interrupt.ExitCode(res.ExitCode())
 }
 
 // reportsToStdout counts the report files named "-".
@@ -195,6 +208,36 @@ func writeReportToStdout(io stdio, files *report.Files, res *runner.Run) error {
 		}
 	}
 	return nil
+}
+
+// parseJobs reads -j: a positive number, or auto.
+func parseJobs(s string) (int, error) {
+	if s == "auto" {
+		return runner.AutoJobs(), nil
+	}
+	if v, err := strconv.Atoi(s); err == nil && v >= 1 {
+		return v, nil
+	}
+	return 0, fmt.Errorf("-j %q: want a positive number or auto", s)
+}
+
+// loadScenarios loads the scenario files and folders of the command line, in order.
+func loadScenarios(args []string, opts scenario.Options) ([]*scenario.Scenario, error) {
+	var scs []*scenario.Scenario
+	for _, path := range args {
+		paths, err := scenarioFiles(path)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range paths {
+			sc, err := scenario.LoadWith(f, opts)
+			if err != nil {
+				return nil, err
+			}
+			scs = append(scs, sc)
+		}
+	}
+	return scs, nil
 }
 
 // scenarioFiles expands a folder into its *.yaml files, sorted.

@@ -39,10 +39,10 @@ func ReadShardReports(paths []string) []ShardReport {
 // fewer.
 func Merge(in []ShardReport) *runner.Run {
 	m := &runner.Run{Scenarios: []*runner.Scenario{}}
-	count := 0
+	count, split := 0, ""
 	for _, s := range in {
 		if s.Run != nil && len(s.Run.Shards) == 0 {
-			count = shardOf(s.Run).Count
+			count, split = shardOf(s.Run).Count, shardOf(s.Run).Split
 			break
 		}
 	}
@@ -55,6 +55,9 @@ func Merge(in []ShardReport) *runner.Run {
 		case res.Error != "":
 		case res.Count != count:
 			res.Error = fmt.Sprintf("this is shard %d/%d; the other reports are of a split into %d", res.Index, res.Count, count)
+		case shardOf(run).Split != split:
+			res.Error = fmt.Sprintf("shard %d/%d was split differently from the others (split %s, not %s): "+
+				"give every shard the same scenarios and the same --durations file", res.Index, res.Count, orNone(shardOf(run).Split), orNone(split))
 		case byIndex[res.Index] != nil:
 			res.Error = fmt.Sprintf("shard %d/%d again (first in %s)", res.Index, res.Count, byIndex[res.Index].Report)
 		default:

@@ -176,6 +176,18 @@ func TestMergeShardProblems(t *testing.T) {
 		want:  map[int]string{3: "this is shard 2/4; the other reports are of a split into 3"},
 		count: 5,
 	}, {
+		name: "a shard split differently",
+		in: func(s []*runner.Run) []ShardReport {
+			for _, r := range s {
+				r.Shard.Split = "a1"
+			}
+			s[1].Shard.Split = "b2"
+			return inputs(s...)
+		},
+		want: map[int]string{1: "no report for shard 2/3",
+			3: "shard 2/3 was split differently from the others (split b2, not a1): give every shard the same scenarios and the same --durations file"},
+		count: 3,
+	}, {
 		name: "a merged report as input",
 		in: func(s []*runner.Run) []ShardReport {
 			return append(inputs(s...), ShardReport{Path: "merged.json", Run: Merge(inputs(s...))})
@@ -212,6 +224,7 @@ func TestMergeShardProblems(t *testing.T) {
 				}
 			}
 			assert.Equal(t, len(tc.want), errs, "a JUnit error suite per shard problem")
+			assert.Equal(t, len(tc.want), m.ShardErrors())
 		})
 	}
 }

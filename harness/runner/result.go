@@ -53,6 +53,9 @@ type Shard struct {
 	Scenarios int `json:"scenarios"`
 	// Total is how many scenarios all the shards were given together (the whole selection).
 	Total int `json:"total"`
+	// Split names how the selection was split: shards of one split have the same, and shards
+	// split from other scenarios or other durations do not.
+	Split string `json:"split,omitempty"`
 }
 
 // ShardResult is one shard in a merged report: what it was given, what its report holds and its
