@@ -33,6 +33,8 @@ var known = map[string]Tool{
 	"chromium":           {Name: "chromium", Package: "chromium", Env: "OEMACT_CHROMIUM"},
 	"gcc":                {Name: "gcc", Package: "gcc"},
 	"openssl":            {Name: "openssl", Package: "openssl"},
+	"virt-xml-validate":  {Name: "virt-xml-validate", Package: "libvirt-clients"},
+	"xmllint":            {Name: "xmllint", Package: "libxml2-utils"},
 	"qemu-ga":            {Name: "qemu-ga", Package: "qemu-guest-agent"},
 	"qemu-img":           {Name: "qemu-img", Package: "qemu-utils"},
 	// Building the Debian guest image (harness/guestimage) and checking it.

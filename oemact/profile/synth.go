@@ -367,7 +367,8 @@ func (p *Profile) overrideSMBIOS(in *smbios.Info) error {
 	return nil
 }
 
-// QEMUArgs returns the QEMU arguments that carry the tables, given the files Write made.
+// QEMUArgs returns the QEMU arguments that carry the tables, given the files Write made. File
+// names are absolute, so the arguments work from any folder.
 func (t *Tables) QEMUArgs(files *Files) []string {
 	var args []string
 	p := t.Profile
@@ -383,11 +384,11 @@ func (t *Tables) QEMUArgs(files *Files) []string {
 	}
 	for _, f := range []string{files.SLIC, files.MSDM} {
 		if f != "" {
-			args = append(args, "-acpitable", "file="+qemuOptValue(f))
+			args = append(args, "-acpitable", "file="+qemuOptValue(absPath(f)))
 		}
 	}
 	for _, f := range files.SMBIOS {
-		args = append(args, "-smbios", "file="+qemuOptValue(f))
+		args = append(args, "-smbios", "file="+qemuOptValue(absPath(f)))
 	}
 	if t.SMBIOS != nil && t.SMBIOS.EntryPoint != nil && t.SMBIOS.EntryPoint.Kind == smbios.EntryPoint64 {
 		args = append(args, "-machine", "smbios-entry-point-type=64")

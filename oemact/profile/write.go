@@ -68,8 +68,10 @@ func (t *Tables) Write(dir string) (*Files, error) {
 	}
 	args := t.QEMUArgs(f)
 	var b strings.Builder
-	b.WriteString("# QEMU arguments that carry this profile's firmware identity, one per line.\n")
+	b.WriteString("# QEMU arguments that carry this profile's firmware identity, one per line. File names are\n")
+	b.WriteString("# absolute: use them from any folder (synthesize again after moving this one).\n")
 	b.WriteString("# Use: qemu-system-x86_64 $(grep -v '^#' qemu.args) ...\n")
+	b.WriteString("# or, with spaces in the folder's path: mapfile -t a < <(grep -v '^#' qemu.args); qemu-system-x86_64 \"${a[@]}\" ...\n")
 	for _, a := range args {
 		b.WriteString(a)
 		b.WriteByte('\n')
@@ -97,13 +99,13 @@ type entries struct {
 }
 
 type sysinfo struct {
-	XMLName    xml.Name `xml:"sysinfo"`
-	Type       string   `xml:"type,attr"`
-	BIOS       *entries `xml:"bios"`
-	System     *entries `xml:"system"`
-	BaseBoard  *entries `xml:"baseBoard"`
-	Chassis    *entries `xml:"chassis"`
-	OEMStrings *entries `xml:"oemStrings"`
+	XMLName    xml.Name   `xml:"sysinfo"`
+	Type       string     `xml:"type,attr"`
+	BIOS       *entries   `xml:"bios"`
+	System     *entries   `xml:"system"`
+	BaseBoards []*entries `xml:"baseBoard"`
+	Chassis    *entries   `xml:"chassis"`
+	OEMStrings *entries   `xml:"oemStrings"`
 }
 
 type acpiTable struct {
@@ -121,6 +123,19 @@ type smbiosMode struct {
 	Mode string `xml:"mode,attr"`
 }
 
+// QEMUNamespace is the namespace of libvirt's <qemu:commandline>.
+const QEMUNamespace = "http://libvirt.org/schemas/domain/qemu/1.0"
+
+type qemuCommandline struct {
+	XMLName xml.Name  `xml:"qemu:commandline"`
+	NS      string    `xml:"xmlns:qemu,attr"`
+	Args    []qemuArg `xml:"qemu:arg"`
+}
+
+type qemuArg struct {
+	Value string `xml:"value,attr"`
+}
+
 func add(e **entries, name, value string) {
 	if value == "" {
 		return
@@ -132,70 +147,47 @@ func add(e **entries, name, value string) {
 }
 
 // LibvirtXML returns the libvirt domain fragments for the profile: <sysinfo type='smbios'> with
-// the identity libvirt can express, and <os> with <smbios mode='sysinfo'/> and the ACPI tables.
-// libvirt's sysinfo cannot express everything a structure file can (memory devices, processor
-// strings); qemu.args carries the exact structures.
+// every identity field libvirt's schema accepts, <os> with <smbios mode='sysinfo'/> and the SLIC
+// as <acpi><table type='slic'>, and, for an MSDM, a <qemu:commandline> passing it to QEMU as
+// -acpitable: libvirt 9.0's schema (Debian 12) knows only SLIC tables. A comment lists what the
+// profile's tables hold that libvirt cannot carry; qemu.args carries every structure exactly.
+// File paths are absolute.
 func (t *Tables) LibvirtXML(f *Files) ([]byte, error) {
-	si := sysinfo{Type: "smbios"}
-	if in := t.SMBIOS; in != nil {
-		if b, err := in.BIOS(); err == nil {
-			add(&si.BIOS, "vendor", b.Vendor)
-			add(&si.BIOS, "version", b.Version)
-			add(&si.BIOS, "date", b.ReleaseDate)
-		}
-		if s, err := in.System(); err == nil {
-			add(&si.System, "manufacturer", s.Manufacturer)
-			add(&si.System, "product", s.ProductName)
-			add(&si.System, "version", s.Version)
-			add(&si.System, "serial", s.SerialNumber)
-			if !s.UUID.IsNotSettable() {
-				add(&si.System, "uuid", s.UUID.String())
-			}
-			add(&si.System, "sku", s.SKUNumber)
-			add(&si.System, "family", s.Family)
-		}
-		if bs, err := in.Baseboards(); err == nil && len(bs) > 0 {
-			add(&si.BaseBoard, "manufacturer", bs[0].Manufacturer)
-			add(&si.BaseBoard, "product", bs[0].Product)
-			add(&si.BaseBoard, "version", bs[0].Version)
-			add(&si.BaseBoard, "serial", bs[0].SerialNumber)
-			add(&si.BaseBoard, "asset", bs[0].AssetTag)
-		}
-		if cs, err := in.Chassis(); err == nil && len(cs) > 0 {
-			add(&si.Chassis, "manufacturer", cs[0].Manufacturer)
-			add(&si.Chassis, "version", cs[0].Version)
-			add(&si.Chassis, "serial", cs[0].SerialNumber)
-			add(&si.Chassis, "asset", cs[0].AssetTag)
-			add(&si.Chassis, "sku", cs[0].SKUNumber)
-		}
-		if os, err := in.OEMStrings(); err == nil {
-			for _, o := range os {
-				for _, s := range o.Strings {
-					add(&si.OEMStrings, "", s)
-				}
-			}
-		}
-	}
+	si, lost := t.libvirtSysinfo()
 	o := osElem{SMBIOS: &smbiosMode{Mode: "sysinfo"}}
-	abs := func(p string) string {
-		if a, err := filepath.Abs(p); err == nil {
-			return a
-		}
-		return p
-	}
+	var cmd *qemuCommandline
 	if f.SLIC != "" {
-		o.Tables = append(o.Tables, acpiTable{Type: "slic", Path: abs(f.SLIC)})
+		o.Tables = append(o.Tables, acpiTable{Type: "slic", Path: absPath(f.SLIC)})
 	}
 	if f.MSDM != "" {
-		o.Tables = append(o.Tables, acpiTable{Type: "msdm", Path: abs(f.MSDM)})
+		cmd = &qemuCommandline{NS: QEMUNamespace, Args: []qemuArg{{"-acpitable"}, {"file=" + qemuOptValue(absPath(f.MSDM))}}}
+	}
+	if p := t.Profile; f.SLIC == "" && (p.ACPI.OEMID != "" || p.ACPI.OEMTableID != "") {
+		// QEMU copies a SLIC's header IDs into the RSDT and FADT; without one libvirt has no way to
+		// set them.
+		lost = append(lost, fmt.Sprintf("the RSDT/XSDT/FADT OEM IDs %s/%s (QEMU's -machine x-oem-id, x-oem-table-id; a SLIC would bring them)",
+			xmlComment(p.ACPI.OEMID), xmlComment(p.ACPI.OEMTableID)))
 	}
 	var b strings.Builder
 	b.WriteString("<!-- libvirt domain fragments for profile " + xmlComment(t.Profile.Name) + ".\n")
-	b.WriteString("     Put <sysinfo> under <domain> and merge <os> into the domain's <os>. libvirt requires\n")
-	b.WriteString("     the sysinfo system uuid to equal the domain <uuid>. <table type='msdm'> needs a libvirt\n")
-	b.WriteString("     that knows MSDM tables; with an older one pass MSDM.bin through <qemu:commandline>\n")
-	b.WriteString("     as -acpitable file=... (see qemu.args). -->\n")
-	for _, v := range []any{si, o} {
+	b.WriteString("     Put <sysinfo> and <qemu:commandline> under <domain xmlns:qemu='" + QEMUNamespace + "'>\n")
+	b.WriteString("     and merge <os> into the domain's <os>. libvirt requires the sysinfo system uuid to equal the\n")
+	b.WriteString("     domain <uuid>. Paths are absolute: synthesize again after moving this folder.\n")
+	if cmd != nil {
+		b.WriteString("     The MSDM goes through <qemu:commandline> as -acpitable: libvirt 9.0's schema (Debian 12)\n")
+		b.WriteString("     has no <table type='msdm'>.\n")
+	}
+	if len(lost) > 0 {
+		b.WriteString("     libvirt cannot carry (qemu.args does, structure for structure):\n")
+		for _, l := range lost {
+			b.WriteString("       - " + l + "\n")
+		}
+	}
+	b.WriteString("-->\n")
+	for _, v := range []any{si, o, cmd} {
+		if v == (*qemuCommandline)(nil) {
+			continue
+		}
 		x, err := xml.MarshalIndent(v, "", "  ")
 		if err != nil {
 			return nil, fmt.Errorf("synth: libvirt XML: %w", err)
@@ -204,6 +196,114 @@ func (t *Tables) LibvirtXML(f *Files) ([]byte, error) {
 		b.WriteByte('\n')
 	}
 	return []byte(b.String()), nil
+}
+
+// libvirtSysinfo is the <sysinfo> libvirt 9.0's schema accepts for the tables' identity, and
+// what of the tables it leaves out.
+func (t *Tables) libvirtSysinfo() (sysinfo, []string) {
+	si := sysinfo{Type: "smbios"}
+	in := t.SMBIOS
+	if in == nil {
+		return si, nil
+	}
+	var lost []string
+	if b, err := in.BIOS(); err == nil {
+		add(&si.BIOS, "vendor", b.Vendor)
+		add(&si.BIOS, "version", b.Version)
+		if libvirtDate(b.ReleaseDate) {
+			add(&si.BIOS, "date", b.ReleaseDate)
+		} else if b.ReleaseDate != "" {
+			lost = append(lost, fmt.Sprintf("the BIOS release date %q: libvirt takes mm/dd/yy or mm/dd/yyyy only", xmlComment(b.ReleaseDate)))
+		}
+		add(&si.BIOS, "release", b.Revision())
+		lost = append(lost, "BIOS characteristics, ROM size and embedded controller release (type 0)")
+	}
+	if s, err := in.System(); err == nil {
+		add(&si.System, "manufacturer", s.Manufacturer)
+		add(&si.System, "product", s.ProductName)
+		add(&si.System, "version", s.Version)
+		add(&si.System, "serial", s.SerialNumber)
+		if !s.UUID.IsNotSettable() && !s.UUID.IsNotPresent() {
+			add(&si.System, "uuid", s.UUID.String())
+		}
+		add(&si.System, "sku", s.SKUNumber)
+		add(&si.System, "family", s.Family)
+		lost = append(lost, "the system wake-up type (type 1)")
+	}
+	if bs, err := in.Baseboards(); err == nil {
+		for _, bb := range bs {
+			var e *entries
+			add(&e, "manufacturer", bb.Manufacturer)
+			add(&e, "product", bb.Product)
+			add(&e, "version", bb.Version)
+			add(&e, "serial", bb.SerialNumber)
+			add(&e, "asset", bb.AssetTag)
+			add(&e, "location", bb.LocationInChassis)
+			if e != nil {
+				si.BaseBoards = append(si.BaseBoards, e)
+			}
+		}
+		if len(bs) > 0 {
+			lost = append(lost, "the baseboard's type and feature flags (type 2)")
+		}
+	}
+	if cs, err := in.Chassis(); err == nil && len(cs) > 0 {
+		add(&si.Chassis, "manufacturer", cs[0].Manufacturer)
+		add(&si.Chassis, "version", cs[0].Version)
+		add(&si.Chassis, "serial", cs[0].SerialNumber)
+		add(&si.Chassis, "asset", cs[0].AssetTag)
+		add(&si.Chassis, "sku", cs[0].SKUNumber)
+		lost = append(lost, fmt.Sprintf("the chassis type (%d, %s), lock and states (type 3)", uint8(cs[0].Type()), cs[0].Type()))
+		if len(cs) > 1 {
+			lost = append(lost, plural(len(cs)-1, "more chassis structure")+" (libvirt has one <chassis>)")
+		}
+	}
+	if os, err := in.OEMStrings(); err == nil {
+		for _, o := range os {
+			for _, s := range o.Strings {
+				add(&si.OEMStrings, "", s)
+			}
+		}
+	}
+	if ps, err := in.Processors(); err == nil && len(ps) > 0 {
+		lost = append(lost, plural(len(ps), "processor structure")+" (type 4): QEMU writes its own")
+	}
+	if ms, err := in.MemoryDevices(); err == nil && len(ms) > 0 {
+		lost = append(lost, plural(len(ms), "memory device structure")+" (type 17): QEMU writes its own")
+	}
+	if ep := in.EntryPoint; ep != nil {
+		lost = append(lost, fmt.Sprintf("the SMBIOS version %s and its %s entry point: QEMU chooses them", in.Version, ep.Kind))
+	}
+	return si, lost
+}
+
+// libvirtDate reports whether libvirt accepts a BIOS date: mm/dd/yy or mm/dd/yyyy, digits.
+func libvirtDate(d string) bool {
+	if len(d) != 8 && len(d) != 10 {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if (i == 2 || i == 5) != (d[i] == '/') || d[i] != '/' && (d[i] < '0' || d[i] > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// absPath makes a written file's path absolute, so that the arguments and the XML work from any
+// folder. Write created the file, so the working folder resolves it.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func xmlComment(s string) string { return strings.ReplaceAll(s, "--", "- -") }
