@@ -31,7 +31,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -39,7 +38,6 @@ import (
 	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/yamldoc"
-	"go.yaml.in/yaml/v3"
 )
 
 // Entry is one TEST key of the catalog.
@@ -114,27 +112,23 @@ func Load(path string) (*Catalog, error) {
 	return c, nil
 }
 
-// Parse reads a catalog from YAML; name is used in errors.
+// Parse reads a catalog from YAML; name is used in errors, which name the file, the line and
+// the field (see yamldoc).
 func Parse(b []byte, name string) (*Catalog, error) {
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
+	var raw rawCatalog
+	doc, err := yamldoc.Decode(b, name, &raw)
+	if err != nil {
+		var e *yamldoc.Error
+		if errors.As(err, &e) && e.Msg == "empty document" {
 			return nil, fmt.Errorf("%s: empty key catalog", name)
 		}
-		return nil, fmt.Errorf("%s: %s", name, yamldoc.Safe(strings.TrimPrefix(err.Error(), "yaml: ")))
+		return nil, err
 	}
-	// One parse: the node tree gives the lines and, checked against the known fields, the
-	// strictness a second, KnownFields decoding would (the guest agent parses the catalog at every
-	// boot, under emulation).
-	if err := knownFields(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	lines := make([]int, len(raw.Keys))
+	for i := range lines {
+		lines[i] = doc.Line(fmt.Sprintf("keys.%d", i))
 	}
-	var raw rawCatalog
-	if err := doc.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%s: %s", name, yamldoc.Safe(strings.TrimPrefix(err.Error(), "yaml: ")))
-	}
-	return build(raw.Keys, entryLines(&doc), name)
+	return build(raw.Keys, lines, name)
 }
 
 // build checks the entries and makes the catalog; lines[i] is entry i's line in the file.
@@ -180,24 +174,6 @@ func (c *Catalog) add(e *Entry) error {
 	c.entries[e.Key.Reveal()] = e
 	c.labels[e.Label] = e
 	c.order = append(c.order, e)
-	return nil
-}
-
-// entryLines returns the line of each item of the top-level "keys" sequence.
-func entryLines(doc *yaml.Node) []int {
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil
-	}
-	m := doc.Content[0]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == "keys" {
-			var out []int
-			for _, item := range m.Content[i+1].Content {
-				out = append(out, item.Line)
-			}
-			return out
-		}
-	}
 	return nil
 }
 
@@ -399,47 +375,6 @@ func (c *Catalog) Find(ch edition.Channel, editionID string) []*Entry {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
 	return out
-}
-
-var (
-	catalogFields = map[string]bool{"keys": true}
-	entryFields   = map[string]bool{"label": true, "key": true, "channel": true, "edition": true,
-		"oem_id": true, "mak_limit": true, "blocked": true, "note": true}
-)
-
-// knownFields rejects mapping keys the catalog does not have, as yaml's KnownFields does.
-func knownFields(doc *yaml.Node) error {
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil
-	}
-	top := doc.Content[0]
-	if top.Kind != yaml.MappingNode {
-		return nil // doc.Decode reports the type error
-	}
-	check := func(m *yaml.Node, known map[string]bool, what string) error {
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			if k := m.Content[i]; !known[k.Value] {
-				return fmt.Errorf("line %d: field %s not found in %s", k.Line, yamldoc.FieldName(k.Value), what)
-			}
-		}
-		return nil
-	}
-	if err := check(top, catalogFields, "the catalog"); err != nil {
-		return err
-	}
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		if top.Content[i].Value != "keys" || top.Content[i+1].Kind != yaml.SequenceNode {
-			continue
-		}
-		for _, item := range top.Content[i+1].Content {
-			if item.Kind == yaml.MappingNode {
-				if err := check(item, entryFields, "a catalog entry"); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // Wire is the catalog in a compact JSON form with the keys whole, for handing a catalog to the

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -47,7 +48,9 @@ func TestCatalogErrors(t *testing.T) {
 	good := productkey.Derive("t").Reveal()
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"empty", "", "empty key catalog"},
-		{"unknown field", "keys:\n  - label: t\n    key: " + good + "\n    colour: red\n", "field colour not found"},
+		{"unknown field", "keys:\n  - label: t\n    key: " + good + "\n    colour: red\n", "c.yaml:4: keys.0.colour: unknown field (fields here: blocked, channel, edition, key, label, mak_limit, note, oem_id)"},
+		{"wrong type", "keys:\n  - label: t\n    key: " + good + "\n    mak_limit: lots\n", `c.yaml:4: keys.0.mak_limit: want a whole number, got "lots"`},
+		{"not a list", "keys: {label: t}\n", "c.yaml:1: keys: want a list, got a mapping"},
 		{"bad key", "keys:\n  - label: t\n    key: AAAAA\n    channel: Retail\n    edition: win7-ultimate\n", "c.yaml:2: product key: length 5"},
 		{"not derived", "keys:\n  - label: other\n    key: " + good + "\n    channel: Retail\n    edition: win7-ultimate\n", "c.yaml:2: key XXXXX-XXXXX-XXXXX-XXXXX-" + good[24:] + " is not the TEST key derived"},
 		{"no label", "keys:\n  - key: " + good + "\n    channel: Retail\n    edition: win7-ultimate\n", "label is missing"},
@@ -90,4 +93,16 @@ func TestCatalogWireRoundTrip(t *testing.T) {
 	assert.ErrorContains(t, err, "is not the TEST key derived from label")
 	_, err = ParseWire([]byte(`{"keys":[],"extra":1}`))
 	assert.ErrorContains(t, err, "unknown field")
+}
+
+// BenchmarkParseBuiltin is the YAML catalog's cost: the CLI and the service read it at every start.
+func BenchmarkParseBuiltin(b *testing.B) {
+	y, err := os.ReadFile(catalogPath(b))
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(y, "catalog.yaml"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -97,6 +97,9 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) *Error {
 	case reflect.Float32, reflect.Float64:
 		return scalar(n, t, path, "a number")
 	case reflect.String:
+		if n.Kind == yaml.ScalarNode {
+			return nil // every scalar reads as text
+		}
 		return scalar(n, t, path, "text")
 	}
 	return scalar(n, t, path, "a value of another kind")
