@@ -219,6 +219,12 @@ func LogHeaderTable(h LogHeader, name, path string) *Table {
 	hd.OEMRevision = h.OEMRevision
 	copy(hd.CreatorID[:], h.CreatorID)
 	hd.CreatorRevision = h.CreatorRevision
+	if h.Signature == "RSDP" {
+		// The RSDP has no common header: keep what the line gives in the RSDP's own fields.
+		r := &RSDP{Signature: RSDPSignature, Revision: h.Revision, Length: h.Length, Extended: h.Revision >= 2}
+		copy(r.OEMID[:], h.OEMID)
+		t.RSDP = r
+	}
 	return t
 }
 

@@ -53,3 +53,31 @@ func TestKernelLogLineTooLong(t *testing.T) {
 	require.Error(t, err)
 	assert.EqualError(t, err, "line 2: longer than 64 KiB, more than a kernel log line holds: give dmesg output")
 }
+
+// The RSDP from a kernel log line is shown with the RSDP's own fields (8-byte signature, OEM ID,
+// revision, length), not the 36-byte header's, and the fields the line lacks say so.
+func TestKernelLogRSDPShowsItsOwnFields(t *testing.T) {
+	hs, err := ParseKernelLog(strings.NewReader("[    0.000000] ACPI: RSDP 0x00000000000F05B0 000024 (v02 DELL  )\n"))
+	require.NoError(t, err)
+	require.Len(t, hs, 1)
+	tb := LogHeaderTable(hs[0], "RSDP", "dmesg.txt")
+	require.NotNil(t, tb.RSDP)
+	lines := tb.Dump(false)
+	byName := map[string]DumpLine{}
+	for _, l := range lines {
+		byName[l.Name] = l
+	}
+	assert.Equal(t, `"RSD PTR "`, byName["Signature"].Value)
+	assert.Equal(t, 8, byName["Signature"].Size)
+	assert.Equal(t, `"DELL  "`, byName["Oem ID"].Value)
+	assert.Equal(t, 9, byName["Oem ID"].Off)
+	assert.Equal(t, "02", byName["Revision"].Value)
+	assert.Equal(t, "00000024", byName["Length"].Value)
+	for _, n := range []string{"Checksum", "RSDT Address", "XSDT Address", "Extended Checksum"} {
+		assert.Equal(t, "--", byName[n].Value, n)
+		assert.Equal(t, "not in the kernel log line", byName[n].Note, n)
+	}
+	for _, n := range []string{"Oem Table ID", "Asl Compiler ID", "Table Length"} {
+		assert.NotContains(t, byName, n, "a header field the RSDP does not have")
+	}
+}

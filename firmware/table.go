@@ -119,7 +119,22 @@ func (t *Table) ChecksumOK() bool {
 // header. showKeys shows an MSDM product key whole.
 func (t *Table) Dump(showKeys bool) []DumpLine {
 	if t.RSDP != nil {
-		return t.RSDP.Dump()
+		lines := t.RSDP.Dump()
+		if !t.HeaderOnly {
+			return lines
+		}
+		// The kernel's RSDP line gives the signature, revision, length and OEM ID only.
+		var known []DumpLine
+		for _, l := range lines {
+			switch l.Name {
+			case "Reserved":
+				continue
+			case "Checksum", "RSDT Address", "XSDT Address", "Extended Checksum":
+				l.Value, l.Note = "--", "not in the kernel log line"
+			}
+			known = append(known, l)
+		}
+		return known
 	}
 	k, known := KindOf(t.Signature())
 	var lines []DumpLine
