@@ -8,7 +8,7 @@ FUZZTIME  ?= 30s
 CACHE     ?= $(or $(OEMACT_CACHE),$(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME)/oemact,$(HOME)/.cache/oemact))
 export OEMACT_CACHE := $(CACHE)
 
-.PHONY: all build deps kernel kernel-background guest-image test test-short vet demo fuzz bench clean
+.PHONY: all build deps kernel kernel-background guest-image test test-short vet demo fuzz bench bench-each clean
 
 all: build
 
@@ -73,6 +73,11 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# inspect --each over 1,000 inputs made from the fixtures (SMBIOS dumps in every container, ACPI
+# tables, table folders): time per run and the largest heap in use during it.
+bench-each:
+	$(GO) test -run '^$$' -bench BenchmarkInspectEach -benchmem -benchtime 5x ./cmd/oemact
 
 clean:
 	rm -rf bin
