@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/oemact/oemact/firmware/fileio"
 )
@@ -352,7 +353,7 @@ func readPair(epPath, tablePath, shown string) (*Info, error) {
 func readFile(path string) ([]byte, error) {
 	b, err := fileio.ReadFile(path, MaxInputSize)
 	switch {
-	case errors.Is(err, os.ErrPermission):
+	case errors.Is(err, os.ErrPermission) && strings.HasPrefix(path, SysfsDir+"/"):
 		return nil, fmt.Errorf("smbios: %w: the kernel's SMBIOS files are readable by root only; run as root or copy them with sudo first", err)
 	case errors.Is(err, fileio.ErrTooLarge):
 		return nil, fmt.Errorf("smbios: %s is larger than %d MiB, too large to be SMBIOS data", path, MaxInputSize>>20)
