@@ -75,8 +75,10 @@ type KMSClients struct {
 
 // Step is one step.
 type Step struct {
-	Index   int
-	Line    int
+	Index int
+	Line  int
+	// ID is the step's id: field, its test name in reports ("" when it has none; see StepNames).
+	ID      string
 	Kind    Kind
 	Machine *Machine
 	// Method is how Activate activates: "online" (default) or "telephone".
@@ -219,6 +221,8 @@ type rawKMS struct {
 }
 
 type rawStep struct {
+	ID string `yaml:"id"`
+
 	Boot       string  `yaml:"boot"`
 	Activate   string  `yaml:"activate"`
 	Rearm      string  `yaml:"rearm"`
@@ -291,7 +295,8 @@ type parser struct {
 	catalogs []string
 	confine  string
 	sc       *Scenario
-	clock    time.Time // the scenario clock after the steps read so far
+	clock    time.Time      // the scenario clock after the steps read so far
+	ids      map[string]int // step ids read so far, and their lines
 }
 
 func (p *parser) resolve(f string) string {
@@ -508,6 +513,9 @@ func (p *parser) step(i int, r *rawStep) (*Step, error) {
 		return nil, err
 	}
 	s.Kind = k.Kind
+	if s.ID, err = p.stepID(field, r.ID); err != nil {
+		return nil, err
+	}
 	if k.Machine {
 		if s.Machine, err = p.findMachine(field+"."+string(k.Kind), k.machine(r)); err != nil {
 			return nil, err
