@@ -27,7 +27,7 @@ func init() {
 }
 
 func runRun(io stdio, args []string) int {
-	fs := newFlagSet(io, "run", "[-j N|auto] [--junit FILE] [--json FILE] [--html FILE] [--keep-artifacts] [--artifacts DIR] [--catalog FILE]... PATH...\n\n"+
+	fs := newFlagSet(io, "run", "[-j N|auto] [--junit FILE] [--json FILE] [--html FILE] [--list] [--run REGEXP] [--shard I/N [--durations FILE]] [--keep-artifacts] [--artifacts DIR] [--catalog FILE]... PATH...\n\n"+
 		"PATH is a scenario file or a folder of them (*.yaml). Exit 0 when every expectation held, 1 when one\n"+
 		"failed, 2 on an infrastructure error (QEMU died, a guest hung) or a usage error.\n")
 	jobs := fs.StringP("jobs", "j", "1", "scenarios to run at once: a number, or auto (the CPUs this process may use)")
@@ -43,6 +43,8 @@ func runRun(io stdio, args []string) int {
 	accel := fs.String("accel", "", "tcg or kvm (default: probe KVM once, fall back to TCG)")
 	catFiles := fs.StringArray("catalog", nil, "key catalog (YAML) to add to the built-in TEST catalog, before each scenario's own catalog: (repeatable)")
 	confine := fs.Bool("confine", os.Getenv("CI") == "true", "keep the files scenarios name (profile:, board:, catalog:, and the files those profiles name) inside the current folder's tree, symbolic links resolved; on by default when CI=true, for scenario files from pull requests")
+	list := fs.Bool("list", false, "print the scenarios a run would execute (after --run and --shard) and their steps' test names, and run nothing")
+	runRE := fs.String("run", "", "run only the scenarios whose name matches this regular expression")
 	shardSpec := fs.String("shard", "", "run shard I of N (I/N, such as 2/3): a split of the scenarios that is the same on every machine, "+
 		"for a CI job matrix; merge the shards' --json reports with 'oemact report merge'")
 	durations := fs.String("durations", "", "with --shard: balance the shards by the scenario wall times in an earlier run's JSON report "+
@@ -109,9 +111,15 @@ func runRun(io stdio, args []string) int {
 	if err != nil {
 		return stopped(nil, err)
 	}
-	s, err := shard.Select(scs, *shardSpec, *durations)
+	s, err := shard.Select(scs, shard.Filter{Run: *runRE, Shard: *shardSpec, Durations: *durations})
 	if err != nil {
 		return stopped(nil, err)
+	}
+	if *list {
+		if err := s.WriteList(io.stdout); err != nil {
+			return fail("%v", err)
+		}
+		return exitOK
 	}
 	sel, scs = s, s.Scenarios
 	cache, err := kernel.CacheDir()

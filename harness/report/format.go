@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/oemact/oemact/harness/runner"
+	"github.com/oemact/oemact/harness/scenario"
 )
 
 // outcome reads a step's or scenario's outcome; a step the runner never reached has none and
@@ -25,42 +26,14 @@ func stepLabel(s *runner.Step) string {
 	return fmt.Sprintf("step %d: %s", stepNumber(s), s.Description)
 }
 
-// testNames are the stable test names of a scenario's steps, as JUnit shows them: the step's id
-// when it has one, else its kind and machine ("boot pc", "advance"). A name that an earlier step
-// of the scenario already has gets " #2", " #3"... (counting its equals only), so inserting a step
-// renames none of the others unless it takes a name they share and comes before them; a step with
-// an id is never renamed. Step numbers and descriptions are not part of a name: they change when
-// a step is inserted or an amount is edited.
+// testNames are the stable test names of a scenario's steps (scenario.StepNames): a step's id, or
+// its kind and machine numbered among equals, never its number or description.
 func testNames(sc *runner.Scenario) []string {
-	names := make([]string, len(sc.Steps))
-	taken := map[string]bool{}
+	refs := make([]scenario.StepRef, len(sc.Steps))
 	for i, st := range sc.Steps {
-		if st.ID != "" && !taken[st.ID] {
-			names[i] = st.ID
-			taken[st.ID] = true
-		}
+		refs[i] = scenario.StepRef{ID: st.ID, Kind: st.Kind, Machine: st.Machine}
 	}
-	seen := map[string]int{}
-	for i, st := range sc.Steps {
-		if names[i] != "" {
-			continue
-		}
-		base := st.ID
-		if base == "" {
-			base = st.Kind
-			if st.Machine != "" {
-				base += " " + st.Machine
-			}
-		}
-		name := base
-		for taken[name] {
-			seen[base]++
-			name = fmt.Sprintf("%s #%d", base, seen[base]+1)
-		}
-		names[i] = name
-		taken[name] = true
-	}
-	return names
+	return scenario.StepNames(refs)
 }
 
 // where is the step's place in its scenario file, "fixtures/scenarios/x.yaml:31".

@@ -109,7 +109,7 @@ func Execute(ctx context.Context, scs []*scenario.Scenario, o Options) (*Run, er
 	r.Scenarios = make([]*Scenario, len(scs))
 	dirs := make([]string, len(scs))
 	for i, sc := range scs {
-		r.Scenarios[i] = &Scenario{Name: sc.Name, File: sc.Path, Description: sc.Description, Outcome: Skipped,
+		r.Scenarios[i] = &Scenario{Name: sc.Name, File: sc.Path, Description: sc.Description, Position: i, Outcome: Skipped,
 			Steps: []*Step{}, Machines: []*Machine{}}
 		base := dirName(sc.Name)
 		names[base]++
@@ -317,7 +317,7 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 	}
 	halted := false
 	for i, s := range sr.sc.Steps {
-		st := &Step{Index: s.Index, Line: s.Line, Kind: string(s.Kind), Description: s.Describe(), Time: sr.now,
+		st := &Step{Index: s.Index, ID: s.ID, Line: s.Line, Kind: string(s.Kind), Description: s.Describe(), Time: sr.now,
 			Day: sr.now.Sub(sr.sc.Start).Hours() / 24}
 		if s.Machine != nil {
 			st.Machine = s.Machine.Name

@@ -11,7 +11,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -190,33 +192,58 @@ type Selection struct {
 	Index int   // the shard, from 1 (0 when not split)
 	// Scenarios are the selected ones, in the run's order.
 	Scenarios []*scenario.Scenario
+	// Of is how many scenarios the run was given before the shard was taken (after Filter.Run).
+	Of int
 }
 
-// Select picks the scenarios of shard spec ("I/N"; "" for all of them), split by the durations
-// of the JSON report at durations ("" to split by boot count).
-func Select(scs []*scenario.Scenario, spec, durations string) (*Selection, error) {
-	if spec == "" {
-		if durations != "" {
+// Filter is how a job chooses the scenarios it runs: those whose name matches Run, then shard
+// Shard of them.
+type Filter struct {
+	Run       string // a regular expression a scenario's name must match, anywhere ("" for all)
+	Shard     string // "I/N" ("" for all)
+	Durations string // a JSON report to balance the shards by ("" to balance boot counts)
+}
+
+// Select picks the scenarios a job runs (see Filter), in the run's order.
+func Select(scs []*scenario.Scenario, f Filter) (*Selection, error) {
+	if f.Run != "" {
+		re, err := regexp.Compile(f.Run)
+		if err != nil {
+			return nil, fmt.Errorf("--run %q: %w", f.Run, err)
+		}
+		var kept []*scenario.Scenario
+		for _, sc := range scs {
+			if re.MatchString(sc.Name) {
+				kept = append(kept, sc)
+			}
+		}
+		if len(kept) == 0 {
+			return nil, fmt.Errorf("--run %q matches none of the %d scenarios' names", f.Run, len(scs))
+		}
+		scs = kept
+	}
+	if f.Shard == "" {
+		if f.Durations != "" {
 			return nil, fmt.Errorf("--durations balances shards: give --shard I/N with it")
 		}
-		return &Selection{Scenarios: scs}, nil
+		return &Selection{Scenarios: scs, Of: len(scs)}, nil
 	}
-	s, err := ParseSpec(spec)
+	spec, err := ParseSpec(f.Shard)
 	if err != nil {
 		return nil, err
 	}
 	var d *Durations
-	if durations != "" {
-		if d, err = ReadDurations(durations); err != nil {
+	if f.Durations != "" {
+		if d, err = ReadDurations(f.Durations); err != nil {
 			return nil, fmt.Errorf("--durations: %w", err)
 		}
 	}
-	p, err := Split(Items(scs), s.Count, d)
+	p, err := Split(Items(scs), spec.Count, d)
 	if err != nil {
 		return nil, err
 	}
-	sel := &Selection{Plan: p, Index: s.Index, Scenarios: []*scenario.Scenario{}}
-	for _, i := range p.Positions(s.Index) {
+	sel := &Selection{Plan: p, Index: spec.Index, Scenarios: []*scenario.Scenario{}, Of: len(scs)}
+	for _, i := range p.Positions(spec.Index) {
 		sel.Scenarios = append(sel.Scenarios, scs[i])
 	}
 	return sel, nil
@@ -232,4 +259,37 @@ func (s *Selection) Label(run *runner.Run) error {
 		sc.Position = i
 	}
 	return nil
+}
+
+// WriteList prints what a run of the selection would execute (oemact run --list): a line on the
+// selection, then each scenario with its file and its steps' test names, as reports name them.
+func (s *Selection) WriteList(w io.Writer) error {
+	var b strings.Builder
+	if s.Plan == nil {
+		fmt.Fprintf(&b, "# %d scenarios\n", len(s.Scenarios))
+	} else {
+		by := "boot count"
+		if s.Plan.ByDuration {
+			by = "durations"
+		}
+		load := s.Plan.Load()[s.Index-1]
+		total := int64(0)
+		for _, l := range s.Plan.Load() {
+			total += l
+		}
+		weight := fmt.Sprintf("%d of %d boot steps", load, total)
+		if s.Plan.ByDuration {
+			weight = fmt.Sprintf("%s of %s", time.Duration(load).Round(100*time.Millisecond), time.Duration(total).Round(100*time.Millisecond))
+		}
+		fmt.Fprintf(&b, "# shard %d/%d: %d of %d scenarios, balanced by %s (%s), split %s\n",
+			s.Index, s.Plan.Count, len(s.Scenarios), s.Of, by, weight, s.Plan.ID)
+	}
+	for _, sc := range s.Scenarios {
+		fmt.Fprintf(&b, "%s  %s\n", sc.Name, sc.Path)
+		for _, n := range sc.StepNames() {
+			fmt.Fprintf(&b, "  %s\n", n)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -5,7 +5,9 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -271,4 +273,73 @@ func slicesMin(v []int64) int64 {
 		m = min(m, x)
 	}
 	return m
+}
+
+func TestSelect(t *testing.T) {
+	scs := defaultMatrix(t)
+	all, err := Select(scs, Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all.Scenarios, 15)
+	assert.Nil(t, all.Plan)
+
+	kms, err := Select(scs, Filter{Run: "^kms-"})
+	require.NoError(t, err)
+	var names []string
+	for _, sc := range kms.Scenarios {
+		names = append(names, sc.Name)
+	}
+	assert.Equal(t, []string{"kms-client-threshold", "kms-server-threshold"}, names)
+
+	// The shards of the selection --run leaves: together they are that selection, once each.
+	seen := map[string]int{}
+	for i := 1; i <= 3; i++ {
+		s, err := Select(scs, Filter{Run: "oem|grace", Shard: Spec{i, 3}.String()})
+		require.NoError(t, err)
+		assert.Equal(t, i, s.Index)
+		for _, sc := range s.Scenarios {
+			seen[sc.Name]++
+		}
+		assert.Equal(t, s.Of, len(s.Plan.Shard))
+	}
+	for _, sc := range scs {
+		matched := regexp.MustCompile("oem|grace").MatchString(sc.Name)
+		if matched {
+			assert.Equal(t, 1, seen[sc.Name], sc.Name)
+		} else {
+			assert.Zero(t, seen[sc.Name], sc.Name)
+		}
+	}
+
+	for _, tc := range []struct {
+		f    Filter
+		want string
+	}{
+		{Filter{Run: "("}, "--run \"(\": error parsing regexp"},
+		{Filter{Run: "^nothing$"}, "--run \"^nothing$\" matches none of the 15 scenarios' names"},
+		{Filter{Durations: "x.json"}, "--durations balances shards: give --shard I/N with it"},
+		{Filter{Shard: "3/2"}, "--shard \"3/2\": want I/N"},
+		{Filter{Shard: "1/2", Durations: filepath.Join(t.TempDir(), "none.json")}, "--durations: open "},
+	} {
+		_, err := Select(scs, tc.f)
+		assert.ErrorContains(t, err, tc.want)
+	}
+}
+
+func TestWriteList(t *testing.T) {
+	scs := defaultMatrix(t)
+	s, err := Select(scs, Filter{Run: "^(oem-21-valid|grace-expiry)$"})
+	require.NoError(t, err)
+	var b bytes.Buffer
+	require.NoError(t, s.WriteList(&b))
+	dir := filepath.Join("..", "..", "fixtures", "scenarios")
+	assert.Equal(t, "# 2 scenarios\n"+
+		"oem-21-valid  "+filepath.Join(dir, "01-oem-21-valid.yaml")+"\n  boot pc\n  advance\n  boot pc #2\n"+
+		"grace-expiry  "+filepath.Join(dir, "12-grace-expiry.yaml")+"\n  boot pc\n  advance\n  boot pc #2\n  advance #2\n  boot pc #3\n", b.String())
+
+	s, err = Select(scs, Filter{Shard: "2/3"})
+	require.NoError(t, err)
+	b.Reset()
+	require.NoError(t, s.WriteList(&b))
+	first := strings.SplitN(b.String(), "\n", 2)[0]
+	assert.Regexp(t, `^# shard 2/3: \d+ of 15 scenarios, balanced by boot count \(14 of 41 boot steps\), split [0-9a-f]{16}$`, first)
 }
