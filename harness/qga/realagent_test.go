@@ -3,62 +3,23 @@ package qga
 import (
 	"bytes"
 	"crypto/rand"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
+	"github.com/oemact/oemact/harness/internal/qgatest"
 )
 
-// blocked are the agent commands that would change the host the real agent runs on; the tests
-// run qemu-ga on the host, where it acts as root.
-var blocked = []string{
-	"guest-shutdown", "guest-suspend-disk", "guest-suspend-ram", "guest-suspend-hybrid",
-	"guest-fsfreeze-freeze", "guest-fsfreeze-freeze-list", "guest-fsfreeze-thaw", "guest-fstrim",
-	"guest-set-user-password", "guest-set-vcpus", "guest-set-memory-blocks", "guest-set-time",
-	"guest-ssh-add-authorized-keys", "guest-ssh-remove-authorized-keys", "guest-file-write",
-}
-
 // realAgent starts Debian's qemu-ga on the host, listening on a unix socket instead of the
-// virtio-serial port (-m unix-listen), and returns a client on it and the agent's folder.
+// virtio-serial port, and returns a client on it and the agent's folder.
 func realAgent(t *testing.T) (*Client, string) {
-	bin := hosttooltest.Require(t, "qemu-ga")
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "qga.sock")
-	logPath := filepath.Join(dir, "qga.log")
-	log, err := os.Create(logPath)
-	require.NoError(t, err)
-	defer log.Close()
-	cmd := exec.Command(bin, "-m", "unix-listen", "-p", sock, "-t", dir, "-f", filepath.Join(dir, "qga.pid"),
-		"-b", strings.Join(blocked, ","))
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	var conn net.Conn
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if conn, err = net.Dial("unix", sock); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		out, _ := os.ReadFile(logPath)
-		t.Fatalf("qemu-ga did not listen on %s: %v\n%s", sock, err, out)
-	}
+	conn, dir := qgatest.Start(t)
 	c := NewClient(conn)
-	t.Cleanup(func() { c.Close() })
 	require.NoError(t, c.Ready(ctxFor(t, 10*time.Second)))
 	return c, dir
 }
