@@ -67,9 +67,9 @@ func DefaultRecipe() Recipe {
 
 // Image is a built image in the cache.
 type Image struct {
-	Path   string `json:"path"`   // the raw disk image
-	Format string `json:"format"` // raw
-	Dir    string `json:"dir"`
+	Path   string `json:"path,omitempty"` // the raw disk image
+	Format string `json:"format"`         // raw
+	Dir    string `json:"dir,omitempty"`
 	Key    string `json:"key"` // the recipe's hash
 	Recipe Recipe `json:"recipe"`
 	// Sources is the apt sources file the packages came from.
