@@ -2,10 +2,10 @@ package fwimage
 
 import (
 	"fmt"
-	"io"
-	"os"
+	"sort"
 	"strings"
 
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/finding"
 )
 
@@ -102,7 +102,7 @@ type Image struct {
 	Size   int64
 	Kind   Kind
 	Nodes  []*Node // the outermost structures, in file order
-	Tables []Table // in the order found: each data's tables by offset, inner data first
+	Tables []Table // by file offset, then by offset in decompressed data
 	Errors []*FormatError
 	// Decompressed counts the bytes all compressed sections decompressed to; NodeCount the
 	// structures recorded.
@@ -140,21 +140,9 @@ func (im *Image) Visit(fn func(n *Node, depth int)) {
 // lim.File, is an error; what is wrong inside the image is in Image.Errors.
 func Read(path string, lim Limits) (*Image, error) {
 	lim = lim.withDefaults()
-	f, err := os.Open(path)
+	b, err := fileio.ReadFile(path, lim.File)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > lim.File {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d bytes a firmware image may have here", path, st.Size(), lim.File)
-	}
-	b := make([]byte, st.Size())
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return Walk(path, b, lim), nil
 }
@@ -202,6 +190,13 @@ func Detect(b []byte) (Kind, bool) {
 		return KindBlob, true
 	}
 	return KindNone, false
+}
+
+// DetectStructure is Detect without the scan: whether b shows a capsule, flash descriptor,
+// volume or coreboot structure, at its start or (volumes, FMAP) inside.
+func DetectStructure(b []byte) (Kind, bool) {
+	k := detect(b)
+	return k, k != KindNone
 }
 
 func detect(b []byte) Kind {
@@ -322,6 +317,10 @@ func (w *walker) finish() {
 		}
 	}
 	label(im.Nodes)
+	sort.SliceStable(im.Tables, func(i, j int) bool {
+		a, b := im.Tables[i].Loc, im.Tables[j].Loc
+		return a.Offset < b.Offset || a.Offset == b.Offset && a.DataOffset < b.DataOffset
+	})
 	im.Visit(func(n *Node, _ int) { n.Loc.Path, n.Loc.Image = n.Path(), im.Name })
 	for i := range im.Tables {
 		im.Tables[i].Loc.Image = im.Name
