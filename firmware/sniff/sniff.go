@@ -81,14 +81,21 @@ const CodeUnrecognized = "input-unrecognized"
 
 // Detect decides what b holds. The evidence is weighed in this order, the first that holds
 // deciding: an ACPI header with a right checksum; an SMBIOS entry point; a Windows RSMB header;
-// a bare SMBIOS structure table (structures that chain to the end or to type 127); acpidump
-// text; a firmware image; a table signature with less than a header after it; other text; an
-// ACPI signature with a wrong length or checksum.
+// a bare SMBIOS structure table (structures that chain to the end or to type 127) unless a
+// firmware image structure is there too; acpidump text; a firmware image; a table signature with
+// less than a header after it; other text; an ACPI signature with a wrong length or checksum.
 func Detect(b []byte, opts Options) Detection {
 	if d, ok := acpiTable(b); ok {
 		return d
 	}
 	if f := smbios.Container(b); f != 0 {
+		// A firmware image's structure (a capsule header, a flash descriptor, a volume or
+		// coreboot header, each checked) is stronger evidence than structures that only chain:
+		// a flash image starts with erased bytes, which read as an SMBIOS structure of type 255,
+		// and an 8 MiB flash image of OVMF with random ME contents chained that way.
+		if k, ok := fwimage.DetectStructure(b); ok && f == smbios.FormatBare {
+			return Detection{Kind: FirmwareImage, Evidence: "firmware image (" + k.String() + ")"}
+		}
 		return Detection{Kind: SMBIOS, SMBIOS: f, Evidence: smbiosEvidence(b, f)}
 	}
 	if IsAcpidump(b) {

@@ -72,6 +72,20 @@ func TestDetectOrderOfEvidence(t *testing.T) {
 	binary.LittleEndian.PutUint32(rsmb[4:], uint32(len(table)))
 	assert.Equal(t, smbios.FormatRSMB, Detect(rsmb, Options{}).SMBIOS)
 
+	// A flash image whose erased start chains as SMBIOS structures (type 255 up to a NUL pair,
+	// then an end-of-table structure) is a firmware image: its descriptor is the stronger
+	// evidence.
+	flash := make([]byte, 0x1000)
+	for i := range flash {
+		flash[i] = 0xFF
+	}
+	binary.LittleEndian.PutUint32(flash[0x10:], 0x0FF0A55A)
+	copy(flash[0xFF:], []byte{0, 0, 127, 4, 0, 0, 0, 0})
+	require.Equal(t, smbios.FormatBare, smbios.Container(flash), "the bytes chain as SMBIOS structures")
+	d = Detect(flash, Options{})
+	assert.Equal(t, FirmwareImage, d.Kind)
+	assert.Equal(t, "firmware image (intel-flash)", d.Evidence)
+
 	// Bytes holding a checksummed table past their start are a firmware image (a blob); the
 	// table itself is a table.
 	blob := append(make([]byte, 64), slic...)
