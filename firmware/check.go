@@ -434,7 +434,11 @@ func CheckMarkerIDs(set *Set, slic *Table, opts Options) finding.List {
 		}
 		c.compare(slic, CodeMarkerFADT, sev, "the FADT", t, m)
 	}
-	if roots == 0 {
+	switch {
+	case roots == 0 && set.Kind == SetImage:
+		c.add(slic, CodeNoRootTable, finding.Info, finding.NoOffset,
+			"no RSDT or XSDT in this image (firmware builds them at boot): the marker IDs were compared with the SLIC header only; check the booted machine's tables too")
+	case roots == 0:
 		c.add(slic, CodeNoRootTable, finding.Info, finding.NoOffset,
 			"no RSDT or XSDT in this set (Linux does not expose them in sysfs): the marker IDs were not compared with them; add the boot log's 'ACPI: RSDT' lines to check")
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/finding"
+	"github.com/oemact/oemact/firmware/fwimage"
 	"github.com/oemact/oemact/firmware/sniff"
 )
 
@@ -30,9 +31,10 @@ const (
 	SetAcpidump                // one acpidump text file
 	SetLive                    // the running machine's /sys/firmware/acpi/tables
 	SetBytes                   // tables handed over as bytes (the guest agent's report)
+	SetImage                   // the tables found in one firmware image
 )
 
-var setKindNames = [...]string{SetFolder: "folder", SetFiles: "files", SetAcpidump: "acpidump", SetLive: "live", SetBytes: "bytes"}
+var setKindNames = [...]string{SetFolder: "folder", SetFiles: "files", SetAcpidump: "acpidump", SetLive: "live", SetBytes: "bytes", SetImage: "image"}
 
 func (k SetKind) String() string {
 	if int(k) < len(setKindNames) {
@@ -49,8 +51,11 @@ type Set struct {
 	Files  []string // every file read into the set, skipped ones included
 	Tables []*Table
 	// Notes are what loading found: files skipped, acpidump syntax errors, a kernel log that
-	// could not be read. Check reports them with the tables' findings.
+	// could not be read, what an image walk could not read. Check reports them with the tables'
+	// findings.
 	Notes finding.List
+	// ImageKind is what a SetImage was read as (fwimage.Kind's name: "uefi-volume", "coreboot"...).
+	ImageKind string
 }
 
 // NewSet returns an empty set, for callers that add tables themselves.
@@ -126,6 +131,8 @@ func (s *Set) note(code string, sev finding.Severity, table, path, format string
 //   - a folder is one set: every regular file in it (raw tables, named anything; acpidump text
 //     too), sub-folders (sysfs's data/ and dynamic/) skipped;
 //   - an acpidump text file is a set of its own (it is a whole machine's dump);
+//   - a firmware image (IsImage: not a table, but a UEFI volume or capsule, a flash image, a
+//     coreboot ROM or a blob holding tables) is a set of its own: the tables found in it;
 //   - every other file given is a raw table, and all of them together form one set;
 //   - a text file that is not acpidump output is skipped with an info note.
 //
@@ -160,7 +167,7 @@ func load(paths []string, force bool) ([]*Set, error) {
 			sets = append(sets, s)
 			continue
 		}
-		b, err := fileio.ReadFile(p, fileio.TableLimit)
+		b, err := readTablesOrImage(p)
 		if err != nil {
 			return nil, fmt.Errorf("reading tables: %w", err)
 		}
@@ -169,6 +176,10 @@ func load(paths []string, force bool) ([]*Set, error) {
 			s.addAcpidump(p, b)
 			s.numberDuplicates()
 			sets = append(sets, s)
+			continue
+		}
+		if !force && IsImage(b) {
+			sets = append(sets, ImageSet(p, b))
 			continue
 		}
 		if loose == nil {
@@ -187,6 +198,24 @@ func load(paths []string, force bool) ([]*Set, error) {
 		loose.numberDuplicates()
 	}
 	return sets, nil
+}
+
+// readTablesOrImage reads a file given as tables: up to fileio.TableLimit bytes; a larger file
+// only when its first MiB shows a firmware image structure (as sniff judges such files), up to
+// the image bound.
+func readTablesOrImage(p string) ([]byte, error) {
+	b, err := fileio.ReadFile(p, fileio.TableLimit)
+	if !errors.Is(err, fileio.ErrTooLarge) {
+		return b, err
+	}
+	head, herr := fileio.Head(p, 1<<20)
+	if herr != nil {
+		return nil, herr
+	}
+	if _, ok := fwimage.DetectStructure(head); !ok {
+		return nil, err
+	}
+	return fileio.ReadFile(p, fwimage.DefaultLimits.File)
 }
 
 // LoadDir reads a folder laid out like /sys/firmware/acpi/tables: one file per table, named by

@@ -3,6 +3,8 @@ package firmware
 import (
 	"bytes"
 	"fmt"
+
+	"github.com/oemact/oemact/firmware/fwimage"
 )
 
 // Source says where a table came from.
@@ -13,9 +15,10 @@ const (
 	FromAcpidump                // a block of acpidump text
 	FromKernelLog               // a kernel log line: header fields only, in the kernel's printed form
 	FromBytes                   // bytes handed over by a caller (the guest agent's report)
+	FromImage                   // found in a firmware image (Table.Location says where)
 )
 
-var sourceNames = [...]string{FromFile: "file", FromAcpidump: "acpidump", FromKernelLog: "kernel log", FromBytes: "bytes"}
+var sourceNames = [...]string{FromFile: "file", FromAcpidump: "acpidump", FromKernelLog: "kernel log", FromBytes: "bytes", FromImage: "image"}
 
 func (s Source) String() string {
 	if int(s) < len(sourceNames) {
@@ -33,6 +36,9 @@ type Table struct {
 	Source  Source
 	Address uint64 // physical address, when acpidump or the kernel log gives it
 	Raw     []byte // bytes as read, possibly more than Header.Length; nil for FromKernelLog
+	// Location is where a table FromImage was found: the file offset and the path of volumes,
+	// files and sections (or FMAP area and CBFS file) holding it.
+	Location *fwimage.Location
 
 	Header Header
 	// HeaderOnly: only the header is known (FromKernelLog). Its IDs are in the kernel's printed
