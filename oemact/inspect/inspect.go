@@ -9,6 +9,7 @@ import (
 
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/finding"
+	"github.com/oemact/oemact/firmware/fwimage"
 	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
@@ -78,6 +79,9 @@ type Table struct {
 	OEMTableID string `json:"oem_table_id"`
 	SLIC       *SLIC  `json:"slic,omitempty"`
 	MSDM       *MSDM  `json:"msdm,omitempty"`
+	// Location is where a table found in a firmware image is: the image, the file offset and
+	// the path of the structures holding it.
+	Location *fwimage.Location `json:"location,omitempty"`
 	// Fields is the field-by-field dump the text report prints (product keys already masked
 	// unless asked otherwise).
 	Fields []firmware.DumpLine `json:"-"`
@@ -143,13 +147,22 @@ func Build(sets []*firmware.Set, opts Options) *Document {
 	return doc
 }
 
+// Tables summarizes a set's tables as Build does (product keys masked unless showKeys).
+func Tables(s *firmware.Set, showKeys bool) []Table {
+	out := []Table{}
+	for _, t := range s.Tables {
+		out = append(out, table(s, t, showKeys))
+	}
+	return out
+}
+
 func table(s *firmware.Set, t *firmware.Table, showKeys bool) Table {
 	h := &t.Header
 	out := Table{
 		Set: s.Name, Name: t.Name, Path: t.Path, Source: t.Source.String(),
 		Signature: firmware.RawString(h.Signature[:]), Length: h.Length, Revision: h.Revision,
 		ChecksumOK: t.ChecksumOK(), OEMID: firmware.RawString(h.OEMID[:]), OEMTableID: firmware.RawString(h.OEMTableID[:]),
-		Fields: t.Dump(showKeys), Bytes: len(t.Raw),
+		Fields: t.Dump(showKeys), Bytes: len(t.Raw), Location: t.Location,
 	}
 	if r := t.RSDP; r != nil {
 		out.OEMID, out.OEMTableID, out.Length, out.Revision = firmware.RawString(r.OEMID[:]), "", r.Length, r.Revision

@@ -11,7 +11,6 @@ import (
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/finding"
-	"github.com/oemact/oemact/firmware/fwimage"
 	"github.com/oemact/oemact/firmware/sniff"
 	"github.com/oemact/oemact/smbios"
 )
@@ -73,14 +72,12 @@ func Inspect(in Input, opts Options) (*Machine, error) {
 		}
 		m.Sets = append(m.Sets, sets...)
 	}
-	var imageFindings finding.List
 	for _, p := range srcs.Images {
-		set, fs, err := readImage(p)
+		set, err := firmware.LoadImage(p)
 		if err != nil {
 			return nil, err
 		}
 		m.Sets = append(m.Sets, set)
-		imageFindings = append(imageFindings, fs...)
 	}
 	if in.Dmesg != "" {
 		if err := addKernelLog(m.Sets, in.Dmesg); err != nil {
@@ -92,7 +89,6 @@ func Inspect(in Input, opts Options) (*Machine, error) {
 		m.Doc.Findings = append(m.Doc.Findings, finding.Finding{Code: sniff.CodeUnrecognized, Severity: finding.Error,
 			Table: filepath.Base(u.Path), Path: u.Path, Offset: finding.NoOffset, Message: u.Message})
 	}
-	m.Doc.Findings = append(m.Doc.Findings, imageFindings...)
 	switch {
 	case len(smbSrcs) == 1:
 		info, err := smbios.Read(smbSrcs[0])
@@ -112,22 +108,6 @@ func Inspect(in Input, opts Options) (*Machine, error) {
 	m.Doc.Findings.Sort()
 	m.Doc.Finish()
 	return m, nil
-}
-
-// readImage walks a firmware image and makes its ACPI tables one table set: each table's path
-// says where in the image it was found. What the walk could not read are findings.
-func readImage(path string) (*firmware.Set, finding.List, error) {
-	im, err := fwimage.Read(path, fwimage.Limits{})
-	if err != nil {
-		return nil, nil, err
-	}
-	set := firmware.NewSet(path, firmware.SetFiles)
-	set.Files = []string{path}
-	for _, t := range im.Tables {
-		tb := set.AddBytes(t.Signature, t.Raw)
-		tb.Path, tb.Source = t.Loc.String(), firmware.FromFile
-	}
-	return set, im.Findings(), nil
 }
 
 // liveSMBIOSUnavailable is the finding for this machine's SMBIOS when it cannot be read. The

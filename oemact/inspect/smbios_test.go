@@ -131,7 +131,9 @@ func TestInspectFirmwareImage(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, m.Doc.Tables, 1)
 	assert.Equal(t, "SLIC", m.Doc.Tables[0].Signature)
-	assert.Contains(t, m.Doc.Tables[0].Path, "flash.bin: (image), file offset 0x100")
+	assert.Equal(t, p, m.Doc.Tables[0].Path)
+	require.NotNil(t, m.Doc.Tables[0].Location)
+	assert.EqualValues(t, 0x100, m.Doc.Tables[0].Location.Offset)
 	require.NotNil(t, m.Doc.Tables[0].SLIC)
 	assert.True(t, m.Doc.Tables[0].SLIC.SignatureValid)
 }

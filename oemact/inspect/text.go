@@ -95,11 +95,31 @@ func writeTable(b *strings.Builder, t Table) {
 		fmt.Fprintf(b, " (%s)", t.Source)
 	}
 	b.WriteString("\n")
+	if w := t.Where(); w != "" {
+		fmt.Fprintf(b, "   %s\n", w)
+	}
 	if len(t.Fields) == 0 {
 		fmt.Fprintf(b, "   (%d bytes: no ACPI header to decode)\n", t.Bytes)
 		return
 	}
 	firmware.WriteDump(b, t.Fields)
+}
+
+// Where says where a table found in a firmware image is ("found in PATH, file offset 0x..."),
+// or "" for a table that was not.
+func (t Table) Where() string {
+	l := t.Location
+	if l == nil {
+		return ""
+	}
+	where := fmt.Sprintf("file offset 0x%X", l.Offset)
+	if l.Decompressed {
+		where = fmt.Sprintf("offset 0x%X of the data decompressed from file offset 0x%X", l.DataOffset, l.Offset)
+	}
+	if l.Path == "" {
+		return fmt.Sprintf("found at %s by the scan (no image structure around it)", where)
+	}
+	return fmt.Sprintf("found in %s, %s", l.Path, where)
 }
 
 func writeFindings(b *strings.Builder, title string, l finding.List) {
