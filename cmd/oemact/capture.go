@@ -15,12 +15,15 @@ func init() {
 }
 
 func runCapture(io stdio, args []string) int {
-	fs := newFlagSet(io, "capture", "[--acpi PATH]... [--smbios PATH] [--name NAME] [--json] -o DIR\n\n"+
-		"Without --acpi and --smbios it reads this machine (/sys/firmware/acpi/tables with the kernel log,\n"+
-		"/sys/firmware/dmi/tables; root is needed). The folder gets the tables byte for byte and a\n"+
-		"profile.yaml that 'oemact synth' and the harness use as it is.\n")
+	fs := newFlagSet(io, "capture", "[--acpi PATH]... | [--from IMAGE] [--smbios PATH] [--name NAME] [--json] -o DIR\n\n"+
+		"Without --acpi, --from and --smbios it reads this machine (/sys/firmware/acpi/tables with the kernel\n"+
+		"log, /sys/firmware/dmi/tables; root is needed). --from reads the markers (SLIC, MSDM) found in a\n"+
+		"firmware image instead (UEFI volume or capsule, flash image, coreboot ROM; the image is only read).\n"+
+		"The folder gets the tables byte for byte and a profile.yaml that 'oemact synth' and the harness\n"+
+		"use as it is.\n")
 	out := fs.StringP("output", "o", "", "output folder (created when missing)")
 	acpi := fs.StringArray("acpi", nil, "ACPI tables to read instead of this machine's: a folder or table files (repeatable)")
+	from := fs.String("from", "", "firmware image whose markers to capture instead of ACPI tables (no SMBIOS is read from this machine then)")
 	smb := fs.String("smbios", "", "SMBIOS to read instead of this machine's: dump-bin, sysfs folder, bare table or RSMB blob")
 	name := fs.String("name", "captured", "profile name")
 	asJSON := fs.Bool("json", false, "print what was captured as JSON")
@@ -31,7 +34,7 @@ func runCapture(io stdio, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	c, err := profile.CaptureTo(*out, profile.CaptureOptions{ACPI: *acpi, SMBIOS: *smb, Name: *name})
+	c, err := profile.CaptureTo(*out, profile.CaptureOptions{ACPI: *acpi, Image: *from, SMBIOS: *smb, Name: *name})
 	if err != nil {
 		fmt.Fprintf(io.stderr, "oemact capture: %v\n", err)
 		return exitUsage

@@ -24,7 +24,9 @@ const inspectArgs = "[--json] [--release win7] [--show-keys] [--smbios PATH] [--
 	"Each PATH is read by what it holds, whatever its name: an ACPI table, a folder of them (laid out like\n" +
 	"/sys/firmware/acpi/tables), acpidump text, SMBIOS data (a dmidecode --dump-bin file, a memory image\n" +
 	"whose entry point kept the physical table address, a bare table such as a copy of\n" +
-	"/sys/firmware/dmi/tables/DMI, a Windows RSMB blob, or a folder holding smbios_entry_point and DMI).\n" +
+	"/sys/firmware/dmi/tables/DMI, a Windows RSMB blob, or a folder holding smbios_entry_point and DMI),\n" +
+	"a firmware image (a UEFI volume or capsule, a flash image, a coreboot ROM, any file holding ACPI\n" +
+	"tables: its tables are one set, each with where in the image it was found).\n" +
 	"All PATHs together are one machine; with --each every PATH is a machine of its own, reported in one\n" +
 	"line (one JSON document per line with --json). No PATH reads this machine.\n\n" +
 	"-s and -t answer as dmidecode does: -s KEYWORD prints what 'dmidecode -s KEYWORD' prints, -t TYPE\n" +

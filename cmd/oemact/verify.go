@@ -12,6 +12,7 @@ import (
 	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
+	"github.com/oemact/oemact/oemact/inspect"
 	"github.com/oemact/oemact/oemact/oa"
 	"github.com/oemact/oemact/oemact/profile"
 )
@@ -26,7 +27,8 @@ func init() {
 
 func runVerify(io stdio, args []string) int {
 	fs := newFlagSet(io, "verify", "--edition ID [--key LABEL|KEY] [--cert FILE] [--authority FILE] [--catalog FILE] [--oa 2.1|3.0] [--json] [--show-keys] PATH...\n\n"+
-		"PATH is a firmware profile (.yaml), a tables folder, acpidump text or table files (as for inspect).\n"+
+		"PATH is a firmware profile (.yaml), a tables folder, acpidump text, table files or a firmware image\n"+
+		"(as for inspect).\n"+
 		"--key takes a key label (oem-slp/TSTOEM/win7-professional, any OEM ID: see 'oemact key derive') or a\n"+
 		"key; the catalog, the TEST authority and the TEST certificate of the SLIC's OEM are built in;\n"+
 		"--catalog adds to the catalog.\n")
@@ -98,7 +100,12 @@ func runVerify(io stdio, args []string) int {
 			Edition string `json:"edition"`
 			Key     string `json:"product_key,omitempty"`
 			Channel string `json:"channel,omitempty"`
+			// Tables: for a firmware image, the tables found in it, as inspect reports them.
+			Tables []inspect.Table `json:"tables,omitempty"`
 		}{Verdict: v, Edition: ed.ID}
+		if set.Kind == firmware.SetImage {
+			doc.Tables = inspect.Tables(set, *showKeys)
+		}
 		if key != nil {
 			doc.Key, doc.Channel = key.Key.Show(*showKeys), string(key.Channel)
 		}
@@ -106,6 +113,9 @@ func runVerify(io stdio, args []string) int {
 			return fail("%v", err)
 		}
 	} else {
+		if set.Kind == firmware.SetImage {
+			writeImageTables(io.stdout, set)
+		}
 		writeVerdict(io.stdout, v, ed, key, *showKeys)
 	}
 	if !v.Valid {
@@ -148,6 +158,14 @@ func writeVerdict(w io.Writer, v *oa.Verdict, ed edition.Edition, key *catalog.E
 		fmt.Fprintln(w, "Result: VALID")
 	} else {
 		fmt.Fprintln(w, "Result: NOT VALID")
+	}
+}
+
+// writeImageTables says where the tables of a firmware image were found.
+func writeImageTables(w io.Writer, set *firmware.Set) {
+	fmt.Fprintf(w, "tables in %s (%s):\n", set.Name, set.ImageKind)
+	for _, t := range inspect.Tables(set, false) {
+		fmt.Fprintf(w, "  %-5s %s\n", t.Name, t.Where())
 	}
 }
 

@@ -18,9 +18,13 @@ import (
 // CaptureOptions say where to read a machine's tables from. Empty sources mean the running
 // machine (/sys/firmware/acpi/tables with the kernel log, /sys/firmware/dmi/tables).
 type CaptureOptions struct {
-	ACPI   []string // table folders or files, as firmware.Load takes them
-	SMBIOS string   // an SMBIOS source, as smbios.Read takes it
-	Name   string   // profile name; default "captured"
+	ACPI []string // table folders or files, as firmware.Load takes them
+	// Image is a firmware image (UEFI volume or capsule, flash image, coreboot ROM) whose
+	// markers are captured instead of ACPI; the running machine's SMBIOS is then not read (an
+	// image holds none at rest: firmware builds it at boot), only SMBIOS when given.
+	Image  string
+	SMBIOS string // an SMBIOS source, as smbios.Read takes it
+	Name   string // profile name; default "captured"
 	Now    time.Time
 }
 
@@ -49,16 +53,30 @@ func CaptureTo(dir string, opts CaptureOptions) (*Capture, error) {
 	}
 	p := Profile{Name: opts.Name}
 	source := "this machine"
-	if len(opts.ACPI) > 0 {
+	switch {
+	case opts.Image != "" && len(opts.ACPI) > 0:
+		return nil, fmt.Errorf("capture: a firmware image and ACPI tables were both given; capture one machine at a time")
+	case opts.Image != "":
+		source = "the firmware image " + filepath.Base(opts.Image)
+	case len(opts.ACPI) > 0:
 		source = strings.Join(opts.ACPI, ", ")
 	}
 	p.Description = fmt.Sprintf("captured from %s on %s", source, opts.Now.UTC().Format("2006-01-02"))
 
-	if err := c.captureACPI(dir, opts.ACPI, &p); err != nil {
+	if opts.Image != "" {
+		if err := c.captureImage(dir, opts.Image, &p); err != nil {
+			return nil, err
+		}
+	} else if err := c.captureACPI(dir, opts.ACPI, &p); err != nil {
 		return nil, err
 	}
-	if err := c.captureSMBIOS(dir, opts.SMBIOS, &p); err != nil {
-		return nil, err
+	switch {
+	case opts.Image != "" && opts.SMBIOS == "":
+		c.Notes = append(c.Notes, "no SMBIOS: a firmware image holds none at rest (firmware builds it at boot); the profile leaves SMBIOS to QEMU's defaults (give --smbios to capture one)")
+	default:
+		if err := c.captureSMBIOS(dir, opts.SMBIOS, &p); err != nil {
+			return nil, err
+		}
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
@@ -116,7 +134,28 @@ func (c *Capture) captureACPI(dir string, sources []string, p *Profile) error {
 	if len(sets) != 1 {
 		return fmt.Errorf("capture: the ACPI sources make %d table sets; capture one machine at a time", len(sets))
 	}
-	set := sets[0]
+	return c.captureSet(dir, sets[0], p)
+}
+
+// captureImage copies the markers found in a firmware image.
+func (c *Capture) captureImage(dir, path string, p *Profile) error {
+	set, err := firmware.LoadImage(path)
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	if err := c.captureSet(dir, set, p); err != nil {
+		return err
+	}
+	for _, sig := range []string{"SLIC", "MSDM"} {
+		if t := set.First(sig); t != nil && t.Location != nil {
+			c.Notes = append(c.Notes, fmt.Sprintf("%s copied from %s", sig, t.Location))
+		}
+	}
+	return nil
+}
+
+// captureSet copies the activation tables of one set and takes the platform OEM IDs from it.
+func (c *Capture) captureSet(dir string, set *firmware.Set, p *Profile) error {
 	for _, sig := range []string{"SLIC", "MSDM", "FACP", "RSDT", "XSDT"} {
 		ts := set.Lookup(sig)
 		if len(ts) == 0 {
