@@ -68,7 +68,7 @@ func TestVerbsRefuseDevicesAndPipes(t *testing.T) {
 		{"serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "s.db"), "--geo", "F"},
 		{"serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "s.db"), "--admin-token-file", "F"},
 		{"capture", "-o", out, "--acpi", "F", "--smbios", "F"},
-		{"simulate", "--events", "F"},
+		{"simulate", "F"},
 		{"report", "merge", "-o", out, "F"},
 	}
 	for _, path := range []string{"/dev/zero", fifo} {

@@ -1,20 +1,17 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	goio "io"
 	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/oemact/oemact/harness/kernel"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/report"
 	"github.com/oemact/oemact/harness/runner"
 	"github.com/oemact/oemact/harness/scenario"
-	"github.com/oemact/oemact/harness/shard"
 	"github.com/oemact/oemact/oemact/service"
 )
 
@@ -30,137 +27,42 @@ func runRun(io stdio, args []string) int {
 	fs := newFlagSet(io, "run", "[-j N|auto] [--junit FILE] [--json FILE] [--html FILE] [--list] [--run REGEXP] [--shard I/N [--durations FILE]] [--keep-artifacts] [--artifacts DIR] [--catalog FILE]... PATH...\n\n"+
 		"PATH is a scenario file or a folder of them (*.yaml). Exit 0 when every expectation held, 1 when one\n"+
 		"failed, 2 on an infrastructure error (QEMU died, a guest hung) or a usage error.\n")
-	jobs := fs.StringP("jobs", "j", "1", "scenarios to run at once: a number, or auto (the CPUs this process may use)")
-	junit := fs.String("junit", "", "write a JUnit XML report to FILE (- for stdout, after the summary)")
-	jsonOut := fs.String("json", "", "write the results as JSON to FILE (- for stdout, after the summary)")
-	html := fs.String("html", "", "write an HTML report (scenario matrix, licence timelines) to FILE (- for stdout)")
-	keep := fs.Bool("keep-artifacts", false, "keep the artifacts of passed scenarios too (failed ones are always kept)")
-	artifacts := fs.String("artifacts", "", "artifacts folder (default: a new folder under the cache, printed at the end)")
+	v := addScenarioFlags(fs, "run")
 	kernelPath := fs.String("kernel", "", "guest kernel (vmlinuz or a fetched kernel folder); default OEMACT_KERNEL, then the cache")
 	serviceURL := fs.String("service", "", "use a running 'oemact serve --trust-client-time' at URL (http://HOST:PORT or unix:PATH) instead of an in-process service")
 	serviceToken := fs.String("service-token-file", "", "file holding the token of the running service (its --token-file)")
 	timeout := fs.Duration("timeout", runner.DefaultBootTimeout, "bound on each boot")
 	accel := fs.String("accel", "", "tcg or kvm (default: probe KVM once, fall back to TCG)")
-	catFiles := fs.StringArray("catalog", nil, "key catalog (YAML) to add to the built-in TEST catalog, before each scenario's own catalog: (repeatable)")
-	confine := fs.Bool("confine", os.Getenv("CI") == "true", "keep the files scenarios name (profile:, board:, catalog:, and the files those profiles name) inside the current folder's tree, symbolic links resolved; on by default when CI=true, for scenario files from pull requests")
-	list := fs.Bool("list", false, "print the scenarios a run would execute (after --run and --shard) and their steps' test names, and run nothing")
-	runRE := fs.String("run", "", "run only the scenarios whose name matches this regular expression")
-	shardSpec := fs.String("shard", "", "run shard I of N (I/N, such as 2/3): a split of the scenarios that is the same on every machine, "+
-		"for a CI job matrix; merge the shards' --json reports with 'oemact report merge'")
-	durations := fs.String("durations", "", "with --shard: balance the shards by the scenario wall times in an earlier run's JSON report "+
-		"(default: by boot count)")
-	reboot := fs.Bool("reboot-every-step", false, "boot a machine afresh at every boot step (default: a machine whose next step changes only the clock stays running)")
 	if code, done := parseFlags(fs, args); done {
 		return code
-	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(io.stderr, "oemact run: "+format+"\n", a...)
-		return exitUsage
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	if reportsToStdout(*jsonOut, *junit, *html) > 1 {
-		return fail("only one of --json, --junit and --html can be - (stdout)")
-	}
-	n, err := parseJobs(*jobs)
-	if err != nil {
-		return fail("%v", err)
 	}
 	switch *accel {
 	case "", "tcg", "kvm":
 	default:
-		return fail("--accel %q: want tcg or kvm", *accel)
+		return v.fail(io, "--accel %q: want tcg or kvm", *accel)
 	}
 	var token string
 	if *serviceToken != "" {
 		if *serviceURL == "" {
-			return fail("--service-token-file needs --service")
+			return v.fail(io, "--service-token-file needs --service")
 		}
 		var err error
 		if token, err = service.ReadTokenFile(*serviceToken); err != nil {
-			return fail("--service-token-file: %v", err)
+			return v.fail(io, "--service-token-file: %v", err)
 		}
 	}
-	files := report.Files{JSON: *jsonOut, JUnit: *junit, HTML: *html}
-	started := time.Now()
-	// Stopped before any boot: the reports asked for are still written, saying why, so that CI
-	// never finds no test results.
-	var sel *shard.Selection
-	stopped := func(scs []*scenario.Scenario, err error) int {
-		fmt.Fprintf(io.stderr, "oemact run: %v\n", err)
-		r := runner.NotStarted(started, scs, err)
-		if sel != nil {
-			sel.Label(r) // the shard's own scenarios: it cannot fail
-		}
-		if werr := writeReports(io, files, r); werr != nil {
-			fmt.Fprintf(io.stderr, "oemact run: %v\n", werr)
-		}
-		return exitUsage
-	}
-	opts := scenario.Options{Catalogs: *catFiles}
-	if *confine {
-		wd, err := os.Getwd()
+	return v.run(io, fs, func(cache string, o *runner.Options) error {
+		k, err := kernel.Locate(cache, *kernelPath)
 		if err != nil {
-			return fail("--confine: %v", err)
+			return err
 		}
-		opts.Confine = wd
-	}
-	scs, err := loadScenarios(fs.Args(), opts)
-	if err != nil {
-		return stopped(nil, err)
-	}
-	s, err := shard.Select(scs, shard.Filter{Run: *runRE, Shard: *shardSpec, Durations: *durations})
-	if err != nil {
-		return stopped(nil, err)
-	}
-	if *list {
-		if err := s.WriteList(io.stdout); err != nil {
-			return fail("%v", err)
+		if note := kernel.CloudNote(cache, k); note != "" {
+			fmt.Fprintf(io.stderr, "oemact run: %s\n", note)
 		}
-		return exitOK
-	}
-	sel, scs = s, s.Scenarios
-	cache, err := kernel.CacheDir()
-	if err != nil {
-		return stopped(scs, err)
-	}
-	k, err := kernel.Locate(cache, *kernelPath)
-	if err != nil {
-		return stopped(scs, err)
-	}
-	if note := kernel.CloudNote(cache, k); note != "" {
-		fmt.Fprintf(io.stderr, "oemact run: %s\n", note)
-	}
-	chosen := *artifacts != ""
-	if !chosen {
-		if *artifacts, err = runner.NewRunDir(filepath.Join(cache, "runs"), time.Now()); err != nil {
-			return stopped(scs, err)
-		}
-	}
-	ctx, interrupt, stop := runner.NotifyInterrupt(context.Background())
-	defer stop()
-	progress := newProgress(io)
-	res, err := runner.Execute(ctx, scs, runner.Options{Jobs: n, Kernel: k, Artifacts: *artifacts, KeepArtifacts: *keep, RebootEveryStep: *reboot,
-		Timeout: *timeout, ServiceURL: *serviceURL, ServiceToken: token, Observer: progress, Accel: qemu.Accel(*accel),
-		InitramfsDir: filepath.Join(cache, "initramfs")})
-	progress.Finish()
-	if err != nil {
-		return interrupt.ExitCode(stopped(scs, err))
-	}
-	if err := sel.Label(res); err != nil {
-		return fail("%v", err)
-	}
-	if err := report.WriteSummary(io.stdout, res); err != nil {
-		return fail("%v", err)
-	}
-	if err := writeReports(io, files, res); err != nil {
-		fmt.Fprintf(io.stderr, "oemact run: %v\n", err)
-		return exitUsage
-	}
-	showArtifacts(io, res, *artifacts, chosen)
-	return interrupt.ExitCode(res.ExitCode())
+		o.Kernel, o.Timeout, o.ServiceURL, o.ServiceToken = k, *timeout, *serviceURL, token
+		o.Accel, o.InitramfsDir = qemu.Accel(*accel), filepath.Join(cache, "initramfs")
+		return nil
+	}, nil)
 }
 
 // newProgress prints a run's progress on stdout: live on a terminal, a line per step elsewhere.

@@ -60,11 +60,6 @@ type Config struct {
 	// the model's choice is true, as slmgr /rearm works in Windows 7's notification state
 	// (it is how an unactivated machine gets its next 30 days).
 	RearmInNotification bool
-	// LogonAt is the time of day (UTC, as an offset from midnight) at which the simulated user
-	// logs on, once a day. DESIGN.md gives no time; the model's choice is 09:00, the start of an
-	// office day, which puts the daily reminder one hour after the simulator's default 08:00 install.
-	// The Machine itself takes logons as inputs; only the simulator uses this.
-	LogonAt time.Duration
 
 	// VotePolicy decides hardware tolerance for Retail, OEM:COA, OEM:DM and Volume:MAK licences:
 	// hwid.VotePolicy (the published 10-vote model) by default.
@@ -94,7 +89,6 @@ func DefaultConfig() Config {
 		KMSExpiryStatus:     OOTGrace,
 		OEMLostStatus:       OOTGrace,
 		RearmInNotification: true,
-		LogonAt:             9 * time.Hour,
 		VotePolicy:          hwid.VotePolicy,
 		KMSPolicy:           hwid.KMSPolicy,
 		OEMPolicy:           OEMBoardPolicy,
@@ -124,9 +118,6 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRearms < 0 {
 		return fmt.Errorf("licence config: max_rearms must be 0 or more, got %d", c.MaxRearms)
-	}
-	if c.LogonAt < 0 || c.LogonAt >= Day {
-		return fmt.Errorf("licence config: logon_at must be a time of day (00:00 to 23:59), got %s", formatDuration(c.LogonAt))
 	}
 	for _, s := range []struct {
 		name string
@@ -172,7 +163,6 @@ type configJSON struct {
 	KMSExpiryStatus     Status       `json:"kms_expiry_status"`
 	OEMLostStatus       Status       `json:"oem_lost_status"`
 	RearmInNotification bool         `json:"rearm_in_notification"`
-	LogonAt             duration     `json:"logon_at"`
 	VotePolicy          hwid.Policy  `json:"vote_policy"`
 	KMSPolicy           hwid.Policy  `json:"kms_policy"`
 	OEMPolicy           hwid.Policy  `json:"oem_policy"`
@@ -191,8 +181,8 @@ func (c Config) toJSON() configJSON {
 		KMSValidity: duration(c.KMSValidity), KMSRenewal: duration(c.KMSRenewal), KMSRetry: duration(c.KMSRetry),
 		KMSGrace: duration(c.KMSGrace), OOTGrace: duration(c.OOTGrace), NonGenuineGrace: duration(c.NonGenuineGrace),
 		KMSExpiryStatus: c.KMSExpiryStatus, OEMLostStatus: c.OEMLostStatus,
-		RearmInNotification: c.RearmInNotification, LogonAt: duration(c.LogonAt),
-		VotePolicy: c.VotePolicy, KMSPolicy: c.KMSPolicy, OEMPolicy: c.OEMPolicy,
+		RearmInNotification: c.RearmInNotification,
+		VotePolicy:          c.VotePolicy, KMSPolicy: c.KMSPolicy, OEMPolicy: c.OEMPolicy,
 	}
 }
 
@@ -203,8 +193,8 @@ func (j configJSON) config() Config {
 		KMSValidity: time.Duration(j.KMSValidity), KMSRenewal: time.Duration(j.KMSRenewal), KMSRetry: time.Duration(j.KMSRetry),
 		KMSGrace: time.Duration(j.KMSGrace), OOTGrace: time.Duration(j.OOTGrace), NonGenuineGrace: time.Duration(j.NonGenuineGrace),
 		KMSExpiryStatus: j.KMSExpiryStatus, OEMLostStatus: j.OEMLostStatus,
-		RearmInNotification: j.RearmInNotification, LogonAt: time.Duration(j.LogonAt),
-		VotePolicy: j.VotePolicy, KMSPolicy: j.KMSPolicy, OEMPolicy: j.OEMPolicy,
+		RearmInNotification: j.RearmInNotification,
+		VotePolicy:          j.VotePolicy, KMSPolicy: j.KMSPolicy, OEMPolicy: j.OEMPolicy,
 	}
 }
 

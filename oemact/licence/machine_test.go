@@ -44,6 +44,22 @@ func machine(t *testing.T, p Product, tweak ...func(*Config)) (*Machine, *Manual
 	return m, clk
 }
 
+// baseHardware is the test machine: one component of each class.
+var baseHardware = []struct {
+	class hwid.Class
+	value string
+}{
+	{hwid.NIC, "52:54:00:12:34:56"},
+	{hwid.Disk, "OEMACT-TEST-DISK-0001"},
+	{hwid.Memory, hwid.MemoryRange(4 << 20)},
+	{hwid.CPU, "QEMU Virtual CPU version 2.5+ x2"},
+	{hwid.Display, "1234:1111"},
+	{hwid.StorageController, "1af4:1001"},
+	{hwid.System, "TSTOEM TSTMODEL 4c4c4544-0000-1000-8000-000000000001"},
+	{hwid.Board, "TSTOEM TSTBOARD BSN-0001"},
+	{hwid.BIOS, "TSTOEM BIOS 1.0"},
+}
+
 // hardware returns the test machine's inventory with the given classes replaced (a class listed
 // twice is replaced twice).
 func hardware(replaced ...hwid.Class) *hwid.Inventory {
@@ -685,8 +701,6 @@ func TestConfigJSON(t *testing.T) {
 	bad.KMSExpiryStatus = Licensed
 	assert.ErrorContains(t, bad.Validate(), "kms_expiry_status")
 	bad = DefaultConfig()
-	bad.LogonAt = 25 * time.Hour
-	assert.ErrorContains(t, bad.Validate(), "logon_at")
 	bad = DefaultConfig()
 	bad.Reminders.HourlyFrom = 4 * Day
 	assert.ErrorContains(t, bad.Validate(), "daily_until")
@@ -715,7 +729,6 @@ func TestDefaultsAreDesignNumbers(t *testing.T) {
 	assert.Equal(t, OOTGrace, c.KMSExpiryStatus)
 	assert.Equal(t, OOTGrace, c.OEMLostStatus)
 	assert.True(t, c.RearmInNotification)
-	assert.Equal(t, 9*time.Hour, c.LogonAt)
 	require.NoError(t, c.Validate())
 }
 
