@@ -9,6 +9,7 @@ import (
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/fixtures"
+	"github.com/oemact/oemact/oemact/activation"
 	"github.com/oemact/oemact/oemact/catalog"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
@@ -30,11 +31,11 @@ func runVerify(io stdio, args []string) int {
 		"PATH is a firmware profile (.yaml), a tables folder, acpidump text, table files or a firmware image\n"+
 		"(as for inspect).\n"+
 		"--key takes a key label (oem-slp/TSTOEM/win7-professional, any OEM ID: see 'oemact key derive') or a\n"+
-		"key; the catalog, the TEST authority and the TEST certificate of the SLIC's OEM are built in;\n"+
+		"key; the catalog, the TEST authority and the TEST certificate of the key's OEM are built in;\n"+
 		"--catalog adds to the catalog.\n")
 	edID := fs.String("edition", "", "installed edition ('oemact editions' lists them: win7-professional, server2008r2-standard, win8-pro, ...)")
 	keyArg := fs.String("key", "", "installed product key: a key label or a 5x5 key (OA 2.1)")
-	certFile := fs.String("cert", "", "OEM certificate (.xrm-ms); default: the built-in TEST certificate of the SLIC header's OEM ID")
+	certFile := fs.String("cert", "", "OEM certificate (.xrm-ms) of the image; default: the built-in TEST certificate of the --key's OEM (an OEM:SLP key), as the OEM's image carries it, never the firmware's OEM's")
 	authFile := fs.String("authority", "", "authority key (PEM) the certificate must chain to; default: the built-in TEST authority")
 	catFiles := fs.StringArray("catalog", nil, "key catalog (YAML) to add to the built-in TEST catalog (repeatable)")
 	kind := fs.String("oa", "auto", "which OEM Activation to evaluate: 2.1, 3.0, or auto (3.0 for Windows 8 editions)")
@@ -64,35 +65,32 @@ func runVerify(io stdio, args []string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	if *kind == "auto" {
-		*kind = "2.1"
-		if ed.ReleaseInfo().SLICVersion == 0 {
-			*kind = "3.0"
+	var key *catalog.Entry
+	if *keyArg != "" {
+		if key, err = cat.Resolve(*keyArg); err != nil {
+			return fail("--key: %v", err)
 		}
 	}
-	var v *oa.Verdict
-	var key *catalog.Entry
+	in := activation.OAInput{Set: set, Edition: ed, Key: key, Catalog: cat, Kind: *kind,
+		Firmware: firmware.Options{StrictFADT: *strictFADT}}
 	switch *kind {
-	case "2.1":
-		if *keyArg != "" {
-			if key, err = cat.Resolve(*keyArg); err != nil {
-				return fail("--key: %v", err)
-			}
-		}
-		auth, err := loadAuthority(*authFile)
-		if err != nil {
-			return fail("%v", err)
-		}
-		c, err := loadCertificate(*certFile, set)
-		if err != nil && *certFile != "" {
-			return fail("%v", err)
-		}
-		v = oa.Evaluate21(oa.Input21{Set: set, Certificate: c, Authority: auth, Key: key, Edition: ed,
-			Firmware: firmware.Options{StrictFADT: *strictFADT}})
-	case "3.0":
-		v, key = oa.Evaluate30(oa.Input30{Set: set, Catalog: cat, Edition: ed})
+	case "auto":
+		in.Kind = activation.ChooseOA(ed, key, true)
+	case activation.OA21, activation.OA30:
 	default:
 		return fail("--oa %q: want 2.1, 3.0 or auto", *kind)
+	}
+	if in.Kind == activation.OA21 {
+		if in.Authority, err = loadAuthority(*authFile); err != nil {
+			return fail("%v", err)
+		}
+		if in.Certificate, err = loadCertificate(*certFile, key); err != nil {
+			return fail("%v", err)
+		}
+	}
+	v, dm := activation.EvaluateOA(in)
+	if dm != nil {
+		key = dm // OA 3.0: the MSDM's key
 	}
 	if *asJSON {
 		doc := struct {
@@ -218,21 +216,17 @@ func loadAuthority(path string) (*rsa.PublicKey, error) {
 	return &priv.PublicKey, nil
 }
 
-// loadCertificate reads --cert, or the built-in TEST certificate of the marker's OEM. A missing
-// built-in certificate is not an error here: rule 2 reports it.
-func loadCertificate(path string, set *firmware.Set) (*cert.Certificate, error) {
-	if path != "" {
-		b, err := fileio.ReadFile(path, fileio.YAMLLimit)
-		if err != nil {
-			return nil, err
-		}
-		return cert.Parse(b)
+// loadCertificate reads --cert, or takes the certificate the image of an OEM:SLP key's OEM carries
+// (the built-in TEST one), never the firmware's OEM's (DESIGN.md). None is not an error: rule 2
+// reports it.
+func loadCertificate(path string, key *catalog.Entry) (*cert.Certificate, error) {
+	if path == "" {
+		c, _, err := activation.CertificateFor(nil, nil, key)
+		return c, err
 	}
-	// The OEM installs its certificate with its image: choose it by the OEM ID of the SLIC header
-	// (the platform's), not by the marker's, which may name someone else.
-	t := set.First("SLIC")
-	if t == nil || t.HeaderOnly {
-		return nil, fmt.Errorf("no SLIC to choose a certificate by")
+	b, err := fileio.ReadFile(path, fileio.YAMLLimit)
+	if err != nil {
+		return nil, err
 	}
-	return fixtures.Certificate(string(t.Header.OEMID[:]))
+	return cert.Parse(b)
 }
