@@ -148,3 +148,25 @@ func TestIdentityFieldAbsentFromShortStructure(t *testing.T) {
 	assert.Equal(t, "", v["system.family"])
 	assert.Equal(t, "", v["chassis.type"])
 }
+
+// A sysfs pair whose entry point is damaged beyond use is still read: the entry point's error is
+// a finding and the DMI file is read as a bare table.
+func TestSysfsDamagedEntryPointReadsTheTable(t *testing.T) {
+	raw := readFixture(t, "uroot_Lenovo-ThinkPad-T480.bin")
+	ep := append([]byte(nil), raw[:0x18]...)
+	ep[6] = 0x40 // the _SM3_ length byte
+	in, err := DecodeSysfs(ep, raw[DumpBinTableOffset:])
+	require.NotNil(t, in)
+	var fe *FormatError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, CodeEntryPointLength, fe.Code)
+	assert.Nil(t, in.EntryPoint)
+	assert.True(t, in.VersionGuessed)
+	full, err := Read(fixturePath(t, "uroot_Lenovo-ThinkPad-T480.bin"))
+	require.NoError(t, err)
+	assert.Equal(t, full.Identity(), in.Identity())
+	assert.True(t, Lint(in, nil).Has(CodeNoEntryPoint))
+
+	_, err = DecodeSysfs(ep, []byte{0xFF, 0xFE})
+	assert.ErrorAs(t, err, &fe, "no table either: the entry point's error")
+}
