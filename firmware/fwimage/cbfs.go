@@ -76,9 +76,58 @@ func (w *walker) cbfs(d *data, parent *Node, lo, hi int64, depth int) {
 			w.fail(d, pos, n, ErrUnsupported, "CBFS compression algorithm %d: the %d bytes of CBFS file %q are not decompressed or scanned", algo, length, name)
 		case method != "":
 			w.inflate(d, n, pos+dataOff, pos+dataOff+length, method, want, nil)
+		case typ == cbfsTypePayload:
+			w.payload(d, n, pos+dataOff, pos+dataOff+length, depth+1)
 		}
 		pos = next
 	}
+}
+
+// Payload segments (cbfs_serialized.h, struct cbfs_payload_segment), big-endian: type,
+// compression, offset (from the payload's data), load address (u64), length, memory length. The
+// list ends with the entry segment.
+const (
+	cbfsTypePayload    = 0x20 // "simple elf", a payload such as SeaBIOS
+	cbfsSegmentSize    = 28
+	cbfsSegmentBSS     = 0x42535320 // "BSS ": no data
+	cbfsSegmentEntry   = 0x454E5452 // "ENTR": the entry point, the list's end
+	cbfsMaxSegments    = 256
+	cbfsSegmentTypeLen = 4
+)
+
+// payload decompresses the compressed segments of a payload whose data is d.b[start:end]; the
+// stored ones are covered by the scan of d.
+func (w *walker) payload(d *data, n *Node, start, end int64, depth int) {
+	for i, pos := 0, start; i < cbfsMaxSegments; i, pos = i+1, pos+cbfsSegmentSize {
+		if pos+cbfsSegmentSize > end {
+			w.fail(d, pos, n, ErrTruncated, "payload segment %d: the list ends without an entry segment", i)
+			return
+		}
+		typ, comp := be32(d.b[pos:]), be32(d.b[pos+4:])
+		off, length := int64(be32(d.b[pos+8:])), int64(be32(d.b[pos+20:]))
+		if typ == cbfsSegmentEntry {
+			return
+		}
+		if typ == cbfsSegmentBSS || comp == 0 {
+			continue
+		}
+		kind := string(d.b[pos : pos+cbfsSegmentTypeLen])
+		if off > end-start || length > end-start-off {
+			w.fail(d, pos+8, n, ErrOutside, "payload segment %d (%q) says %d bytes at offset 0x%x, outside the payload's %d bytes", i, kind, length, off, end-start)
+			return
+		}
+		seg := &Node{Kind: NodeSegment, Name: fmt.Sprintf("segment %d", i), Type: typ, Size: length}
+		if !w.add(d, n, seg, start+off, depth) {
+			return
+		}
+		if method := cbfsMethods[comp]; method != "" {
+			w.inflate(d, seg, start+off, start+off+length, method, -1, nil)
+		} else {
+			seg.Compression = fmt.Sprintf("cbfs-%d", comp)
+			w.fail(d, start+off, seg, ErrUnsupported, "CBFS compression algorithm %d: the %d bytes of payload segment %d are not decompressed or scanned", comp, length, i)
+		}
+	}
+	w.fail(d, start, n, ErrLimit, "a payload with more than %d segments: the rest is not walked", cbfsMaxSegments)
 }
 
 // cbfsCompression reads the compression attribute of a CBFS file header h (attributes from

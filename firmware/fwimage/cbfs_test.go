@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -229,5 +230,55 @@ func TestHandBuiltFMAP(t *testing.T) {
 	for _, tb := range im.Tables {
 		paths = append(paths, tb.Loc.Path)
 	}
-	assert.ElementsMatch(t, []string{"COREBOOT/slic", "COREBOOT/msdm.lzma"}, paths)
+	assert.ElementsMatch(t, []string{"COREBOOT/slic", "COREBOOT/msdm.lzma", "COREBOOT/payload/segment 0"}, paths)
 }
+
+var payloadSegmentLine = regexp.MustCompile(`^    (\w+) +\((\w+) compression, offset: 0x([0-9a-f]+), load: 0x[0-9a-f]+, length: (\d+)/(\d+)\)`)
+
+// A payload (an ELF built here, holding a real SLIC in its data) added by cbfstool with LZMA:
+// its compressed segments agree with 'cbfstool print -v' and the SLIC is found in one.
+func TestCBFSPayloadSegments(t *testing.T) {
+	hosttooltest.Require(t, "gcc")
+	slic := realTable(t, "dell-inspiron-14-3462", "SLIC")
+	dir := t.TempDir()
+	var src strings.Builder
+	src.WriteString("const unsigned char slic[] __attribute__((used)) = {")
+	for i, c := range slic {
+		if i > 0 {
+			src.WriteString(",")
+		}
+		src.WriteString(strconv.Itoa(int(c)))
+	}
+	src.WriteString("};\nvoid _start(void) { for (;;) ; }\n")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "payload.c"), []byte(src.String()), 0o644))
+	tool(t, dir, "gcc", "-m32", "-static", "-nostdlib", "-fno-pic", "-no-pie", "-Wl,-Ttext=0x100000", "-o", "payload.elf", "payload.c")
+	tool(t, dir, "cbfstool", "rom.bin", "create", "-m", "x86", "-s", "0x100000")
+	tool(t, dir, "cbfstool", "rom.bin", "add-payload", "-f", "payload.elf", "-n", "fallback/payload", "-c", "lzma")
+
+	var want []string
+	for _, line := range strings.Split(tool(t, dir, "cbfstool", "rom.bin", "print", "-v"), "\n") {
+		if m := payloadSegmentLine.FindStringSubmatch(line); m != nil && m[2] != "none" {
+			off, _ := strconv.ParseInt(m[3], 16, 64)
+			want = append(want, fmt.Sprintf("%s at 0x%x: %s bytes, %s decompressed", m[1], off, m[4], m[5]))
+		}
+	}
+	require.NotEmpty(t, want)
+	im, err := Read(filepath.Join(dir, "rom.bin"), Limits{})
+	require.NoError(t, err)
+	assert.Empty(t, im.Errors)
+	var got []string
+	im.Visit(func(n *Node, _ int) {
+		if n.Kind == NodeSegment {
+			p := n.Parent()
+			got = append(got, fmt.Sprintf("%s at 0x%x: %d bytes, %d decompressed", strings.ToLower(strings.TrimSpace(string(be32bytes(n.Type)))),
+				n.Loc.Offset-p.Loc.Offset-p.HeaderSize, n.Size, n.Decompressed))
+		}
+	})
+	assert.Equal(t, want, got)
+	require.Len(t, im.Tables, 1)
+	assert.Equal(t, slic, im.Tables[0].Raw)
+	assert.True(t, im.Tables[0].Loc.Decompressed)
+	assert.Regexp(t, `^CBFS/fallback/payload/segment \d+$`, im.Tables[0].Loc.Path)
+}
+
+func be32bytes(v uint32) []byte { return []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} }

@@ -80,8 +80,22 @@ func seedCBFS(tb testing.TB) []byte {
 	var c []byte
 	c = append(c, cbfsFile("slic", 0x50, slic, 0, 0)...)
 	c = append(c, cbfsFile("msdm.lzma", 0x50, lzmaAlone(tb, msdm), 1, len(msdm))...)
+	c = append(c, cbfsFile("payload", cbfsTypePayload, payloadData(tb, slic), 0, 0)...)
 	c = append(c, cbfsFile("", cbfsTypeNull, make([]byte, 64), 0, 0)...)
 	return c
+}
+
+// payloadData is a CBFS payload: a DATA segment holding table LZMA-compressed, then the entry.
+func payloadData(tb testing.TB, table []byte) []byte {
+	lz := lzmaAlone(tb, table)
+	b := make([]byte, 2*cbfsSegmentSize)
+	copy(b, "DATA")
+	binary.BigEndian.PutUint32(b[4:], 1)
+	binary.BigEndian.PutUint32(b[8:], uint32(len(b)))
+	binary.BigEndian.PutUint32(b[20:], uint32(len(lz)))
+	binary.BigEndian.PutUint32(b[24:], uint32(len(table)))
+	copy(b[cbfsSegmentSize:], "ENTR")
+	return append(b, lz...)
 }
 
 // checkImage holds what every walk must give, whatever the bytes.

@@ -1,6 +1,7 @@
 package fwimage
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -69,12 +70,31 @@ func (l Limits) withDefaults() Limits {
 // Bytes that are not in the file as such but in the output of a compressed section have
 // Decompressed set: Offset is then the file offset of the outermost compressed data they came
 // from, and DataOffset their offset in the output of the innermost one.
+//
+// In JSON, "decompressed" and "data_offset" are there only for decompressed bytes (and then
+// always, data_offset 0 included).
 type Location struct {
 	Image        string `json:"image"`
 	Offset       int64  `json:"offset"`
 	Path         string `json:"path"`
 	Decompressed bool   `json:"decompressed,omitempty"`
 	DataOffset   int64  `json:"data_offset,omitempty"`
+}
+
+func (l Location) MarshalJSON() ([]byte, error) {
+	type plain struct {
+		Image  string `json:"image"`
+		Offset int64  `json:"offset"`
+		Path   string `json:"path"`
+	}
+	if !l.Decompressed {
+		return json.Marshal(plain{l.Image, l.Offset, l.Path})
+	}
+	return json.Marshal(struct {
+		plain
+		Decompressed bool  `json:"decompressed"`
+		DataOffset   int64 `json:"data_offset"`
+	}{plain{l.Image, l.Offset, l.Path}, true, l.DataOffset})
 }
 
 func (l Location) String() string {
@@ -348,10 +368,11 @@ const (
 	NodeArea                     // FMAP area
 	NodeCBFS                     // CBFS (a legacy one, found by its master header)
 	NodeCBFSFile                 // CBFS file
+	NodeSegment                  // a compressed segment of a CBFS payload
 )
 
 var nodeKindNames = [...]string{NodeVolume: "volume", NodeFile: "file", NodeSection: "section", NodeCapsule: "capsule",
-	NodeRegion: "region", NodeArea: "fmap-area", NodeCBFS: "cbfs", NodeCBFSFile: "cbfs-file"}
+	NodeRegion: "region", NodeArea: "fmap-area", NodeCBFS: "cbfs", NodeCBFSFile: "cbfs-file", NodeSegment: "cbfs-segment"}
 
 func (k NodeKind) String() string {
 	if int(k) < len(nodeKindNames) {
