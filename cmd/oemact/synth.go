@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/oemact/oemact/harness/engine"
+	"github.com/oemact/oemact/harness/engine/qemuvm"
 	"github.com/oemact/oemact/oemact/profile"
 )
 
@@ -41,6 +43,12 @@ func runSynth(io stdio, args []string) int {
 		fmt.Fprintf(io.stderr, "oemact synth: %v\n", err)
 		return exitUsage
 	}
+	argsFile, qemuArgs, err := qemuvm.WriteSynthArgs(*out, t, files)
+	if err != nil {
+		fmt.Fprintf(io.stderr, "oemact synth: %v\n", err)
+		return exitUsage
+	}
+	hw := engine.FromProfile(t, p.VM, p.VM.TPM).WithDefaults()
 	key := ""
 	if !t.MSDMKey.IsZero() {
 		key = t.MSDMKey.Show(*showKeys)
@@ -67,9 +75,9 @@ func runSynth(io stdio, args []string) int {
 			Disks     int      `json:"disks"`
 			TPM       bool     `json:"tpm"`
 			ProfileAt string   `json:"profile_file"`
-		}{p.Name, files.SLIC, files.MSDM, key, files.SMBIOS, files.DumpBin, files.Sysfs, t.QEMUArgs(files),
-			files.Args, files.Libvirt, p.ACPI.OEMID, p.ACPI.OEMTableID, p.VM.Machine, p.VM.Firmware,
-			p.VM.MemoryMB, p.VM.CPUs, len(p.VM.NICs), len(p.VM.Disks), p.VM.TPM, p.Path}
+		}{p.Name, files.SLIC, files.MSDM, key, files.SMBIOS, files.DumpBin, files.Sysfs, qemuArgs,
+			argsFile, files.Libvirt, p.ACPI.OEMID, p.ACPI.OEMTableID, hw.Chipset, hw.Firmware,
+			hw.MemoryMB, hw.CPUs, len(hw.NICs), len(hw.Disks), hw.TPM, p.Path}
 		if err := writeJSON(io.stdout, doc); err != nil {
 			fmt.Fprintf(io.stderr, "oemact synth: %v\n", err)
 			return exitUsage
@@ -88,7 +96,7 @@ func runSynth(io stdio, args []string) int {
 		fmt.Fprintln(io.stdout, ")")
 	}
 	fmt.Fprintf(io.stdout, "  SMBIOS  %s (dump-bin), %s (sysfs pair), %d structure files\n", files.DumpBin, files.Sysfs, len(files.SMBIOS))
-	fmt.Fprintf(io.stdout, "  QEMU    %s\n", files.Args)
+	fmt.Fprintf(io.stdout, "  QEMU    %s\n", argsFile)
 	fmt.Fprintf(io.stdout, "  libvirt %s\n", files.Libvirt)
 	return exitOK
 }

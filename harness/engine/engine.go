@@ -27,6 +27,7 @@ import (
 	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/oemact/activation"
+	"github.com/oemact/oemact/oemact/profile"
 	"github.com/oemact/oemact/smbios"
 )
 
@@ -185,4 +186,19 @@ type Result struct {
 	Outcome string
 	// Running is the machine, still running after the round.
 	Running Running
+}
+
+// FromProfile describes a machine carrying a profile's synthesized tables on the profile's VM
+// hardware (vm: the profile's, or as a scenario changed it).
+func FromProfile(t *profile.Tables, vm profile.VM, tpm bool) Hardware {
+	p := t.Profile
+	hw := Hardware{Tables: t.Markers(), OEMID: p.ACPI.OEMID, OEMTableID: p.ACPI.OEMTableID, SMBIOS: t.SMBIOS,
+		Chipset: vm.Machine, Firmware: vm.Firmware, MemoryMB: vm.MemoryMB, CPUs: vm.CPUs, TPM: tpm}
+	for _, n := range vm.NICs {
+		hw.NICs = append(hw.NICs, NIC{MAC: n.MAC})
+	}
+	for _, d := range vm.Disks {
+		hw.Disks = append(hw.Disks, Disk{Serial: d.Serial, SizeMB: d.SizeMB})
+	}
+	return hw
 }

@@ -549,7 +549,7 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 			st.Outcome, st.Error = Error, fmt.Sprintf("synthesizing %s's tables: %v", m.def.Name, err)
 			return
 		}
-		hw = hardware(m, t)
+		hw = engine.FromProfile(t, m.vm, m.tpm)
 		plan.TPM = m.tpm
 		m.tables = t
 	}
@@ -670,20 +670,6 @@ func graceAt(e licence.Event) float64 {
 		return 0
 	}
 	return e.Until.Sub(e.Time).Hours() / 24
-}
-
-// hardware describes the machine to the engine: its board's tables and its devices.
-func hardware(m *machine, t *profile.Tables) engine.Hardware {
-	vm := m.vm
-	hw := engine.Hardware{Tables: t.Markers(), OEMID: m.firmware.ACPI.OEMID, OEMTableID: m.firmware.ACPI.OEMTableID,
-		SMBIOS: t.SMBIOS, Chipset: vm.Machine, Firmware: vm.Firmware, MemoryMB: vm.MemoryMB, CPUs: vm.CPUs, TPM: m.tpm}
-	for _, n := range vm.NICs {
-		hw.NICs = append(hw.NICs, engine.NIC{MAC: n.MAC})
-	}
-	for _, d := range vm.Disks {
-		hw.Disks = append(hw.Disks, engine.Disk{Serial: d.Serial, SizeMB: d.SizeMB})
-	}
-	return hw
 }
 
 func randomHex(n int) string {

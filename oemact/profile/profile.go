@@ -209,17 +209,14 @@ type Disk struct {
 	SizeMB int    `yaml:"size_mb,omitempty"`
 }
 
-// Defaults applied by Parse where the profile says nothing.
+// Limits, and the defaults Parse applies where the profile says nothing. The VM's machine type,
+// firmware, memory, CPUs and disk sizes have none here: zero means the engine's default
+// (harness/engine: q35, SeaBIOS, 256 MB, one CPU, 8 MB disks).
 const (
-	DefaultMachine  = "q35"
-	DefaultFirmware = "seabios"
-	DefaultMemoryMB = 256
-	DefaultCPUs     = 1
 	// MaxNICs and MaxDisks bound a machine's devices: each is a PCI device of the guest, and
 	// activation's hardware identity counts a few of each.
 	MaxNICs       = 8
 	MaxDisks      = 8
-	DefaultDiskMB = 8
 	DefaultSMBIOS = "2.8"
 )
 
@@ -269,24 +266,6 @@ func (p *Profile) applyDefaults() {
 	}
 	if p.SMBIOS.Version == "" && p.SMBIOS.File == "" && !p.SMBIOS.Empty() {
 		p.SMBIOS.Version = DefaultSMBIOS
-	}
-	v := &p.VM
-	if v.Machine == "" {
-		v.Machine = DefaultMachine
-	}
-	if v.Firmware == "" {
-		v.Firmware = DefaultFirmware
-	}
-	if v.MemoryMB == 0 {
-		v.MemoryMB = DefaultMemoryMB
-	}
-	if v.CPUs == 0 {
-		v.CPUs = DefaultCPUs
-	}
-	for i := range v.Disks {
-		if v.Disks[i].SizeMB == 0 {
-			v.Disks[i].SizeMB = DefaultDiskMB
-		}
 	}
 }
 
@@ -447,19 +426,19 @@ func (p *Profile) validateSMBIOS() error {
 func (p *Profile) validateVM() error {
 	v := &p.VM
 	switch v.Machine {
-	case "q35", "pc":
+	case "", "q35", "pc":
 	default:
 		return p.errAt("vm.machine", "%q: want q35 or pc (microvm drops ACPI tables and has no SMBIOS)", v.Machine)
 	}
 	switch v.Firmware {
-	case "seabios", "ovmf", "qboot":
+	case "", "seabios", "ovmf":
 	default:
-		return p.errAt("vm.firmware", "%q: want seabios, ovmf or qboot", v.Firmware)
+		return p.errAt("vm.firmware", "%q: want seabios or ovmf", v.Firmware)
 	}
-	if v.MemoryMB < 64 || v.MemoryMB > 65536 {
+	if v.MemoryMB != 0 && (v.MemoryMB < 64 || v.MemoryMB > 65536) {
 		return p.errAt("vm.memory_mb", "%d: want 64 to 65536", v.MemoryMB)
 	}
-	if v.CPUs < 1 || v.CPUs > 64 {
+	if v.CPUs != 0 && (v.CPUs < 1 || v.CPUs > 64) {
 		return p.errAt("vm.cpus", "%d: want 1 to 64", v.CPUs)
 	}
 	if len(v.NICs) > MaxNICs {
@@ -487,7 +466,7 @@ func (p *Profile) validateVM() error {
 		if !serialRe().MatchString(d.Serial) {
 			return p.errAt(fmt.Sprintf("vm.disks.%d.serial", i), "%q: want 1 to 20 of A-Z a-z 0-9 . _ - (virtio-blk serials hold 20 bytes)", d.Serial)
 		}
-		if d.SizeMB < 1 || d.SizeMB > 1<<20 {
+		if d.SizeMB != 0 && (d.SizeMB < 1 || d.SizeMB > 1<<20) {
 			return p.errAt(fmt.Sprintf("vm.disks.%d.size_mb", i), "%d: want 1 to 1048576", d.SizeMB)
 		}
 	}

@@ -44,10 +44,10 @@ const minimalNoFiles = "name: m\nacpi: {oem_id: TSTOEM, oem_table_id: TSTBOARD}\
 func TestDefaults(t *testing.T) {
 	p, err := Load(writeProfile(t, minimal))
 	require.NoError(t, err)
-	assert.Equal(t, "q35", p.VM.Machine)
-	assert.Equal(t, "seabios", p.VM.Firmware)
-	assert.Equal(t, 256, p.VM.MemoryMB)
-	assert.Equal(t, 1, p.VM.CPUs)
+	// What a profile leaves out of its VM stays zero: the engine's default (harness/engine).
+	bare, err := Parse([]byte("name: bare\nacpi: {oem_id: TSTOEM, oem_table_id: TSTBOARD}\nvm: {disks: [{serial: D0}]}\n"), "bare.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, VM{Disks: []Disk{{Serial: "D0"}}}, bare.VM)
 	assert.Equal(t, uint32(1), p.ACPI.OEMRevision)
 	assert.Equal(t, "win7", p.Markers.SLIC.Release)
 	assert.Equal(t, "TSTOEM", p.Markers.SLIC.MarkerOEMID)

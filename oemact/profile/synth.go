@@ -367,34 +367,5 @@ func (p *Profile) overrideSMBIOS(in *smbios.Info) error {
 	return nil
 }
 
-// QEMUArgs returns the QEMU arguments that carry the tables, given the files Write made. File
-// names are absolute, so the arguments work from any folder.
-func (t *Tables) QEMUArgs(files *Files) []string {
-	var args []string
-	p := t.Profile
-	if p.ACPI.OEMID != "" || p.ACPI.OEMTableID != "" {
-		var opts []string
-		if p.ACPI.OEMID != "" {
-			opts = append(opts, "x-oem-id="+qemuOptValue(p.ACPI.OEMID))
-		}
-		if p.ACPI.OEMTableID != "" {
-			opts = append(opts, "x-oem-table-id="+qemuOptValue(p.ACPI.OEMTableID))
-		}
-		args = append(args, "-machine", p.VM.Machine+","+strings.Join(opts, ","))
-	}
-	for _, f := range []string{files.SLIC, files.MSDM} {
-		if f != "" {
-			args = append(args, "-acpitable", "file="+qemuOptValue(absPath(f)))
-		}
-	}
-	for _, f := range files.SMBIOS {
-		args = append(args, "-smbios", "file="+qemuOptValue(absPath(f)))
-	}
-	if t.SMBIOS != nil && t.SMBIOS.EntryPoint != nil && t.SMBIOS.EntryPoint.Kind == smbios.EntryPoint64 {
-		args = append(args, "-machine", "smbios-entry-point-type=64")
-	}
-	return args
-}
-
 // qemuOptValue escapes a value for QEMU's comma-separated option syntax (a comma is doubled).
 func qemuOptValue(s string) string { return strings.ReplaceAll(s, ",", ",,") }

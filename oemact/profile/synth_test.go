@@ -229,11 +229,6 @@ func TestWriteAcceptedByIndependentTools(t *testing.T) {
 		assert.NotEqual(t, uint8(127), s.Type)
 	}
 
-	args, err := os.ReadFile(files.Args)
-	require.NoError(t, err)
-	assert.Contains(t, string(args), "q35,x-oem-id=TSTOEM,x-oem-table-id=TSTBOARD\n")
-	assert.Contains(t, string(args), "-acpitable\nfile="+files.SLIC+"\n")
-	assert.Contains(t, string(args), "-acpitable\nfile="+files.MSDM+"\n")
 	x, err := os.ReadFile(files.Libvirt)
 	require.NoError(t, err)
 	assert.Contains(t, string(x), `<entry name="serial">TST7100-000417</entry>`)

@@ -16,12 +16,12 @@ type Files struct {
 	SMBIOS  []string // one structure per file, for -smbios file=, in table order
 	DumpBin string   // smbios.bin: the table in dmidecode --dump-bin form
 	Sysfs   string   // sysfs/: smbios_entry_point and DMI, as Linux exposes them
-	Args    string   // qemu.args: the QEMU arguments, one per line
 	Libvirt string   // libvirt.xml: <sysinfo> and <os><acpi> fragments
 }
 
 // Write puts the tables in dir: SLIC.bin, MSDM.bin, smbios/NNN-typeTTT-0xHHHH.bin (one structure
-// each), smbios.bin (dump-bin), sysfs/{smbios_entry_point,DMI}, qemu.args and libvirt.xml.
+// each), smbios.bin (dump-bin), sysfs/{smbios_entry_point,DMI} and libvirt.xml (the QEMU arguments are the QEMU engine's:
+// harness/engine/qemuvm.WriteSynthArgs).
 func (t *Tables) Write(dir string) (*Files, error) {
 	f := &Files{Dir: dir}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -65,19 +65,6 @@ func (t *Tables) Write(dir string) (*Files, error) {
 		if err := t.SMBIOS.WriteSysfs(f.Sysfs); err != nil {
 			return nil, err
 		}
-	}
-	args := t.QEMUArgs(f)
-	var b strings.Builder
-	b.WriteString("# QEMU arguments that carry this profile's firmware identity, one per line. File names are\n")
-	b.WriteString("# absolute: use them from any folder (synthesize again after moving this one).\n")
-	b.WriteString("# Use: qemu-system-x86_64 $(grep -v '^#' qemu.args) ...\n")
-	b.WriteString("# or, with spaces in the folder's path: mapfile -t a < <(grep -v '^#' qemu.args); qemu-system-x86_64 \"${a[@]}\" ...\n")
-	for _, a := range args {
-		b.WriteString(a)
-		b.WriteByte('\n')
-	}
-	if f.Args, err = write("qemu.args", []byte(b.String())); err != nil {
-		return nil, err
 	}
 	x, err := t.LibvirtXML(f)
 	if err != nil {

@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -123,46 +121,4 @@ func TestLibvirtXMLCarriesAndLists(t *testing.T) {
 	}
 	assert.NotContains(t, x, `<entry name="date">`, "a date libvirt refuses is left out")
 	assert.True(t, filepath.IsAbs(files.SLIC) || strings.Contains(x, "<table type=\"slic\">/"), "paths are absolute")
-}
-
-// qemu.args names its files absolutely: QEMU takes them from any folder.
-func TestQEMUArgsWorkFromAnyFolder(t *testing.T) {
-	qemu := hosttooltest.Require(t, "qemu-system-x86_64")
-	p := variant(t, func(y string) string {
-		return strings.Replace(y, "    release: win7\n", "    release: win7\n  msdm:\n    key_label: oem-dm/win8-pro\n", 1)
-	})
-	tables, err := p.Synthesize()
-	require.NoError(t, err)
-	synthDir := t.TempDir()
-	t.Chdir(synthDir)
-	files, err := tables.Write("out") // relative, as 'oemact synth -o out' names it
-	require.NoError(t, err)
-	b := mustRead(t, files.Args)
-	var args []string
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if !strings.HasPrefix(l, "#") {
-			args = append(args, l)
-		}
-		if f, ok := strings.CutPrefix(l, "file="); ok {
-			assert.True(t, filepath.IsAbs(f), "%s is not absolute", f)
-		}
-	}
-	assert.Contains(t, args, "file="+filepath.Join(synthDir, "out", "MSDM.bin"))
-
-	t.Chdir(t.TempDir()) // elsewhere: QEMU opens every -acpitable and -smbios file at start
-	cmd := exec.Command(qemu, append(args, "-machine", "accel=tcg", "-display", "none", "-nodefaults", "-S", "-monitor", "stdio")...)
-	cmd.Stdin = strings.NewReader("quit\n")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		require.NoError(t, err, out.String())
-	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatalf("QEMU did not quit: %s", out.String())
-	}
-	assert.NotContains(t, out.String(), "Could not", "QEMU read every file")
 }

@@ -105,16 +105,9 @@ func TestInProcessShowsWhatQEMUShows(t *testing.T) {
 			require.NoError(t, err)
 			tables, err := p.Synthesize()
 			require.NoError(t, err)
-			hw := engine.Hardware{Tables: tables.Markers(), OEMID: p.ACPI.OEMID, OEMTableID: p.ACPI.OEMTableID, SMBIOS: tables.SMBIOS,
-				Chipset: p.VM.Machine, Firmware: p.VM.Firmware, MemoryMB: p.VM.MemoryMB, CPUs: p.VM.CPUs}
+			hw := engine.FromProfile(tables, p.VM, false)
 			if r.chipset != "" {
 				hw.Chipset, hw.Firmware = r.chipset, r.firmware
-			}
-			for _, n := range p.VM.NICs {
-				hw.NICs = append(hw.NICs, engine.NIC{MAC: n.MAC})
-			}
-			for _, d := range p.VM.Disks {
-				hw.Disks = append(hw.Disks, engine.Disk{Serial: d.Serial, SizeMB: d.SizeMB})
 			}
 			opts := engine.MachineOptions{Timeout: 2 * time.Minute}
 			qm, err := vm.Machine("pc", t.TempDir(), opts)

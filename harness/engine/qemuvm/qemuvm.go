@@ -11,13 +11,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/harness/boot"
 	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/engine"
 	"github.com/oemact/oemact/harness/kernel"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/swtpm"
+	"github.com/oemact/oemact/oemact/profile"
 	"github.com/oemact/oemact/smbios"
 )
 
@@ -231,3 +234,50 @@ func (r *running) stopTPM(err *error) {
 }
 
 var _ engine.Engine = (*Engine)(nil)
+
+// WriteSynthArgs writes qemu.args into dir: the arguments that carry a synthesized profile's
+// firmware identity, one per line, with absolute file names (the tables Write put in files), for
+// someone who adds them to a QEMU command of their own. It returns the file and the arguments.
+func WriteSynthArgs(dir string, t *profile.Tables, files *profile.Files) (string, []string, error) {
+	f := &Files{}
+	for _, sig := range firmware.MarkerSignatures() {
+		var p string
+		switch sig {
+		case "SLIC":
+			p = files.SLIC
+		case "MSDM":
+			p = files.MSDM
+		}
+		if p != "" {
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				return "", nil, err
+			}
+			f.ACPI = append(f.ACPI, abs)
+		}
+	}
+	for _, p := range files.SMBIOS {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return "", nil, err
+		}
+		f.SMBIOS = append(f.SMBIOS, abs)
+	}
+	if t.SMBIOS != nil && t.SMBIOS.EntryPoint != nil && t.SMBIOS.EntryPoint.Kind == smbios.EntryPoint64 {
+		f.EntryPoint = "64"
+	}
+	args, err := IdentityArgs(engine.FromProfile(t, t.Profile.VM, false), f)
+	if err != nil {
+		return "", nil, err
+	}
+	var b strings.Builder
+	b.WriteString("# QEMU arguments that carry this profile's firmware identity, one per line. File names are\n")
+	b.WriteString("# absolute: use them from any folder (synthesize again after moving this one).\n")
+	b.WriteString("# Use: qemu-system-x86_64 $(grep -v '^#' qemu.args) ...\n")
+	b.WriteString("# or, with spaces in the folder's path: mapfile -t a < <(grep -v '^#' qemu.args); qemu-system-x86_64 \"${a[@]}\" ...\n")
+	for _, a := range args {
+		b.WriteString(a + "\n")
+	}
+	path := filepath.Join(dir, "qemu.args")
+	return path, args, os.WriteFile(path, []byte(b.String()), 0o644)
+}
