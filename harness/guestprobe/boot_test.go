@@ -84,6 +84,9 @@ func TestDebianImageSeesTheTables(t *testing.T) {
 				}
 				return err
 			})
+			if err != nil {
+				logSerialTail(t, filepath.Join(art, qemu.SerialLogName))
+			}
 			require.NoError(t, err)
 			t.Logf("%s: boot to agent %s, probe %s, power-off %s (QEMU ran %s, %s)", fw, res.BootToAgent.Round(time.Millisecond),
 				res.Probe.Round(time.Millisecond), res.PowerOff.Round(time.Millisecond), res.QEMU.Elapsed.Round(time.Millisecond), res.QEMU.Accel)
@@ -119,6 +122,18 @@ func TestDebianImageSeesTheTables(t *testing.T) {
 		})
 	}
 	assert.Equal(t, before, sha256File(t, im.Path), "the image is never written")
+}
+
+// logSerialTail shows the end of the guest's console: why a boot failed is there, and the
+// artifacts folder goes with the test.
+func logSerialTail(t *testing.T, path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Logf("no serial log: %v", err)
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	t.Logf("last lines of %s:\n%s", path, strings.Join(lines[max(0, len(lines)-40):], "\n"))
 }
 
 // TestAgentThatNeverAnswers boots a disk with nothing bootable on it: the firmware waits for a
