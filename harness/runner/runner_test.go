@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/fixtures"
+	"github.com/oemact/oemact/harness/engine/inproc"
 	"github.com/oemact/oemact/harness/internal/harnesstest"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/runner"
@@ -106,10 +108,42 @@ func TestDefaultMatrix(t *testing.T) {
 	for _, sc := range r.Scenarios {
 		vmBoots(t, sc)
 	}
+	// One scenario language, one set of rules: the same scenarios on the in-process engine (what
+	// oemact simulate runs) give the same step outcomes, checks and licence states.
+	sim, err := runner.Execute(context.Background(), scenarios(t, names...), runner.Options{Engine: inproc.Engine{}, Artifacts: t.TempDir()})
+	require.NoError(t, err)
+	assert.Empty(t, cmp.Diff(stepOutcomes(r), stepOutcomes(sim)), "QEMU (-) and in-process (+) outcomes differ")
 	harnesstest.NoProcessIn(t, o.Artifacts)
 	noProcessNaming(t, o.Artifacts)
 	assert.Empty(t, harnesstest.Files(t, tmp), "temporary files outside the artifacts folder")
 	assert.Equal(t, []string{".initramfs/"}, topLevel(harnesstest.Files(t, o.Artifacts)), "passed scenarios leave only the shared initramfs cache")
+}
+
+// stepOutcome is what a step showed, as both engines must show it.
+type stepOutcome struct {
+	Step       string
+	Outcome    runner.Outcome
+	Checks     []runner.Check
+	Status     string
+	OA         string
+	Activation string
+}
+
+func stepOutcomes(r *runner.Run) map[string][]stepOutcome {
+	out := map[string][]stepOutcome{}
+	for _, sc := range r.Scenarios {
+		for _, st := range sc.Steps {
+			o := stepOutcome{Step: st.Description, Outcome: st.Outcome, Checks: st.Checks, OA: st.OA}
+			if st.Snapshot != nil {
+				o.Status = st.Snapshot.Status.String()
+			}
+			if a := st.Activation; a != nil {
+				o.Activation = a.Method + " " + a.Result + " " + a.Code
+			}
+			out[sc.Name] = append(out[sc.Name], o)
+		}
+	}
+	return out
 }
 
 // vmBoots checks how a scenario's machines booted: a step that ran without a reboot continued its
