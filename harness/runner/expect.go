@@ -11,6 +11,7 @@ import (
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/scenario"
+	"github.com/oemact/oemact/oemact/activation"
 	"github.com/oemact/oemact/oemact/profile"
 	"github.com/oemact/oemact/oemact/service/api"
 	"github.com/oemact/oemact/oemact/service/client"
@@ -39,9 +40,7 @@ func sameTables(t *profile.Tables, ev *channel.Evaluation) Check {
 		}
 	}
 	if t.SMBIOS != nil {
-		id := t.SMBIOS.Identity()
-		want := map[string]string{"system.serial_number": id.SystemSerial, "system.uuid": id.SystemUUID,
-			"baseboard.serial_number": id.BoardSerial, "bios.version": id.BIOSVersion}
+		want := activation.Identity(t.SMBIOS)
 		keys := make([]string, 0, len(want))
 		for k := range want {
 			keys = append(keys, k)

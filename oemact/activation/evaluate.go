@@ -130,15 +130,17 @@ func (b *boot) readFirmware() {
 	}
 }
 
-// Identity is the SMBIOS identity of a decoded table, by the keys scenarios and reports use.
+// Identity is the SMBIOS identity of a decoded table, by the keys of smbios.IdentityFields: its
+// core fields, those that name the machine, its board and its firmware.
 func Identity(info *smbios.Info) map[string]string {
-	id := info.Identity()
-	return map[string]string{
-		"system.manufacturer": id.SystemManufacturer, "system.product_name": id.SystemProduct,
-		"system.serial_number": id.SystemSerial, "system.uuid": id.SystemUUID,
-		"baseboard.manufacturer": id.BoardManufacturer, "baseboard.product_name": id.BoardProduct,
-		"baseboard.serial_number": id.BoardSerial, "bios.vendor": id.BIOSVendor, "bios.version": id.BIOSVersion,
+	all := info.IdentityValues()
+	id := map[string]string{}
+	for _, f := range smbios.IdentityFields() {
+		if f.Core {
+			id[f.Key] = all[f.Key]
+		}
 	}
+	return id
 }
 
 // loadState reads the saved state, or starts a new installation.

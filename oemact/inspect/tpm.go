@@ -98,11 +98,7 @@ func ExpectedMeasurement(set *firmware.Set, smb *smbios.Info) (*tpm.Measurement,
 		}
 		tables = append(tables, tpm.Table{Name: t.Name, Data: raw})
 	}
-	var id smbios.Identity
-	if smb != nil {
-		id = smb.Identity()
-	}
-	items, err := tpm.Items(tpm.IdentityEvents(tables, id))
+	items, err := tpm.Items(tpm.IdentityEvents(tables, tpm.IdentityOf(smb)))
 	if err != nil {
 		return nil, err
 	}

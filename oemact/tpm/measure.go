@@ -199,9 +199,18 @@ func FirmwareEvents(tables []Table, entryPoint, table []byte) ([]Event, error) {
 	return IdentityEvents(tables, id), nil
 }
 
-// IdentityEvents is FirmwareEvents with the SMBIOS identity already decoded, as the host has it
-// when it inspects a machine's tables.
-func IdentityEvents(tables []Table, id smbios.Identity) []Event {
+// IdentityOf is the SMBIOS identity IdentityEvents measures, read from a decoded table (nil: no
+// SMBIOS, every value empty).
+func IdentityOf(info *smbios.Info) map[string]string {
+	if info == nil {
+		return map[string]string{}
+	}
+	return info.IdentityValues()
+}
+
+// IdentityEvents is FirmwareEvents with the SMBIOS identity already read (IdentityOf), as the
+// host has it when it inspects a machine's tables.
+func IdentityEvents(tables []Table, id map[string]string) []Event {
 	var ev []Event
 	for _, b := range tables {
 		if len(b.Data) < 4 {
@@ -245,35 +254,41 @@ func SMBIOSIdentity(entryPoint, table []byte) ([]byte, error) {
 	return IdentityText(id), nil
 }
 
-func readIdentity(entryPoint, table []byte) (smbios.Identity, error) {
+func readIdentity(entryPoint, table []byte) (map[string]string, error) {
 	if len(entryPoint) == 0 && len(table) == 0 {
-		return smbios.Identity{}, nil
+		return IdentityOf(nil), nil
 	}
 	info, err := smbios.DecodeSysfs(entryPoint, table)
 	if info == nil {
-		return smbios.Identity{}, fmt.Errorf("tpm: the SMBIOS identity cannot be read: %w", err)
+		return nil, fmt.Errorf("tpm: the SMBIOS identity cannot be read: %w", err)
 	}
 	// A damaged table still yields the structures before the damage, deterministically.
-	return info.Identity(), nil
+	return IdentityOf(info), nil
+}
+
+// identitySections orders the identity text: the system, its board, its firmware. Within a
+// section the fields come in smbios.IdentityFields' order; the fields are its core ones.
+var identitySections = []string{"system", "baseboard", "bios"}
+
+// IdentityKeys are the keys of the identity text, in its order.
+func IdentityKeys() []string {
+	var keys []string
+	for _, sec := range identitySections {
+		for _, f := range smbios.IdentityFields() {
+			if f.Core && strings.HasPrefix(f.Key, sec+".") {
+				keys = append(keys, f.Key)
+			}
+		}
+	}
+	return keys
 }
 
 // IdentityText writes an SMBIOS identity in SMBIOSIdentity's form.
-func IdentityText(id smbios.Identity) []byte {
+func IdentityText(id map[string]string) []byte {
 	var b strings.Builder
 	b.WriteString(identityVersion + "\n")
-	for _, kv := range [][2]string{
-		{"system.manufacturer", id.SystemManufacturer},
-		{"system.product_name", id.SystemProduct},
-		{"system.serial_number", id.SystemSerial},
-		{"system.uuid", id.SystemUUID},
-		{"baseboard.manufacturer", id.BoardManufacturer},
-		{"baseboard.product_name", id.BoardProduct},
-		{"baseboard.serial_number", id.BoardSerial},
-		{"bios.vendor", id.BIOSVendor},
-		{"bios.version", id.BIOSVersion},
-		{"bios.release_date", id.BIOSReleaseDate},
-	} {
-		b.WriteString(kv[0] + "=" + strconv.Quote(kv[1]) + "\n")
+	for _, k := range IdentityKeys() {
+		b.WriteString(k + "=" + strconv.Quote(id[k]) + "\n")
 	}
 	return []byte(b.String())
 }
