@@ -22,27 +22,27 @@ type Header struct {
 	CreatorRevision uint32
 }
 
-// Header field offsets, for findings.
-const (
-	OffLength     = 4
-	OffRevision   = 8
-	OffChecksum   = 9
-	OffOEMID      = 10
-	OffOEMTableID = 16
+// Header field offsets, for findings: from the header's layout.
+var (
+	OffLength     = headerLayout.offset("Table Length")
+	OffRevision   = headerLayout.offset("Revision")
+	OffChecksum   = headerLayout.offset("Checksum")
+	OffOEMID      = headerLayout.offset("Oem ID")
+	OffOEMTableID = headerLayout.offset("Oem Table ID")
 )
 
 var headerLayout = newLayout("header", HeaderSize,
-	field[Header]{name: "Signature", off: 0, ref: func(h *Header) any { return &h.Signature }, show: showChars,
+	field[Header]{name: "Signature", ref: func(h *Header) any { return &h.Signature }, show: showChars,
 		note: func(h *Header) string { return tableNames[string(h.Signature[:])] }},
-	field[Header]{name: "Table Length", off: 4, ref: func(h *Header) any { return &h.Length },
+	field[Header]{name: "Table Length", ref: func(h *Header) any { return &h.Length },
 		note: func(h *Header) string { return fmt.Sprintf("%d bytes", h.Length) }},
-	field[Header]{name: "Revision", off: 8, ref: func(h *Header) any { return &h.Revision }},
-	field[Header]{name: "Checksum", off: 9, ref: func(h *Header) any { return &h.Checksum }},
-	field[Header]{name: "Oem ID", off: 10, ref: func(h *Header) any { return &h.OEMID }, show: showChars},
-	field[Header]{name: "Oem Table ID", off: 16, ref: func(h *Header) any { return &h.OEMTableID }, show: showChars},
-	field[Header]{name: "Oem Revision", off: 24, ref: func(h *Header) any { return &h.OEMRevision }},
-	field[Header]{name: "Asl Compiler ID", off: 28, ref: func(h *Header) any { return &h.CreatorID }, show: showChars},
-	field[Header]{name: "Asl Compiler Revision", off: 32, ref: func(h *Header) any { return &h.CreatorRevision }},
+	field[Header]{name: "Revision", ref: func(h *Header) any { return &h.Revision }},
+	field[Header]{name: "Checksum", ref: func(h *Header) any { return &h.Checksum }},
+	field[Header]{name: "Oem ID", ref: func(h *Header) any { return &h.OEMID }, show: showChars},
+	field[Header]{name: "Oem Table ID", ref: func(h *Header) any { return &h.OEMTableID }, show: showChars},
+	field[Header]{name: "Oem Revision", ref: func(h *Header) any { return &h.OEMRevision }},
+	field[Header]{name: "Asl Compiler ID", ref: func(h *Header) any { return &h.CreatorID }, show: showChars},
+	field[Header]{name: "Asl Compiler Revision", ref: func(h *Header) any { return &h.CreatorRevision }},
 )
 
 // tableNames are the descriptions iasl prints beside a signature, for the tables oemact reads.

@@ -20,13 +20,14 @@ const (
 	showDec               // integers in decimal (bit lengths, exponents)
 )
 
-// field describes one field of a structure T. ref returns a pointer to the field inside a T:
+// field describes one field of a structure T. Fields follow each other with no gap, so a field's
+// offset is the sum of the sizes before it: newLayout computes it. ref returns a pointer to the field inside a T:
 // *uint8, *uint16, *uint32, *uint64 or a pointer to a byte array of one of the sizes that
 // arrayBytes knows. Pointers box into an interface without allocating, which keeps the decoder
 // allocation-free.
 type field[T any] struct {
 	name string
-	off  int
+	off  int // filled by newLayout: the sum of the sizes before
 	size int // filled by newLayout from ref's type
 	ref  func(*T) any
 	show show
@@ -40,24 +41,33 @@ type layout[T any] struct {
 	fields []field[T]
 }
 
-// newLayout checks that the fields tile [0, size) exactly, in order, with no gap or overlap. A
-// wrong description is a programming error, so it panics at package initialisation, which every
-// test run exercises.
+// newLayout places the fields one after another from offset 0 and checks that they cover
+// [0, size) exactly. A wrong description is a programming error, so it panics at package
+// initialisation, which every test run exercises.
 func newLayout[T any](name string, size int, fields ...field[T]) *layout[T] {
 	var zero T
 	off := 0
 	for i := range fields {
 		f := &fields[i]
 		f.size = refSize(f.ref(&zero))
-		if f.off != off {
-			panic(fmt.Sprintf("firmware: layout %s: field %q at 0x%x, want 0x%x", name, f.name, f.off, off))
-		}
+		f.off = off
 		off += f.size
 	}
 	if off != size {
 		panic(fmt.Sprintf("firmware: layout %s: fields cover 0x%x bytes, want 0x%x", name, off, size))
 	}
 	return &layout[T]{name: name, size: size, fields: fields}
+}
+
+// offset is a field's offset in the structure, by its name, as findings give offsets; an unknown
+// name is a programming error.
+func (l *layout[T]) offset(name string) int64 {
+	for _, f := range l.fields {
+		if f.name == name {
+			return int64(f.off)
+		}
+	}
+	panic(fmt.Sprintf("firmware: layout %s has no field %q", l.name, name))
 }
 
 func refSize(r any) int {

@@ -26,11 +26,11 @@ func mutate(b []byte, fix bool, f func(b []byte) []byte) []byte {
 	return c
 }
 
-func put32(off int, v uint32) func([]byte) []byte {
+func put32(off int64, v uint32) func([]byte) []byte {
 	return func(b []byte) []byte { le.PutUint32(b[off:], v); return b }
 }
 
-func putBytes(off int, s string) func([]byte) []byte {
+func putBytes(off int64, s string) func([]byte) []byte {
 	return func(b []byte) []byte { copy(b[off:], s); return b }
 }
 

@@ -18,14 +18,14 @@ const (
 	MSDMDataType uint32 = 1 // data is a product key
 )
 
-// Offsets of the MSDM fields inside the table, for findings.
-const (
-	OffMSDMVersion      = 0x24
-	OffMSDMReserved     = 0x28
-	OffMSDMDataType     = 0x2C
-	OffMSDMDataReserved = 0x30
-	OffMSDMDataLength   = 0x34
-	OffMSDMData         = MSDMDataOffset
+// Offsets of the MSDM fields inside the table, for findings: from the MSDM's layout.
+var (
+	OffMSDMVersion      = HeaderSize + msdmLayout.offset("Version")
+	OffMSDMReserved     = HeaderSize + msdmLayout.offset("Reserved")
+	OffMSDMDataType     = HeaderSize + msdmLayout.offset("Data Type")
+	OffMSDMDataReserved = HeaderSize + msdmLayout.offset("Data Reserved")
+	OffMSDMDataLength   = HeaderSize + msdmLayout.offset("Data Length")
+	OffMSDMData         = int64(MSDMDataOffset)
 )
 
 // MSDM is a decoded MSDM table.
@@ -44,15 +44,15 @@ type MSDM struct {
 }
 
 var msdmLayout = newLayout("MSDM", MSDMDataOffset-HeaderSize,
-	field[MSDM]{name: "Version", off: 0x00, ref: func(m *MSDM) any { return &m.Version },
+	field[MSDM]{name: "Version", ref: func(m *MSDM) any { return &m.Version },
 		note: func(m *MSDM) string { return want(m.Version == MSDMVersion, "", "want 00000001") }},
-	field[MSDM]{name: "Reserved", off: 0x04, ref: func(m *MSDM) any { return &m.Reserved }},
-	field[MSDM]{name: "Data Type", off: 0x08, ref: func(m *MSDM) any { return &m.DataType },
+	field[MSDM]{name: "Reserved", ref: func(m *MSDM) any { return &m.Reserved }},
+	field[MSDM]{name: "Data Type", ref: func(m *MSDM) any { return &m.DataType },
 		note: func(m *MSDM) string {
 			return want(m.DataType == MSDMDataType, "product key", "want 00000001, product key")
 		}},
-	field[MSDM]{name: "Data Reserved", off: 0x0C, ref: func(m *MSDM) any { return &m.DataReserved }},
-	field[MSDM]{name: "Data Length", off: 0x10, ref: func(m *MSDM) any { return &m.DataLength },
+	field[MSDM]{name: "Data Reserved", ref: func(m *MSDM) any { return &m.DataReserved }},
+	field[MSDM]{name: "Data Length", ref: func(m *MSDM) any { return &m.DataLength },
 		note: func(m *MSDM) string { return fmt.Sprintf("%d bytes", m.DataLength) }},
 )
 

@@ -26,18 +26,18 @@ const (
 var RSDPSignature = [8]byte{'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '}
 
 var rsdpLayoutV1 = newLayout("RSDP", RSDPSizeV1,
-	field[RSDP]{name: "Signature", off: 0, ref: func(r *RSDP) any { return &r.Signature }, show: showChars},
-	field[RSDP]{name: "Checksum", off: 8, ref: func(r *RSDP) any { return &r.Checksum }},
-	field[RSDP]{name: "Oem ID", off: 9, ref: func(r *RSDP) any { return &r.OEMID }, show: showChars},
-	field[RSDP]{name: "Revision", off: 15, ref: func(r *RSDP) any { return &r.Revision }},
-	field[RSDP]{name: "RSDT Address", off: 16, ref: func(r *RSDP) any { return &r.RSDTAddress }},
+	field[RSDP]{name: "Signature", ref: func(r *RSDP) any { return &r.Signature }, show: showChars},
+	field[RSDP]{name: "Checksum", ref: func(r *RSDP) any { return &r.Checksum }},
+	field[RSDP]{name: "Oem ID", ref: func(r *RSDP) any { return &r.OEMID }, show: showChars},
+	field[RSDP]{name: "Revision", ref: func(r *RSDP) any { return &r.Revision }},
+	field[RSDP]{name: "RSDT Address", ref: func(r *RSDP) any { return &r.RSDTAddress }},
 )
 
 var rsdpLayoutExt = newLayout("RSDP extension", RSDPSize-RSDPSizeV1,
-	field[RSDP]{name: "Length", off: 0, ref: func(r *RSDP) any { return &r.Length }},
-	field[RSDP]{name: "XSDT Address", off: 4, ref: func(r *RSDP) any { return &r.XSDTAddress }},
-	field[RSDP]{name: "Extended Checksum", off: 12, ref: func(r *RSDP) any { return &r.ExtendedChecksum }},
-	field[RSDP]{name: "Reserved", off: 13, ref: func(r *RSDP) any { return &r.Reserved }},
+	field[RSDP]{name: "Length", ref: func(r *RSDP) any { return &r.Length }},
+	field[RSDP]{name: "XSDT Address", ref: func(r *RSDP) any { return &r.XSDTAddress }},
+	field[RSDP]{name: "Extended Checksum", ref: func(r *RSDP) any { return &r.ExtendedChecksum }},
+	field[RSDP]{name: "Reserved", ref: func(r *RSDP) any { return &r.Reserved }},
 )
 
 // DecodeRSDP decodes an RSDP: the revision 2+ part when the revision says so and the bytes are

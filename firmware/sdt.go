@@ -93,8 +93,8 @@ type FADT struct {
 type fadtAddrs struct{ FirmwareCtrl, DSDT uint32 }
 
 var fadtLayout = newLayout("FADT", 8,
-	field[fadtAddrs]{name: "FACS Address", off: 0, ref: func(a *fadtAddrs) any { return &a.FirmwareCtrl }},
-	field[fadtAddrs]{name: "DSDT Address", off: 4, ref: func(a *fadtAddrs) any { return &a.DSDT }},
+	field[fadtAddrs]{name: "FACS Address", ref: func(a *fadtAddrs) any { return &a.FirmwareCtrl }},
+	field[fadtAddrs]{name: "DSDT Address", ref: func(a *fadtAddrs) any { return &a.DSDT }},
 )
 
 // DecodeFADT decodes the FADT's header and first two addresses; the rest is not read.

@@ -77,74 +77,75 @@ type WindowsMarker struct {
 	Signature   [128]byte // RSA PKCS#1 v1.5 over SHA-256 of bytes 8..53, big-endian as stored
 }
 
-// Offsets of the fields inside a whole SLIC table, for findings.
-const (
-	OffKeyType        = SLICKeyOffset + 0x00
-	OffKeyLength      = SLICKeyOffset + 0x04
-	OffKeyBlobType    = SLICKeyOffset + 0x08
-	OffKeyBlobVersion = SLICKeyOffset + 0x09
-	OffKeyReserved    = SLICKeyOffset + 0x0A
-	OffKeyAlgorithm   = SLICKeyOffset + 0x0C
-	OffKeyMagic       = SLICKeyOffset + 0x10
-	OffKeyBitLength   = SLICKeyOffset + 0x14
-	OffKeyExponent    = SLICKeyOffset + 0x18
-	OffKeyModulus     = SLICKeyOffset + 0x1C
+// Offsets of the fields inside a whole SLIC table, for findings: from the key's and the marker's
+// layouts.
+var (
+	OffKeyType        = SLICKeyOffset + keyLayout.offset("Key Type")
+	OffKeyLength      = SLICKeyOffset + keyLayout.offset("Key Length")
+	OffKeyBlobType    = SLICKeyOffset + keyLayout.offset("Key Blob Type")
+	OffKeyBlobVersion = SLICKeyOffset + keyLayout.offset("Key Blob Version")
+	OffKeyReserved    = SLICKeyOffset + keyLayout.offset("Key Reserved")
+	OffKeyAlgorithm   = SLICKeyOffset + keyLayout.offset("Key Algorithm")
+	OffKeyMagic       = SLICKeyOffset + keyLayout.offset("Key Magic")
+	OffKeyBitLength   = SLICKeyOffset + keyLayout.offset("Key Bit Length")
+	OffKeyExponent    = SLICKeyOffset + keyLayout.offset("Key Exponent")
+	OffKeyModulus     = SLICKeyOffset + keyLayout.offset("Key Modulus")
 
-	OffMarkerType        = SLICMarkerOffset + 0x00
-	OffMarkerLength      = SLICMarkerOffset + 0x04
-	OffMarkerVersion     = SLICMarkerOffset + 0x08
-	OffMarkerOEMID       = SLICMarkerOffset + 0x0C
-	OffMarkerOEMTableID  = SLICMarkerOffset + 0x12
-	OffMarkerFlag        = SLICMarkerOffset + 0x1A
-	OffMarkerSLICVersion = SLICMarkerOffset + 0x22
-	OffMarkerReserved    = SLICMarkerOffset + 0x26
-	OffMarkerSignature   = SLICMarkerOffset + MarkerSignatureOffset
+	OffMarkerType        = SLICMarkerOffset + markerLayout.offset("Marker Type")
+	OffMarkerLength      = SLICMarkerOffset + markerLayout.offset("Marker Length")
+	OffMarkerVersion     = SLICMarkerOffset + markerLayout.offset("Marker Version")
+	OffMarkerOEMID       = SLICMarkerOffset + markerLayout.offset("Marker Oem ID")
+	OffMarkerOEMTableID  = SLICMarkerOffset + markerLayout.offset("Marker Oem Table ID")
+	OffMarkerFlag        = SLICMarkerOffset + markerLayout.offset("Windows Flag")
+	OffMarkerSLICVersion = SLICMarkerOffset + markerLayout.offset("SLIC Version")
+	OffMarkerReserved    = SLICMarkerOffset + markerLayout.offset("Marker Reserved")
+	OffMarkerSignature   = SLICMarkerOffset + markerLayout.offset("Marker Signature")
 )
 
 type pk = SLICPublicKey
 type wm = WindowsMarker
 
 var keyLayout = newLayout("SLIC public key", SLICKeySize,
-	field[pk]{name: "Key Type", off: 0x00, ref: func(k *pk) any { return &k.Type },
+	field[pk]{name: "Key Type", ref: func(k *pk) any { return &k.Type },
 		note: func(k *pk) string { return want(k.Type == KeyStructType, "public key structure", "want 0") }},
-	field[pk]{name: "Key Length", off: 0x04, ref: func(k *pk) any { return &k.Length },
+	field[pk]{name: "Key Length", ref: func(k *pk) any { return &k.Length },
 		note: func(k *pk) string { return want(k.Length == SLICKeySize, "156 bytes", "want 0000009C") }},
-	field[pk]{name: "Key Blob Type", off: 0x08, ref: func(k *pk) any { return &k.KeyType },
+	field[pk]{name: "Key Blob Type", ref: func(k *pk) any { return &k.KeyType },
 		note: func(k *pk) string { return want(k.KeyType == KeyBlobType, "PUBLICKEYBLOB", "want 06, PUBLICKEYBLOB") }},
-	field[pk]{name: "Key Blob Version", off: 0x09, ref: func(k *pk) any { return &k.Version },
+	field[pk]{name: "Key Blob Version", ref: func(k *pk) any { return &k.Version },
 		note: func(k *pk) string { return want(k.Version == KeyBlobVersion, "", "want 02") }},
-	field[pk]{name: "Key Reserved", off: 0x0A, ref: func(k *pk) any { return &k.Reserved }},
-	field[pk]{name: "Key Algorithm", off: 0x0C, ref: func(k *pk) any { return &k.Algorithm },
+	field[pk]{name: "Key Reserved", ref: func(k *pk) any { return &k.Reserved }},
+	field[pk]{name: "Key Algorithm", ref: func(k *pk) any { return &k.Algorithm },
 		note: func(k *pk) string {
 			return want(k.Algorithm == KeyAlgRSASign, "CALG_RSA_SIGN", "want 00002400, CALG_RSA_SIGN")
 		}},
-	field[pk]{name: "Key Magic", off: 0x10, ref: func(k *pk) any { return &k.Magic }, show: showChars,
+	field[pk]{name: "Key Magic", ref: func(k *pk) any { return &k.Magic }, show: showChars,
 		note: func(k *pk) string { return magicNote(k.Magic) }},
-	field[pk]{name: "Key Bit Length", off: 0x14, ref: func(k *pk) any { return &k.BitLength },
+	field[pk]{name: "Key Bit Length", ref: func(k *pk) any { return &k.BitLength },
 		note: func(k *pk) string { return fmt.Sprintf("%d bits", k.BitLength) }},
-	field[pk]{name: "Key Exponent", off: 0x18, ref: func(k *pk) any { return &k.Exponent },
+	field[pk]{name: "Key Exponent", ref: func(k *pk) any { return &k.Exponent },
 		note: func(k *pk) string { return fmt.Sprintf("%d", k.Exponent) }},
-	field[pk]{name: "Key Modulus", off: 0x1C, ref: func(k *pk) any { return &k.Modulus },
+	field[pk]{name: "Key Modulus", ref: func(k *pk) any { return &k.Modulus },
 		note: func(k *pk) string { return modulusNote(k) }},
 )
 
 var markerLayout = newLayout("Windows marker", SLICMarkerSize,
-	field[wm]{name: "Marker Type", off: 0x00, ref: func(m *wm) any { return &m.Type },
+	field[wm]{name: "Marker Type", ref: func(m *wm) any { return &m.Type },
 		note: func(m *wm) string {
 			return want(m.Type == MarkerStructType, "Windows marker", "want 1, Windows marker")
 		}},
-	field[wm]{name: "Marker Length", off: 0x04, ref: func(m *wm) any { return &m.Length },
+	field[wm]{name: "Marker Length", ref: func(m *wm) any { return &m.Length },
 		note: func(m *wm) string { return want(m.Length == SLICMarkerSize, "182 bytes", "want 000000B6") }},
-	field[wm]{name: "Marker Version", off: 0x08, ref: func(m *wm) any { return &m.Version },
+	field[wm]{name: "Marker Version", ref: func(m *wm) any { return &m.Version },
 		note: func(m *wm) string { return markerVersionNote(m.Version) }},
-	field[wm]{name: "Marker Oem ID", off: 0x0C, ref: func(m *wm) any { return &m.OEMID }, show: showChars},
-	field[wm]{name: "Marker Oem Table ID", off: 0x12, ref: func(m *wm) any { return &m.OEMTableID }, show: showChars},
-	field[wm]{name: "Windows Flag", off: 0x1A, ref: func(m *wm) any { return &m.WindowsFlag }, show: showChars,
+	field[wm]{name: "Marker Oem ID", ref: func(m *wm) any { return &m.OEMID }, show: showChars},
+	field[wm]{name: "Marker Oem Table ID", ref: func(m *wm) any { return &m.OEMTableID }, show: showChars},
+	field[wm]{name: "Windows Flag", ref: func(m *wm) any { return &m.WindowsFlag }, show: showChars,
 		note: func(m *wm) string { return want(m.WindowsFlag == WindowsFlag, "", `want "WINDOWS "`) }},
-	field[wm]{name: "SLIC Version", off: 0x22, ref: func(m *wm) any { return &m.SLICVersion },
+	field[wm]{name: "SLIC Version", ref: func(m *wm) any { return &m.SLICVersion },
 		note: func(m *wm) string { return SLICVersionName(m.SLICVersion) }},
-	field[wm]{name: "Marker Reserved", off: 0x26, ref: func(m *wm) any { return &m.Reserved }},
-	field[wm]{name: "Marker Signature", off: 0x36, ref: func(m *wm) any { return &m.Signature },
+	field[wm]{name: "Marker Reserved", ref: func(m *wm) any { return &m.Reserved }},
+	field[wm]{name: "Marker Signature", ref: func(m *wm) any { return &m.Signature },
 		note: func(*wm) string { return "RSA PKCS#1 v1.5, SHA-256 over 0C8h-0F5h" }},
 )
 
@@ -209,10 +210,10 @@ type SLIC struct {
 func tableData(sig string, b []byte, h *Header) ([]byte, error) {
 	switch {
 	case h.Length < HeaderSize:
-		return b, formatErr(sig, OffLength, ErrLength,
+		return b, formatErr(sig, int(OffLength), ErrLength,
 			"length field says %d bytes, less than the %d-byte header", h.Length, HeaderSize)
 	case uint64(h.Length) > uint64(len(b)):
-		return b, formatErr(sig, OffLength, ErrTruncated,
+		return b, formatErr(sig, int(OffLength), ErrTruncated,
 			"length field says %d bytes but only %d are present", h.Length, len(b))
 	}
 	return b[:h.Length], nil

@@ -87,7 +87,7 @@ func TestSignMarkerCoversBytes8To53Only(t *testing.T) {
 		require.ErrorIs(t, err, ErrMarkerSignature, "offset 0x%x", off)
 		require.ErrorIs(t, err, rsa.ErrVerification)
 	}
-	for _, off := range []int{OffOEMID, OffMarkerType, OffMarkerLength} {
+	for _, off := range []int64{OffOEMID, OffMarkerType, OffMarkerLength} {
 		c := append([]byte(nil), b...)
 		c[off] ^= 0x01
 		d, err := DecodeSLIC(c)

@@ -155,7 +155,7 @@ func (t *Table) Dump(showKeys bool) []DumpLine {
 	}
 	if t.StdHeader() {
 		for i := range lines {
-			if lines[i].Off == OffChecksum && lines[i].Name == "Checksum" {
+			if int64(lines[i].Off) == OffChecksum && lines[i].Name == "Checksum" {
 				if t.HeaderOnly {
 					lines[i].Value, lines[i].Note = "--", "not in the kernel log line"
 				} else {
