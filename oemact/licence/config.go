@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oemact/oemact/oemact/edition"
@@ -281,19 +283,48 @@ func formatDuration(d time.Duration) string {
 	return d.String()
 }
 
-// ParseDuration reads Go's durations ("72h", "90m") and whole or fractional days ("30d", "1.5d").
+// MaxDuration bounds what ParseDuration reads: a hundred years, far beyond any period of the
+// model (MaxPeriod is ten years) and far inside what time.Duration holds (292 years).
+const MaxDuration = 36500 * Day
+
+// ParseDuration reads whole or fractional days ("30d", "1.5d"), Go's durations ("72h", "90m",
+// "2h0m0s") and the two together, days first ("29d4h", "1d12h30m"). A leading sign is allowed;
+// anything longer than MaxDuration either way is refused.
 func ParseDuration(s string) (time.Duration, error) {
 	t := strings.TrimSpace(s)
-	if strings.HasSuffix(t, "d") {
-		n, err := strconv.ParseFloat(strings.TrimSuffix(t, "d"), 64)
-		if err != nil || n < -1e6 || n > 1e6 {
-			return 0, fmt.Errorf("duration %q: want a number of days like \"30d\"", s)
-		}
-		return time.Duration(n * float64(Day)), nil
+	neg := false
+	if t != "" && (t[0] == '-' || t[0] == '+') {
+		neg, t = t[0] == '-', t[1:]
 	}
-	d, err := time.ParseDuration(t)
-	if err != nil {
-		return 0, fmt.Errorf("duration %q: want \"30d\", \"72h\" or \"90m\"", s)
+	m := durationForm().FindStringSubmatch(t)
+	if t == "" || m == nil {
+		return 0, fmt.Errorf("duration %q: want days, hours, minutes or seconds such as \"30d\", \"1.5d\", \"29d4h\", \"72h\" or \"90m\"", s)
+	}
+	tooLong := fmt.Errorf("duration %q: at most %d days", s, MaxDuration/Day)
+	var d time.Duration
+	if m[1] != "" {
+		n, err := strconv.ParseFloat(m[1], 64)
+		if err != nil || n > float64(MaxDuration/Day) {
+			return 0, tooLong
+		}
+		d = time.Duration(n * float64(Day))
+	}
+	if m[2] != "" {
+		// The form is Go's, so the only error left is a number too large for a Duration.
+		r, err := time.ParseDuration(m[2])
+		if err != nil || r > MaxDuration-d {
+			return 0, tooLong
+		}
+		d += r
+	}
+	if neg {
+		d = -d
 	}
 	return d, nil
 }
+
+// durationForm is ParseDuration's grammar: optional days (digits, an optional fraction; no
+// exponent, no "inf"), then Go's number-and-unit pairs, or a bare 0.
+var durationForm = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:([0-9]{1,9}(?:\.[0-9]{1,9})?)d)?((?:[0-9]{1,20}(?:\.[0-9]{1,20})?(?:ns|us|µs|ms|s|m|h))*|0)$`)
+})
