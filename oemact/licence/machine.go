@@ -114,7 +114,12 @@ type State struct {
 	// day of its last daily logon reminder.
 	LastReminder time.Time `json:"last_reminder,omitzero"`
 	LastLogonDay string    `json:"last_logon_day,omitempty"`
-	ActivatedAt  time.Time `json:"activated_at,omitzero"`
+	// PoweredOff is true from PowerOff to the next Boot, LoggedOff from a Boot to its Logon: a
+	// reminder that falls due then is shown to nobody, and not later either. A new machine is on,
+	// with its user logged on (the installation).
+	PoweredOff  bool      `json:"powered_off,omitempty"`
+	LoggedOff   bool      `json:"logged_off,omitempty"`
+	ActivatedAt time.Time `json:"activated_at,omitzero"`
 	// Baseline is the hardware (digests only) at the last activation; BaselineMarker the firmware
 	// marker an OEM:SLP licence was activated with.
 	Baseline       *hwid.Inventory `json:"baseline,omitempty"`
@@ -286,6 +291,9 @@ func (m *Machine) advanceTo(t time.Time) {
 func (m *Machine) timedReminder(at time.Time) {
 	st := &m.st
 	st.LastReminder = at
+	if st.PoweredOff || st.LoggedOff {
+		return // nobody sees it, and it is not shown later
+	}
 	kind, how := EventReminderPeriodic, fmt.Sprintf("every %s", human(st.Config.Reminders.Every))
 	if st.Config.Reminders.Phase(at, st.GraceEnd) == PhaseHourly {
 		kind, how = EventReminderHourly, "every hour"
@@ -486,11 +494,12 @@ func (m *Machine) Rearm() error {
 }
 
 // Logon is a user logging on: the daily reminder in the first part of a grace, the activation
-// dialog in Notification.
+// dialog in Notification. From now until PowerOff the user sees the clock-driven reminders.
 func (m *Machine) Logon() {
 	t := m.begin()
 	m.advanceTo(t)
 	st := &m.st
+	st.PoweredOff, st.LoggedOff = false, false
 	switch {
 	case st.Status.Grace() && st.Config.Reminders.LogonReminder(t, st.GraceStart, st.GraceEnd, st.LastLogonDay):
 		st.LastLogonDay = dayKey(t)
@@ -512,12 +521,25 @@ func (m *Machine) OpenApplication(name string) {
 	}
 }
 
-// Boot is the machine starting: the hardware is compared with the activation's baseline by the
-// channel's policy, and an OEM:SLP licence is checked against the firmware marker.
+// PowerOff is the machine shutting down: until the next Boot (and its Logon) nobody sees the
+// reminders that fall due, and they are not shown later.
+func (m *Machine) PowerOff() {
+	m.advanceTo(m.begin())
+	m.st.PoweredOff, m.st.LoggedOff = true, false
+}
+
+// Boot is the machine starting, or a machine that kept running looking at its hardware and
+// firmware again: the hardware is compared with the activation's baseline by the channel's
+// policy, and an OEM:SLP licence is checked against the firmware marker. A machine that was
+// powered off is on from now, with nobody logged on until Logon; one that kept running keeps its
+// user.
 func (m *Machine) Boot(b Boot) {
 	t := m.begin()
 	m.advanceTo(t)
 	st := &m.st
+	if st.PoweredOff {
+		st.PoweredOff, st.LoggedOff = false, true
+	}
 	if b.Inventory != nil {
 		st.Inventory = cloneInventory(b.Inventory)
 	}
