@@ -2,6 +2,7 @@ package licence
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -62,6 +63,13 @@ type Config struct {
 	// the model's choice is true, as slmgr /rearm works in Windows 7's notification state
 	// (it is how an unactivated machine gets its next 30 days).
 	RearmInNotification bool
+	// RefusedActivation is what a refused activation (the service refuses the key: blocked, in
+	// use on other hardware, outside its markets...) shows while the grace runs. DESIGN.md's
+	// default, RefusalNotifies: "after the initial grace period expires or activation fails" the
+	// four notification surfaces appear until the system is activated, so they come at once and
+	// the grace clock keeps running. RefusalAfterGrace is what Windows 7 was seen to do in the
+	// field: nothing more until the grace ends.
+	RefusedActivation RefusalPolicy
 
 	// VotePolicy decides hardware tolerance for Retail, OEM:COA, OEM:DM and Volume:MAK licences:
 	// hwid.VotePolicy (the published 10-vote model) by default.
@@ -72,6 +80,15 @@ type Config struct {
 	// OEMBoardPolicy by default.
 	OEMPolicy hwid.Policy
 }
+
+// RefusalPolicy says when a refused activation brings the notification surfaces.
+type RefusalPolicy string
+
+// The refusal policies.
+const (
+	RefusalNotifies   RefusalPolicy = "notify"      // at once, the grace keeps running (DESIGN.md)
+	RefusalAfterGrace RefusalPolicy = "after-grace" // only when the grace ends (Windows 7 in the field)
+)
 
 // MaxPeriod bounds every period of a Config: ten years.
 const MaxPeriod = 3650 * Day
@@ -91,13 +108,27 @@ func DefaultConfig() Config {
 		KMSExpiryStatus:     OOTGrace,
 		OEMLostStatus:       OOTGrace,
 		RearmInNotification: true,
+		RefusedActivation:   RefusalNotifies,
 		VotePolicy:          hwid.VotePolicy,
 		KMSPolicy:           hwid.KMSPolicy,
 		OEMPolicy:           OEMBoardPolicy,
 	}
 }
 
-// Validate checks that the numbers make a working machine.
+// ConfigError is a Config field that cannot be used: Field is its name as the JSON form writes it
+// ("oot_grace", "reminders.every"), Msg what is wrong with it.
+type ConfigError struct {
+	Field string
+	Msg   string
+}
+
+func (e *ConfigError) Error() string { return "licence config: " + e.Field + ": " + e.Msg }
+
+func configErrorf(field, format string, args ...any) *ConfigError {
+	return &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks that the numbers make a working machine. Errors are *ConfigError.
 func (c Config) Validate() error {
 	positive := []struct {
 		name string
@@ -109,32 +140,38 @@ func (c Config) Validate() error {
 	}
 	for _, p := range positive {
 		if p.d <= 0 || p.d > MaxPeriod {
-			return fmt.Errorf("licence config: %s must be positive and at most %s, got %s", p.name, formatDuration(MaxPeriod), formatDuration(p.d))
+			return configErrorf(p.name, "must be positive and at most %s, got %s", formatDuration(MaxPeriod), formatDuration(p.d))
 		}
 	}
 	// Windows accepts KMS intervals from 15 minutes (SetVLActivationInterval, SetVLRenewalInterval).
 	for _, p := range positive[2:4] {
 		if p.d < 15*time.Minute {
-			return fmt.Errorf("licence config: %s must be at least 15 minutes, as Windows requires, got %s", p.name, formatDuration(p.d))
+			return configErrorf(p.name, "must be at least 15 minutes, as Windows requires, got %s", formatDuration(p.d))
 		}
 	}
 	if c.MaxRearms < 0 {
-		return fmt.Errorf("licence config: max_rearms must be 0 or more, got %d", c.MaxRearms)
+		return configErrorf("max_rearms", "must be 0 or more, got %d", c.MaxRearms)
 	}
 	for _, s := range []struct {
 		name string
 		v    Status
 	}{{"kms_expiry_status", c.KMSExpiryStatus}, {"oem_lost_status", c.OEMLostStatus}} {
 		if !s.v.Grace() && s.v != Notification {
-			return fmt.Errorf("licence config: %s must be a grace status or Notification, got %s", s.name, s.v)
+			return configErrorf(s.name, "must be a grace status or Notification, got %s", s.v)
 		}
 	}
-	if err := c.Reminders.Validate(); err != nil {
-		return fmt.Errorf("licence config: %w", err)
+	if c.RefusedActivation != RefusalNotifies && c.RefusedActivation != RefusalAfterGrace {
+		return configErrorf("refused_activation", "must be %s or %s, got %q", RefusalNotifies, RefusalAfterGrace, c.RefusedActivation)
 	}
-	for _, p := range []hwid.Policy{c.VotePolicy, c.KMSPolicy, c.OEMPolicy} {
-		if err := p.Validate(); err != nil {
-			return fmt.Errorf("licence config: %w", err)
+	if err := c.Reminders.Validate(); err != nil {
+		return err
+	}
+	for _, p := range []struct {
+		name string
+		p    hwid.Policy
+	}{{"vote_policy", c.VotePolicy}, {"kms_policy", c.KMSPolicy}, {"oem_policy", c.OEMPolicy}} {
+		if err := p.p.Validate(); err != nil {
+			return configErrorf(p.name, "%v", err)
 		}
 	}
 	return nil
@@ -153,21 +190,22 @@ func (c Config) Policy(ch edition.Channel) hwid.Policy {
 
 // configJSON is Config on disk: snake_case names, durations as "30d" or "2h0m0s".
 type configJSON struct {
-	InitialGrace        duration     `json:"initial_grace"`
-	MaxRearms           int          `json:"max_rearms"`
-	Reminders           scheduleJSON `json:"reminders"`
-	KMSValidity         duration     `json:"kms_validity"`
-	KMSRenewal          duration     `json:"kms_renewal"`
-	KMSRetry            duration     `json:"kms_retry"`
-	KMSGrace            duration     `json:"kms_grace"`
-	OOTGrace            duration     `json:"oot_grace"`
-	NonGenuineGrace     duration     `json:"non_genuine_grace"`
-	KMSExpiryStatus     Status       `json:"kms_expiry_status"`
-	OEMLostStatus       Status       `json:"oem_lost_status"`
-	RearmInNotification bool         `json:"rearm_in_notification"`
-	VotePolicy          hwid.Policy  `json:"vote_policy"`
-	KMSPolicy           hwid.Policy  `json:"kms_policy"`
-	OEMPolicy           hwid.Policy  `json:"oem_policy"`
+	InitialGrace        duration      `json:"initial_grace"`
+	MaxRearms           int           `json:"max_rearms"`
+	Reminders           scheduleJSON  `json:"reminders"`
+	KMSValidity         duration      `json:"kms_validity"`
+	KMSRenewal          duration      `json:"kms_renewal"`
+	KMSRetry            duration      `json:"kms_retry"`
+	KMSGrace            duration      `json:"kms_grace"`
+	OOTGrace            duration      `json:"oot_grace"`
+	NonGenuineGrace     duration      `json:"non_genuine_grace"`
+	KMSExpiryStatus     Status        `json:"kms_expiry_status"`
+	OEMLostStatus       Status        `json:"oem_lost_status"`
+	RearmInNotification bool          `json:"rearm_in_notification"`
+	RefusedActivation   RefusalPolicy `json:"refused_activation"`
+	VotePolicy          hwid.Policy   `json:"vote_policy"`
+	KMSPolicy           hwid.Policy   `json:"kms_policy"`
+	OEMPolicy           hwid.Policy   `json:"oem_policy"`
 }
 
 type scheduleJSON struct {
@@ -183,8 +221,8 @@ func (c Config) toJSON() configJSON {
 		KMSValidity: duration(c.KMSValidity), KMSRenewal: duration(c.KMSRenewal), KMSRetry: duration(c.KMSRetry),
 		KMSGrace: duration(c.KMSGrace), OOTGrace: duration(c.OOTGrace), NonGenuineGrace: duration(c.NonGenuineGrace),
 		KMSExpiryStatus: c.KMSExpiryStatus, OEMLostStatus: c.OEMLostStatus,
-		RearmInNotification: c.RearmInNotification,
-		VotePolicy:          c.VotePolicy, KMSPolicy: c.KMSPolicy, OEMPolicy: c.OEMPolicy,
+		RearmInNotification: c.RearmInNotification, RefusedActivation: c.RefusedActivation,
+		VotePolicy: c.VotePolicy, KMSPolicy: c.KMSPolicy, OEMPolicy: c.OEMPolicy,
 	}
 }
 
@@ -195,8 +233,8 @@ func (j configJSON) config() Config {
 		KMSValidity: time.Duration(j.KMSValidity), KMSRenewal: time.Duration(j.KMSRenewal), KMSRetry: time.Duration(j.KMSRetry),
 		KMSGrace: time.Duration(j.KMSGrace), OOTGrace: time.Duration(j.OOTGrace), NonGenuineGrace: time.Duration(j.NonGenuineGrace),
 		KMSExpiryStatus: j.KMSExpiryStatus, OEMLostStatus: j.OEMLostStatus,
-		RearmInNotification: j.RearmInNotification,
-		VotePolicy:          j.VotePolicy, KMSPolicy: j.KMSPolicy, OEMPolicy: j.OEMPolicy,
+		RearmInNotification: j.RearmInNotification, RefusedActivation: j.RefusedActivation,
+		VotePolicy: j.VotePolicy, KMSPolicy: j.KMSPolicy, OEMPolicy: j.OEMPolicy,
 	}
 }
 
@@ -204,10 +242,15 @@ func (j configJSON) config() Config {
 func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.toJSON()) }
 
 // UnmarshalJSON reads what MarshalJSON writes. Fields that are missing keep the value c had, so
-// decoding into DefaultConfig() overrides only what the document names.
+// decoding into DefaultConfig() overrides only what the document names. An error about a field
+// is a *ConfigError.
 func (c *Config) UnmarshalJSON(b []byte) error {
 	j := c.toJSON()
 	if err := decodeFields(b, &j, ""); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			return err
+		}
 		return fmt.Errorf("licence config: %w", err)
 	}
 	*c = j.config()
@@ -215,12 +258,13 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 }
 
 // decodeFields decodes a JSON object into the struct dst points to, field by field, so that an
-// error names the field ("oot_grace: duration ...") and an unknown field is refused.
+// error names the field (a *ConfigError: "oot_grace: duration ...") and an unknown field is
+// refused.
 func decodeFields(b []byte, dst any, prefix string) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		if prefix != "" {
-			return fmt.Errorf("%s: %w", strings.TrimSuffix(prefix, "."), err)
+			return configErrorf(strings.TrimSuffix(prefix, "."), "want a mapping of its fields: %v", err)
 		}
 		return err
 	}
@@ -240,7 +284,7 @@ func decodeFields(b []byte, dst any, prefix string) error {
 	for _, k := range keys {
 		f, ok := fields[k]
 		if !ok {
-			return fmt.Errorf("unknown field %q", prefix+k)
+			return &ConfigError{Field: prefix + k, Msg: fmt.Sprintf("unknown field %q", prefix+k)}
 		}
 		if f.Kind() == reflect.Struct && f.Type() == reflect.TypeOf(scheduleJSON{}) {
 			if err := decodeFields(raw[k], f.Addr().Interface(), prefix+k+"."); err != nil {
@@ -249,7 +293,7 @@ func decodeFields(b []byte, dst any, prefix string) error {
 			continue
 		}
 		if err := json.Unmarshal(raw[k], f.Addr().Interface()); err != nil {
-			return fmt.Errorf("%s%s: %w", prefix, k, err)
+			return configErrorf(prefix+k, "%v", err)
 		}
 	}
 	return nil

@@ -89,6 +89,11 @@ type ActivationResult struct {
 	Outcome Outcome `json:"outcome"`
 	Code    string  `json:"code,omitempty"`
 	Message string  `json:"message,omitempty"`
+	// Refused says the service answered and refused the key (in use on other hardware, outside
+	// its markets, a pool used up...), as opposed to an activation that did not reach it or a
+	// confirmation ID typed wrong. A refusal brings the notification surfaces (see
+	// Config.RefusedActivation); Blocked is always a refusal.
+	Refused bool `json:"refused,omitempty"`
 	// Method is "online" or "telephone"; it is only reported.
 	Method string `json:"method,omitempty"`
 }

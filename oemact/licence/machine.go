@@ -131,8 +131,12 @@ type State struct {
 	LastDiff *hwid.Diff `json:"last_diff,omitempty"`
 	// LastNote keeps a repeated note (same hardware changes, same OA failure) from being logged
 	// at every boot.
-	LastNote string   `json:"last_note,omitempty"`
-	KMS      KMSState `json:"kms"`
+	LastNote string `json:"last_note,omitempty"`
+	// Refusal is the code of a refused activation since the last one that succeeded: under
+	// Config.RefusedActivation "notify" the notification surfaces show until the machine is
+	// activated.
+	Refusal string   `json:"refusal,omitempty"`
+	KMS     KMSState `json:"kms"`
 	// Log holds the events not yet taken with Drain.
 	Log []Event `json:"log"`
 }
@@ -342,7 +346,7 @@ func (m *Machine) enterGrace(at time.Time, s Status, reason Reason, length time.
 
 func (m *Machine) licensed(at time.Time) {
 	st := &m.st
-	st.Status, st.Reason, st.ActivatedAt = Licensed, ReasonNone, at
+	st.Status, st.Reason, st.ActivatedAt, st.Refusal = Licensed, ReasonNone, at, ""
 	st.GraceStart, st.GraceEnd, st.LastReminder, st.LastLogonDay = time.Time{}, time.Time{}, time.Time{}, ""
 	st.Baseline = cloneInventory(st.Inventory)
 	st.BaselineMarker = ""
@@ -449,16 +453,18 @@ func (m *Machine) Activate(r ActivationResult) error {
 		m.log(Event{Time: t, Kind: EventActivated, From: from, To: st.Status, Message: msg})
 	case Blocked:
 		m.enterGrace(t, NonGenuineGrace, ReasonNonGenuine, st.Config.NonGenuineGrace)
+		st.Refusal = or(r.Code, "key-blocked")
 		m.log(Event{Time: t, Kind: EventBlocked, From: from, To: st.Status, Until: st.GraceEnd, Code: r.Code,
-			Message: fmt.Sprintf("Activation refused: the product key is blocked%s. This copy is not genuine: %s of grace to install a genuine key, until %s.",
-				detail(r.Message), human(st.Config.NonGenuineGrace), stamp(st.GraceEnd))})
+			Message: fmt.Sprintf("Activation refused: the product key is blocked%s. This copy is not genuine: %s of grace to install a genuine key, until %s.%s",
+				detail(r.Message), human(st.Config.NonGenuineGrace), stamp(st.GraceEnd), m.refusalNotice())})
 	case Failed:
-		code := r.Code
-		if code == "" {
-			code = "unspecified"
+		code := or(r.Code, "unspecified")
+		msg := fmt.Sprintf("Activation (%s) failed with code %s%s; the status stays %s.", how, code, detail(r.Message), from)
+		if r.Refused && from != Licensed { // an activated machine stays activated: nothing to show
+			st.Refusal = code
+			msg = fmt.Sprintf("Activation (%s) refused with code %s%s; the status stays %s.%s", how, code, detail(r.Message), from, m.refusalNotice())
 		}
-		m.log(Event{Time: t, Kind: EventActivationFailed, From: from, To: from, Code: code,
-			Message: fmt.Sprintf("Activation (%s) failed with code %s%s; the status stays %s.", how, code, detail(r.Message), from)})
+		m.log(Event{Time: t, Kind: EventActivationFailed, From: from, To: from, Code: code, Message: msg})
 	default:
 		return fmt.Errorf("licence: activation result has unknown outcome %q (want success, failure or blocked)", r.Outcome)
 	}
@@ -501,22 +507,49 @@ func (m *Machine) Logon() {
 	st := &m.st
 	st.PoweredOff, st.LoggedOff = false, false
 	switch {
+	case m.notifying():
+		// The dialog at logon is one of the surfaces; it stands for the daily reminder too.
+		st.LastLogonDay = dayKey(t)
+		m.log(Event{Time: t, Kind: EventNotificationLogon, From: st.Status, To: st.Status,
+			Message: SurfaceLogonDialog.Describe() + "."})
 	case st.Status.Grace() && st.Config.Reminders.LogonReminder(t, st.GraceStart, st.GraceEnd, st.LastLogonDay):
 		st.LastLogonDay = dayKey(t)
 		m.log(Event{Time: t, Kind: EventReminderLogon, From: st.Status, To: st.Status, Until: st.GraceEnd,
 			Message: fmt.Sprintf("Reminder at logon (once a day): activate Windows; %s left.", human(st.GraceEnd.Sub(t)))})
-	case st.Status == Notification:
-		m.log(Event{Time: t, Kind: EventNotificationLogon, From: st.Status, To: st.Status,
-			Message: SurfaceLogonDialog.Describe() + "."})
 	}
+}
+
+// notifying reports whether the notification surfaces show: in Notification, and, under the
+// default refusal policy, from a refused activation until the machine is activated.
+func (m *Machine) notifying() bool {
+	st := &m.st
+	return st.Status == Notification ||
+		(st.Refusal != "" && st.Status != Licensed && st.Config.RefusedActivation == RefusalNotifies)
+}
+
+// refusalNotice is what a refusal's event adds about the surfaces.
+func (m *Machine) refusalNotice() string {
+	if m.st.Config.RefusedActivation != RefusalNotifies {
+		return ""
+	}
+	return " Until Windows is activated: " + surfaceSummary() + "; the grace keeps running."
+}
+
+// Surfaces returns the notification surfaces showing now (none while Licensed or in a grace with
+// no refused activation).
+func (m *Machine) surfaces() []Surface {
+	if m.notifying() {
+		return SurfacesFor(Notification)
+	}
+	return []Surface{}
 }
 
 // OpenApplication is the user opening an application; in Notification it brings up a reminder.
 func (m *Machine) OpenApplication(name string) {
 	t := m.begin()
 	m.advanceTo(t)
-	if m.st.Status == Notification {
-		m.log(Event{Time: t, Kind: EventNotificationApp, From: Notification, To: Notification,
+	if m.notifying() {
+		m.log(Event{Time: t, Kind: EventNotificationApp, From: m.st.Status, To: m.st.Status,
 			Message: fmt.Sprintf("%s opened: %s.", name, SurfaceAppReminder.Describe())})
 	}
 }
@@ -587,7 +620,7 @@ func (m *Machine) hardwareBoot(t time.Time) {
 			Message: fmt.Sprintf("The hardware changed too much since activation (%s policy: %s): Windows must be reactivated within %s, until %s.",
 				policy.Name, d, human(st.Config.OOTGrace), stamp(st.GraceEnd))})
 	case st.Status != Licensed && d.InTolerance:
-		st.Status, st.Reason = Licensed, ReasonNone
+		st.Status, st.Reason, st.Refusal = Licensed, ReasonNone, ""
 		st.GraceStart, st.GraceEnd, st.LastReminder, st.LastLogonDay = time.Time{}, time.Time{}, time.Time{}, ""
 		st.LastNote = "hw:" + d.String()
 		m.log(Event{Time: t, Kind: EventBackInTolerance, From: from, To: st.Status, Hardware: &d,
@@ -786,9 +819,11 @@ type Snapshot struct {
 	Rearms         int    `json:"rearms"`
 	RearmsLeft     int    `json:"rearms_left"`
 	// NextReminder is the next clock-driven reminder (logon reminders come with logons).
-	NextReminder   time.Time  `json:"next_reminder,omitzero"`
-	ReminderPhase  string     `json:"reminder_phase,omitempty"`
-	Surfaces       []Surface  `json:"surfaces"`
+	NextReminder  time.Time `json:"next_reminder,omitzero"`
+	ReminderPhase string    `json:"reminder_phase,omitempty"`
+	Surfaces      []Surface `json:"surfaces"`
+	// Refusal is the code of a refused activation not yet made good by an activation.
+	Refusal        string     `json:"refusal,omitempty"`
 	KMSValidUntil  time.Time  `json:"kms_valid_until,omitzero"`
 	KMSNextAttempt time.Time  `json:"kms_next_attempt,omitzero"`
 	KMSAttempts    int        `json:"kms_attempts,omitempty"`
@@ -806,7 +841,7 @@ func (m *Machine) Snapshot() Snapshot {
 	s := Snapshot{
 		Time: t, Status: st.Status, LicenseStatus: int(st.Status), Description: st.Status.Description(),
 		Reason: st.Reason, Product: st.Product, Rearms: st.Rearms, RearmsLeft: st.Config.MaxRearms - st.Rearms,
-		Surfaces: SurfacesFor(st.Status), Hardware: st.LastDiff, ActivatedAt: st.ActivatedAt,
+		Surfaces: m.surfaces(), Refusal: st.Refusal, Hardware: st.LastDiff, ActivatedAt: st.ActivatedAt,
 		BaselineMarker: st.BaselineMarker, KMSValidUntil: st.KMS.ValidUntil, KMSAttempts: st.KMS.Attempts,
 	}
 	if s.RearmsLeft < 0 {
@@ -839,9 +874,10 @@ func cloneInventory(inv *hwid.Inventory) *hwid.Inventory {
 	return &r
 }
 
-func or(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
+func or[T comparable](v, def T) T {
+	var zero T
+	if v != zero {
+		return v
 	}
 	return def
 }

@@ -1,9 +1,6 @@
 package licence
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Schedule is when a grace period reminds the user to activate, by the time left before the
 // grace ends (DESIGN.md): once a day at logon while more than DailyUntil remains; every Every
@@ -27,19 +24,19 @@ func DefaultSchedule() Schedule {
 	return Schedule{DailyUntil: 3 * Day, Every: 4 * time.Hour, HourlyFrom: Day}
 }
 
-// Validate checks the phases are in order.
+// Validate checks the phases are in order. Errors are *ConfigError naming reminders.FIELD.
 func (s Schedule) Validate() error {
 	switch {
 	case s.Every <= 0:
-		return fmt.Errorf("reminders: every must be positive, got %s", formatDuration(s.Every))
+		return configErrorf("reminders.every", "must be positive, got %s", formatDuration(s.Every))
 	case s.HourlyFrom < 0:
-		return fmt.Errorf("reminders: hourly_from must be 0 or more, got %s", formatDuration(s.HourlyFrom))
+		return configErrorf("reminders.hourly_from", "must be 0 or more, got %s", formatDuration(s.HourlyFrom))
 	case s.DailyUntil < s.HourlyFrom:
-		return fmt.Errorf("reminders: daily_until (%s) must be at least hourly_from (%s)", formatDuration(s.DailyUntil), formatDuration(s.HourlyFrom))
+		return configErrorf("reminders.daily_until", "(%s) must be at least hourly_from (%s)", formatDuration(s.DailyUntil), formatDuration(s.HourlyFrom))
 	case s.DailyUntil > 365*Day:
-		return fmt.Errorf("reminders: daily_until must be at most a year, got %s", formatDuration(s.DailyUntil))
+		return configErrorf("reminders.daily_until", "must be at most a year, got %s", formatDuration(s.DailyUntil))
 	case (s.DailyUntil-s.HourlyFrom)/s.Every > maxPeriodic:
-		return fmt.Errorf("reminders: every %s between daily_until and hourly_from makes more than %d reminders", formatDuration(s.Every), maxPeriodic)
+		return configErrorf("reminders.every", "%s between daily_until and hourly_from makes more than %d reminders", formatDuration(s.Every), maxPeriodic)
 	}
 	return nil
 }
