@@ -11,9 +11,10 @@ import (
 )
 
 // Product is what the installed key licenses. It never holds the key: only its last five
-// characters, which Windows shows as the partial product key.
+// characters, which Windows shows as the partial product key. A Product with no Channel is an
+// installation without a product key (see Machine.Setup): the edition chosen at setup.
 type Product struct {
-	Channel    edition.Channel `json:"channel"`
+	Channel    edition.Channel `json:"channel,omitempty"`
 	Edition    string          `json:"edition"`
 	PartialKey string          `json:"partial_key,omitempty"`
 	// OEMID is, for OEM:SLP keys, the OEM whose marker the key needs.
@@ -28,11 +29,20 @@ func ProductOf(e *catalog.Entry) Product {
 // EditionInfo looks up the product's edition.
 func (p Product) EditionInfo() (edition.Edition, error) { return edition.Lookup(p.Edition) }
 
+// Keyless reports whether the installation has no product key.
+func (p Product) Keyless() bool { return p.Channel == "" }
+
 // Validate checks that the edition exists and is sold through the channel.
 func (p Product) Validate() error {
 	ed, err := p.EditionInfo()
 	if err != nil {
 		return err
+	}
+	if p.Keyless() {
+		if p.PartialKey != "" || p.OEMID != "" {
+			return fmt.Errorf("an installation without a product key has no partial key and no OEM ID")
+		}
+		return nil
 	}
 	if _, err := edition.ParseChannel(string(p.Channel)); err != nil {
 		return err
@@ -47,6 +57,9 @@ func (p Product) describe() string {
 	name := p.Edition
 	if ed, err := p.EditionInfo(); err == nil {
 		name = ed.Name
+	}
+	if p.Keyless() {
+		return name + ", no product key"
 	}
 	s := fmt.Sprintf("%s, channel %s", name, p.Channel)
 	if p.PartialKey != "" {

@@ -27,6 +27,7 @@ const (
 type EventKind string
 
 const (
+	EventInstalled         EventKind = "installed" // set up without a product key
 	EventKeyInstalled      EventKind = "key-installed"
 	EventActivated         EventKind = "activated"
 	EventActivationFailed  EventKind = "activation-failed"
@@ -397,9 +398,13 @@ func (m *Machine) InstallKey(p Product) error {
 	if !strings.EqualFold(p.Edition, st.Product.Edition) {
 		return m.refuse(t, "installing the key", fmt.Sprintf("the key is for %s but %s is installed; the model does not change editions", p.Edition, st.Product.Edition))
 	}
+	keyless := st.Product.Keyless()
 	st.Product = &p
 	m.resetActivation()
 	msg := fmt.Sprintf("Product key replaced (%s): the previous activation no longer applies.", p.describe())
+	if keyless {
+		msg = fmt.Sprintf("Product key installed (%s).", p.describe())
+	}
 	if st.OOBEnd.After(t) {
 		st.Status, st.Reason, st.GraceStart, st.GraceEnd = OOBGrace, ReasonNotActivated, st.OOBStart, st.OOBEnd
 		st.LastReminder, st.LastLogonDay = t, dayKey(t)
@@ -410,6 +415,31 @@ func (m *Machine) InstallKey(p Product) error {
 		msg += " The initial grace is already over: activate the new key."
 	}
 	m.log(Event{Time: t, Kind: EventKeyInstalled, From: from, To: st.Status, Until: st.GraceEnd, Message: msg})
+	return nil
+}
+
+// Setup is Windows installed without a product key: the edition chosen at setup runs the initial
+// grace, with its reminders, like any installation (DESIGN.md: no key still means grace); it
+// cannot activate until a key is installed, which continues the same grace. Only a machine with
+// nothing installed takes it.
+func (m *Machine) Setup(editionID string) error {
+	t := m.begin()
+	m.advanceTo(t)
+	st := &m.st
+	if st.Product != nil {
+		return m.refuse(t, "setup", "Windows is already installed ("+st.Product.describe()+")")
+	}
+	p := Product{Edition: editionID}
+	if err := p.Validate(); err != nil {
+		return m.refuse(t, "setup", err.Error())
+	}
+	st.Product = &p
+	st.OOBStart, st.OOBEnd = t, t.Add(st.Config.InitialGrace)
+	m.enterGrace(t, OOBGrace, ReasonNotActivated, st.Config.InitialGrace)
+	m.resetActivation()
+	m.log(Event{Time: t, Kind: EventInstalled, From: Unlicensed, To: st.Status, Until: st.GraceEnd,
+		Message: fmt.Sprintf("Windows installed without a product key (%s): %s of initial grace to install a key and activate, until %s.",
+			p.describe(), human(st.Config.InitialGrace), stamp(st.GraceEnd))})
 	return nil
 }
 
@@ -433,6 +463,10 @@ func (m *Machine) Activate(r ActivationResult) error {
 		return m.refuse(t, "activation", "no product key is installed")
 	}
 	switch ActivationPath(st.Product.Channel) {
+	case PathService:
+		if st.Product.Keyless() {
+			return m.refuse(t, "activation", "no product key is installed: install one (slmgr /ipk) to activate")
+		}
 	case PathFirmware:
 		return m.refuse(t, "activation", "an OEM:SLP key activates offline from the firmware marker at boot (OEM Activation 2.1), never online or by telephone; install a retail or COA key to activate through the service")
 	case PathKMS:
