@@ -59,9 +59,33 @@ func sameTables(t *profile.Tables, ev *channel.Evaluation) Check {
 	return check("the guest sees the synthesized tables", "same", got)
 }
 
-// expectations checks a boot step's expect block against the guest's evaluation.
+// expectations checks a boot step's expect block against the guest's evaluation: each of
+// guestChecks in turn, then the service's counts.
 func (sr *scenarioRun) expectations(ctx context.Context, s *scenario.Step, ev *channel.Evaluation) []Check {
 	e := s.Expect
+	var out []Check
+	for _, c := range guestChecks {
+		out = append(out, c(e, ev)...)
+	}
+	if e.KMSCount != nil && len(ev.KMS) > 0 {
+		// The count the KMS host gave this boot's last request: right for a service on another
+		// clock too (a running 'oemact serve --trust-client-time' counts at the request's time).
+		k := ev.KMS[len(ev.KMS)-1]
+		out = append(out, check("KMS host count", fmt.Sprint(*e.KMSCount), fmt.Sprint(k.Count)))
+		e2 := *e
+		e2.KMSCount = nil
+		e = &e2
+	}
+	return append(out, sr.serviceChecks(ctx, e)...)
+}
+
+// guestChecks check the expectations on what the guest reported, one group of Expect fields
+// each.
+var guestChecks = []func(e *scenario.Expect, ev *channel.Evaluation) []Check{
+	licenceChecks, findingChecks, oaChecks, activationChecks, hardwareChecks, reminderChecks, tpmChecks,
+}
+
+func licenceChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 	snap := ev.Snapshot
 	var out []Check
 	if e.Status != nil {
@@ -73,16 +97,36 @@ func (sr *scenarioRun) expectations(ctx context.Context, s *scenario.Step, ev *c
 	if e.Rearms != nil {
 		out = append(out, check("rearms used", fmt.Sprint(*e.Rearms), fmt.Sprint(snap.Rearms)))
 	}
+	for _, want := range e.Surfaces {
+		has := false
+		for _, s := range snap.Surfaces {
+			has = has || string(s) == want
+		}
+		out = append(out, check("surface "+want, "shown", map[bool]string{true: "shown", false: "not shown"}[has]))
+	}
+	return out
+}
+
+func findingChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 	codes := map[string]bool{}
 	for _, f := range ev.Findings {
 		codes[f.Code] = true
 	}
+	var out []Check
 	for _, c := range e.Findings {
 		out = append(out, check("finding "+c, "present", presence(codes[c])))
 	}
 	for _, c := range e.NoFindings {
 		out = append(out, check("finding "+c, "absent", presence(codes[c])))
 	}
+	if e.SameTables != nil && !*e.SameTables {
+		out = append(out, Check{Name: "same_tables: false", Want: "the harness always requires the synthesized tables", Got: "not supported", OK: false})
+	}
+	return out
+}
+
+func oaChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
+	var out []Check
 	if e.OA != nil {
 		got := "none"
 		if ev.OA != nil {
@@ -109,80 +153,81 @@ func (sr *scenarioRun) expectations(ctx context.Context, s *scenario.Step, ev *c
 		sort.Strings(want)
 		out = append(out, check("OA rules failed", strings.Join(want, ","), strings.Join(got, ",")))
 	}
-	if e.Activation != nil || e.ActivationCode != nil {
-		a := activationOf(ev)
-		result, code := "none", ""
-		if a != nil {
-			result, code = a.Result, a.Code
-		}
-		if e.Activation != nil {
-			out = append(out, check("activation result", *e.Activation, result))
-		}
-		if e.ActivationCode != nil {
-			out = append(out, check("activation code", *e.ActivationCode, code))
-		}
+	return out
+}
+
+func activationChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
+	if e.Activation == nil && e.ActivationCode == nil {
+		return nil
 	}
-	if h := e.Hardware; h != nil {
-		d := snap.Hardware
-		if h.InTolerance != nil {
-			got := "no comparison"
-			if d != nil {
-				got = fmt.Sprint(d.InTolerance)
+	a := activationOf(ev)
+	result, code := "none", ""
+	if a != nil {
+		result, code = a.Result, a.Code
+	}
+	var out []Check
+	if e.Activation != nil {
+		out = append(out, check("activation result", *e.Activation, result))
+	}
+	if e.ActivationCode != nil {
+		out = append(out, check("activation code", *e.ActivationCode, code))
+	}
+	return out
+}
+
+func hardwareChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
+	h, d := e.Hardware, ev.Snapshot.Hardware
+	if h == nil {
+		return nil
+	}
+	var out []Check
+	if h.InTolerance != nil {
+		got := "no comparison"
+		if d != nil {
+			got = fmt.Sprint(d.InTolerance)
+		}
+		out = append(out, check("hardware in tolerance", fmt.Sprint(*h.InTolerance), got))
+	}
+	if h.LostVotes != nil {
+		got := "no comparison"
+		if d != nil {
+			got = fmt.Sprint(d.Lost)
+		}
+		out = append(out, check("hardware votes lost", fmt.Sprint(*h.LostVotes), got))
+	}
+	if h.Changed != nil {
+		var got []string
+		if d != nil {
+			for _, c := range d.Changes {
+				got = append(got, string(c.Class))
 			}
-			out = append(out, check("hardware in tolerance", fmt.Sprint(*h.InTolerance), got))
 		}
-		if h.LostVotes != nil {
-			got := "no comparison"
-			if d != nil {
-				got = fmt.Sprint(d.Lost)
-			}
-			out = append(out, check("hardware votes lost", fmt.Sprint(*h.LostVotes), got))
-		}
-		if h.Changed != nil {
-			var got []string
-			if d != nil {
-				for _, c := range d.Changes {
-					got = append(got, string(c.Class))
-				}
-			}
-			want := append([]string(nil), h.Changed...)
-			sort.Strings(want)
-			sort.Strings(got)
-			out = append(out, check("hardware classes changed", strings.Join(want, ","), strings.Join(got, ",")))
+		want := append([]string(nil), h.Changed...)
+		sort.Strings(want)
+		sort.Strings(got)
+		out = append(out, check("hardware classes changed", strings.Join(want, ","), strings.Join(got, ",")))
+	}
+	return out
+}
+
+func reminderChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
+	if e.Reminders == nil {
+		return nil
+	}
+	n := 0
+	for _, ev := range ev.Events {
+		if ev.Kind.Reminder() {
+			n++
 		}
 	}
-	if e.Reminders != nil {
-		n := 0
-		for _, ev := range ev.Events {
-			if ev.Kind.Reminder() {
-				n++
-			}
-		}
-		out = append(out, check("reminders since the previous boot", fmt.Sprint(*e.Reminders), fmt.Sprint(n)))
+	return []Check{check("reminders since the previous boot", fmt.Sprint(*e.Reminders), fmt.Sprint(n))}
+}
+
+func tpmChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
+	if e.TPM == nil {
+		return nil
 	}
-	for _, want := range e.Surfaces {
-		has := false
-		for _, s := range snap.Surfaces {
-			has = has || string(s) == want
-		}
-		out = append(out, check("surface "+want, "shown", map[bool]string{true: "shown", false: "not shown"}[has]))
-	}
-	if e.TPM != nil {
-		out = append(out, check("TPM binding", *e.TPM, tpmResult(ev)))
-	}
-	if e.SameTables != nil && !*e.SameTables {
-		out = append(out, Check{Name: "same_tables: false", Want: "the harness always requires the synthesized tables", Got: "not supported", OK: false})
-	}
-	if e.KMSCount != nil && len(ev.KMS) > 0 {
-		// The count the KMS host gave this boot's last request: right for a service on another
-		// clock too (a running 'oemact serve --trust-client-time' counts at the request's time).
-		k := ev.KMS[len(ev.KMS)-1]
-		out = append(out, check("KMS host count", fmt.Sprint(*e.KMSCount), fmt.Sprint(k.Count)))
-		e2 := *e
-		e2.KMSCount = nil
-		e = &e2
-	}
-	return append(out, sr.serviceChecks(ctx, e)...)
+	return []Check{check("TPM binding", *e.TPM, tpmResult(ev))}
 }
 
 func presence(b bool) string {
