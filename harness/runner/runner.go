@@ -541,6 +541,9 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 		plan.Key = m.key.Key.Reveal()
 	}
 	plan.InstallKey = m.install
+	// The image's OEM certificate follows the installed key's OEM (or the machine's certificate:),
+	// never the board's.
+	plan.Certificate, plan.Authority = sr.sc.Certificate(m.def, m.key), m.def.Image.Authority
 
 	var hw engine.Hardware
 	if !resumed { // a machine kept running has the tables it booted with (m.tables)

@@ -42,6 +42,9 @@ type Scenario struct {
 	// by the catalogs given to Load and the file's own catalog:, and holding every key a label of the
 	// scenario names (see catalog.Catalog.Label), so the service and the guests know them all.
 	Catalog *catalog.Catalog
+	// OEMCertificates are the TEST certificates found beside the catalogs, by OEM ID, for the
+	// OEM:SLP keys the scenario names (nil: none found for that OEM). See Certificate.
+	OEMCertificates map[string]*OEMCertificate
 }
 
 // Machine is one test machine.
@@ -54,6 +57,8 @@ type Machine struct {
 	// TPM gives the machine a TPM 2.0 (swtpm) and binds its licence state to the firmware
 	// identity: the profile's vm.tpm, or the machine's tpm setting.
 	TPM bool
+	// Image is the OEM certificate and authority the machine's Windows image carries.
+	Image Image
 	// Line is where the machine is declared.
 	Line int
 }
@@ -208,6 +213,9 @@ type rawMachine struct {
 	Edition string `yaml:"edition"`
 	Key     string `yaml:"key"`
 	TPM     *bool  `yaml:"tpm"`
+	// Certificate and Authority are the image's OEM certificate and its authority's key.
+	Certificate string `yaml:"certificate"`
+	Authority   string `yaml:"authority"`
 }
 
 type rawService struct {
@@ -297,6 +305,9 @@ type parser struct {
 	sc       *Scenario
 	clock    time.Time      // the scenario clock after the steps read so far
 	ids      map[string]int // step ids read so far, and their lines
+
+	// catalogFolders are where OEM certificates beside the catalogs are looked for.
+	catalogFolders []catalogFolder
 }
 
 func (p *parser) resolve(f string) string {
@@ -327,11 +338,15 @@ func (p *parser) scenario(r *rawScenario) (*Scenario, error) {
 	if sc.Catalog, err = fixtures.CatalogWith(p.catalogs...); err != nil {
 		return nil, fmt.Errorf("%s: %w", p.doc.File, err)
 	}
+	for _, c := range p.catalogs {
+		p.catalogFolders = append(p.catalogFolders, catalogFolder{dir: filepath.Dir(c)})
+	}
 	if r.Catalog != "" {
 		path, err := p.reference("catalog", r.Catalog)
 		if err != nil {
 			return nil, err
 		}
+		p.catalogFolders = append(p.catalogFolders, catalogFolder{dir: filepath.Dir(path), confined: true})
 		more, err := catalog.Load(path)
 		if err == nil {
 			err = sc.Catalog.Extend(more)
@@ -395,6 +410,9 @@ func (p *parser) machine(name string, r rawMachine) (*Machine, error) {
 	if m.Edition, err = edition.Lookup(r.Edition); err != nil {
 		return nil, p.doc.Errorf(field+".edition", "%v", err)
 	}
+	if m.Image, err = p.image(field, r); err != nil {
+		return nil, err
+	}
 	if r.Key != "" {
 		if m.Key, err = p.key(field+".key", r.Key, m.Edition); err != nil {
 			return nil, err
@@ -412,7 +430,7 @@ func (p *parser) key(field, label string, ed edition.Edition) (*catalog.Entry, e
 	if e.Edition.ID != ed.ID {
 		return nil, p.doc.Errorf(field, "key %s is for %s, the machine runs %s", label, e.Edition.ID, ed.ID)
 	}
-	return e, nil
+	return e, p.oemCertificate(field, e)
 }
 
 func (p *parser) service(r *rawService) error {
