@@ -120,9 +120,28 @@ func buildTimeline(sc *runner.Scenario, m *runner.Machine) timelineSVG {
 		d0, d1 = math.Min(d0, s.Day), math.Max(d1, s.Day)
 	}
 	d1 = math.Max(d1+math.Max(0.5, (d1-d0)*0.04), d0+1)
-	plotW := tlW - tlLeft - tlRight
-	x := func(d float64) float64 { return tlLeft + plotW*(d-d0)/(d1-d0) }
+	l := &timelineLayout{t: &t, pts: pts, d0: d0, d1: d1}
+	l.bands()
+	l.grace()
+	l.events(eventKinds(sc))
+	l.steps(steps)
+	l.axis()
+	return t
+}
 
+// timelineLayout draws one machine's timeline into t: x is the scenario day in [d0, d1].
+type timelineLayout struct {
+	t      *timelineSVG
+	pts    []runner.TimelinePoint
+	d0, d1 float64
+}
+
+func (l *timelineLayout) x(d float64) float64 {
+	return tlLeft + (tlW-tlLeft-tlRight)*(d-l.d0)/(l.d1-l.d0)
+}
+
+func (l *timelineLayout) bands() {
+	t, pts, x, d1 := l.t, l.pts, l.x, l.d1
 	// Status bands, merging runs of one status. A status that lasted minutes (activated at once,
 	// out of tolerance until the next activation) still shows as a sliver, drawn over its
 	// neighbours, with its tooltip.
@@ -159,6 +178,10 @@ func buildTimeline(sc *runner.Scenario, m *runner.Machine) timelineSVG {
 	}
 	t.Bands = append(t.Bands, slivers...)
 
+}
+
+func (l *timelineLayout) grace() {
+	t, pts, x, d1 := l.t, l.pts, l.x, l.d1
 	// Grace remaining: each point's grace falls one day per day until the next point; consecutive
 	// pieces that join up make one line.
 	gmax := 5.0
@@ -217,9 +240,12 @@ func buildTimeline(sc *runner.Scenario, m *runner.Machine) timelineSVG {
 	}
 	flush()
 
+}
+
+func (l *timelineLayout) events(kinds map[eventKey]licence.EventKind) {
+	t, pts, x := l.t, l.pts, l.x
 	// Licence events and reminders. A point that is no licence event of its step (the state at the
 	// end of a boot) has no mark: the step's line stands for it.
-	kinds := eventKinds(sc)
 	for _, p := range pts {
 		if p.Event == "" {
 			continue
@@ -248,6 +274,10 @@ func buildTimeline(sc *runner.Scenario, m *runner.Machine) timelineSVG {
 		t.Events = append(t.Events, svgMarker{X: f1(x(p.Day)), Y: f1(tlEventY), Fill: fill, Title: title})
 	}
 
+}
+
+func (l *timelineLayout) steps(steps []*runner.Step) {
+	t, x := l.t, l.x
 	// Step boundaries: steps on the same day share a line and a label ("2,3"); a label that would
 	// touch the one before it drops to a second row.
 	lastEnd := math.Inf(-1)
@@ -276,6 +306,10 @@ func buildTimeline(sc *runner.Scenario, m *runner.Machine) timelineSVG {
 		i = j + 1
 	}
 
+}
+
+func (l *timelineLayout) axis() {
+	t, x, d0, d1 := l.t, l.x, l.d0, l.d1
 	// Day axis: at most 20 ticks of a round number of days, labelled.
 	span := d1 - d0
 	tick := math.Pow(10, math.Ceil(math.Log10(span/20))) // for spans of more than 4000 days
@@ -292,7 +326,6 @@ func buildTimeline(sc *runner.Scenario, m *runner.Machine) timelineSVG {
 		t.AxisTicks = append(t.AxisTicks, svgLine{X1: f1(x(d)), Y1: f1(tlAxisY), X2: f1(x(d)), Y2: f1(tlAxisY + 5), Stroke: "#000000"})
 		t.AxisLabels = append(t.AxisLabels, svgText{X: f1(x(d)), Y: f1(tlAxisY + 18), Text: strconv.FormatFloat(d, 'f', -1, 64)})
 	}
-	return t
 }
 
 // eventKey finds a timeline point's licence event among its step's events: the runner records
