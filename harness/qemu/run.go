@@ -89,6 +89,83 @@ type Options struct {
 	CanaryKernel string
 }
 
+// prepare resolves the options, makes the artifacts folder, chooses the accelerator and the
+// arguments, and makes the boot overlay of a disk image (cleanup removes it).
+func prepare(ctx context.Context, c Config, o *Options) (res *Result, args []string, cleanup func(), err error) {
+	cleanup = func() {}
+	if o.Dir == "" {
+		return nil, nil, nil, errors.New("qemu: Options.Dir (the artifacts folder) is required")
+	}
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, nil, fmt.Errorf("qemu: artifacts folder: %w", err)
+	}
+	if o.QEMU == "" {
+		if o.QEMU, err = hosttool.Find("qemu-system-x86_64"); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	backing, err := withOverlay(&c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c = localize(c, dir)
+	res = &Result{Dir: dir, Serial: filepath.Join(dir, SerialLogName)}
+	if c.Accel == AccelAuto {
+		c.Accel, res.Why = chooseFor(ctx, c, *o, dir)
+	}
+	res.Accel = c.Accel
+	c.SerialLog = SerialLogName
+	c.QMPSocket = qmpName
+	args, err = Args(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	res.Argv = append([]string{o.QEMU}, args...)
+	res.Command = CommandLine(dir, o.QEMU, args)
+	if backing != "" {
+		if err := makeOverlay(ctx, res, backing, c.Image, args); err != nil {
+			return nil, nil, nil, err
+		}
+		cleanup = func() { os.Remove(filepath.Join(dir, OverlayName)) }
+	}
+	return res, args, cleanup, nil
+}
+
+// judge says how the run ended, from who killed QEMU (PowerOff: nobody), its exit, and what QMP
+// reported.
+func (res *Result) judge(killed Outcome, mon *qmpWatch) {
+	switch {
+	case killed != PowerOff:
+		res.Outcome = killed
+	case res.Signal != "":
+		res.Outcome = Crashed
+	case !mon.isReady() && res.Exit != 0:
+		res.Outcome = StartFailed
+	case res.Exit != 0:
+		res.Outcome = Crashed
+	case mon.panicked() || res.Panic != "":
+		res.Outcome = GuestPanic
+	case res.Reason == "guest-shutdown":
+		res.Outcome = PowerOff
+	case res.Reason == "guest-reset":
+		res.Outcome = GuestReset
+	default:
+		// Exit 0 with no guest shutdown: QEMU was told to quit from outside (host-signal, a QMP
+		// quit from someone else) or never reported why.
+		res.Outcome = Crashed
+		if res.Reason != "" {
+			res.Stderr = strings.TrimSpace(res.Stderr + "\nQEMU shut down for reason " + res.Reason)
+		}
+	}
+}
+
 // Result is what happened in one run.
 type Result struct {
 	Outcome Outcome       `json:"outcome"`
@@ -162,48 +239,12 @@ func firstLines(s string, n int) string {
 // QEMU running. The error is nil only for a clean power-off: a *Error (with the Result) for any
 // other outcome, another error when QEMU could not even be launched (the Result is nil then).
 func Run(ctx context.Context, c Config, o Options) (*Result, error) {
-	if o.Dir == "" {
-		return nil, errors.New("qemu: Options.Dir (the artifacts folder) is required")
-	}
-	dir, err := filepath.Abs(o.Dir)
+	res, args, cleanup, err := prepare(ctx, c, &o)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("qemu: artifacts folder: %w", err)
-	}
-	if o.QEMU == "" {
-		if o.QEMU, err = hosttool.Find("qemu-system-x86_64"); err != nil {
-			return nil, err
-		}
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
-	backing, err := withOverlay(&c)
-	if err != nil {
-		return nil, err
-	}
-	c = localize(c, dir)
-	res := &Result{Dir: dir, Serial: filepath.Join(dir, SerialLogName)}
-	if c.Accel == AccelAuto {
-		c.Accel, res.Why = chooseFor(ctx, c, o, dir)
-	}
-	res.Accel = c.Accel
-	c.SerialLog = SerialLogName
-	c.QMPSocket = qmpName
-	args, err := Args(c)
-	if err != nil {
-		return nil, err
-	}
-	res.Argv = append([]string{o.QEMU}, args...)
-	res.Command = CommandLine(dir, o.QEMU, args)
-	if backing != "" {
-		if err := makeOverlay(ctx, res, backing, c.Image, args); err != nil {
-			return nil, err
-		}
-		defer os.Remove(filepath.Join(dir, OverlayName))
-	}
+	defer cleanup()
+	dir := res.Dir
 
 	// The serial log starts empty even if QEMU never opens it, so callers can always read it.
 	if err := os.WriteFile(res.Serial, nil, 0o644); err != nil {
@@ -292,30 +333,7 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 	res.Reason = mon.reason()
 	res.Panic = findPanic(res.Serial)
 	_ = waitErr
-
-	switch {
-	case killed != PowerOff:
-		res.Outcome = killed
-	case res.Signal != "":
-		res.Outcome = Crashed
-	case !mon.isReady() && res.Exit != 0:
-		res.Outcome = StartFailed
-	case res.Exit != 0:
-		res.Outcome = Crashed
-	case mon.panicked() || res.Panic != "":
-		res.Outcome = GuestPanic
-	case res.Reason == "guest-shutdown":
-		res.Outcome = PowerOff
-	case res.Reason == "guest-reset":
-		res.Outcome = GuestReset
-	default:
-		// Exit 0 with no guest shutdown: QEMU was told to quit from outside (host-signal, a QMP
-		// quit from someone else) or never reported why.
-		res.Outcome = Crashed
-		if res.Reason != "" {
-			res.Stderr = strings.TrimSpace(res.Stderr + "\nQEMU shut down for reason " + res.Reason)
-		}
-	}
+	res.judge(killed, mon)
 	return res, res.Err()
 }
 
