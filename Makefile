@@ -54,6 +54,9 @@ test: deps build kernel guest-image vet
 	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 15m ./oemact/service/... ./harness/channel/... ./oemact/licence/...
 	# Machines kept running across steps: the session's rounds, Stop and timeouts.
 	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m -run 'Resume' ./harness/boot/
+	# The in-process engine: the agent's session, the channel and the service in one process.
+	CGO_ENABLED=1 $(GO) test -count=1 -race -short -timeout 10m ./harness/engine/... ./oemact/activation/
+	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m -run 'InProcess|EveryStepKind' ./harness/runner/
 
 # Quick loop for development: no tests that need QEMU.
 test-short: build
