@@ -177,32 +177,8 @@ func (r *Report) Ratio(a, b Kind) float64 {
 
 // Run measures the boots o asks for.
 func Run(ctx context.Context, o Options) (*Report, error) {
-	if o.Kernel == nil {
-		return nil, errors.New("bench: no kernel (oemact kernel fetch, or make kernel)")
-	}
-	if o.Agent == "" {
-		return nil, errors.New("bench: no agent binary (make build makes bin/oemact)")
-	}
-	if o.Dir == "" || o.Repo == "" {
-		return nil, errors.New("bench: Options.Dir and Options.Repo are required")
-	}
-	if o.Runs <= 0 {
-		o.Runs = DefaultRuns
-	}
-	if len(o.Kinds) == 0 {
-		o.Kinds = []Kind{Naive, Floor, Verdict}
-	}
-	for _, w := range o.TryAppend {
-		o.Kinds = append(o.Kinds, Kind(string(Floor)+"+"+w))
-	}
-	for _, a := range o.TryQEMU {
-		o.Kinds = append(o.Kinds, Kind(qemuVariant+a))
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = runner.DefaultBootTimeout
-	}
-	if o.Jobs < 1 {
-		o.Jobs = 1
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	logf := func(format string, args ...any) {
 		if o.Log != nil {
@@ -216,27 +192,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	rep := &Report{Started: time.Now(), CPUs: runtime.NumCPU(), Kernel: o.Kernel.Vmlinuz, Agent: o.Agent,
-		Runs: o.Runs, Kinds: o.Kinds, Command: map[Kind]string{}, Stats: map[Kind]Stats{}}
-	rep.Load[0] = ReadLoadAvg()
-	if o.Kernel.Release != "" {
-		rep.Kernel = o.Kernel.Release
+	rep, err := newReport(&o)
+	if err != nil {
+		return nil, err
 	}
-	if o.NaiveKernel == nil {
-		o.NaiveKernel = o.Kernel
-	}
-	if o.NaiveKernel.Vmlinuz != o.Kernel.Vmlinuz {
-		rep.NaiveKernel = o.NaiveKernel.Vmlinuz
-		if o.NaiveKernel.Release != "" {
-			rep.NaiveKernel = o.NaiveKernel.Release
-		}
-	}
-	if st, err := os.Stat(o.Agent); err == nil {
-		rep.AgentMB = float64(st.Size()) / 1e6
-	} else {
-		return nil, fmt.Errorf("bench: agent: %w", err)
-	}
-
 	accel := qemu.AccelChoice{Accel: o.Accel, Reason: "chosen by the caller"}
 	if o.Accel == qemu.AccelAuto {
 		accel = qemu.ChooseAccel(ctx, o.Kernel.Vmlinuz, dir)
@@ -261,6 +220,83 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	machines, err := machinesFor(o, warm, dir, rep)
+	if err != nil {
+		return nil, err
+	}
+	if err := runRounds(ctx, o, verdict, machines, rep, logf); err != nil {
+		return nil, err
+	}
+	if o.Matrix {
+		logf("running the default matrix with %d job(s)", o.Jobs)
+		if rep.Matrix, err = runMatrix(ctx, o, filepath.Join(dir, "matrix")); err != nil {
+			return nil, err
+		}
+	}
+	rep.Load[1] = ReadLoadAvg()
+	rep.Duration = time.Since(rep.Started)
+	return rep, nil
+}
+
+// check checks the options and fills in the defaults.
+func (o *Options) check() error {
+	if o.Kernel == nil {
+		return errors.New("bench: no kernel (oemact kernel fetch, or make kernel)")
+	}
+	if o.Agent == "" {
+		return errors.New("bench: no agent binary (make build makes bin/oemact)")
+	}
+	if o.Dir == "" || o.Repo == "" {
+		return errors.New("bench: Options.Dir and Options.Repo are required")
+	}
+	if o.Runs <= 0 {
+		o.Runs = DefaultRuns
+	}
+	if len(o.Kinds) == 0 {
+		o.Kinds = []Kind{Naive, Floor, Verdict}
+	}
+	for _, w := range o.TryAppend {
+		o.Kinds = append(o.Kinds, Kind(string(Floor)+"+"+w))
+	}
+	for _, a := range o.TryQEMU {
+		o.Kinds = append(o.Kinds, Kind(qemuVariant+a))
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = runner.DefaultBootTimeout
+	}
+	if o.Jobs < 1 {
+		o.Jobs = 1
+	}
+	if o.NaiveKernel == nil {
+		o.NaiveKernel = o.Kernel
+	}
+	return nil
+}
+
+// newReport starts the report: the machine, the kernels, the agent binary.
+func newReport(o *Options) (*Report, error) {
+	rep := &Report{Started: time.Now(), CPUs: runtime.NumCPU(), Kernel: o.Kernel.Vmlinuz, Agent: o.Agent,
+		Runs: o.Runs, Kinds: o.Kinds, Command: map[Kind]string{}, Stats: map[Kind]Stats{}}
+	rep.Load[0] = ReadLoadAvg()
+	if o.Kernel.Release != "" {
+		rep.Kernel = o.Kernel.Release
+	}
+	if o.NaiveKernel.Vmlinuz != o.Kernel.Vmlinuz {
+		rep.NaiveKernel = o.NaiveKernel.Vmlinuz
+		if o.NaiveKernel.Release != "" {
+			rep.NaiveKernel = o.NaiveKernel.Release
+		}
+	}
+	st, err := os.Stat(o.Agent)
+	if err != nil {
+		return nil, fmt.Errorf("bench: agent: %w", err)
+	}
+	rep.AgentMB = float64(st.Size()) / 1e6
+	return rep, nil
+}
+
+// machinesFor makes the machine of each kind but the verdict's (the runner boots that one).
+func machinesFor(o Options, warm *verdictBoot, dir string, rep *Report) (map[Kind]*machine, error) {
 	machines := map[Kind]*machine{}
 	for i, k := range o.Kinds {
 		// Short folder names: the floor's unix sockets live there (108 bytes at most).
@@ -286,7 +322,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Command[k] = m.command()
 	}
 	rep.Command[Verdict] = warm.command
+	return machines, nil
+}
 
+// runRounds boots every kind once a round, o.Runs rounds, and sums up the samples.
+func runRounds(ctx context.Context, o Options, verdict *verdict, machines map[Kind]*machine, rep *Report, logf func(string, ...any)) error {
 	steps := map[string][]time.Duration{}
 	for i := 0; i < o.Runs; i++ {
 		// Rotate the order each round, so that no kind always follows the same one.
@@ -296,7 +336,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			if k == Verdict {
 				v, err := verdict.boot(ctx)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				s = Sample{Kind: k, Wall: v.wall, Guest: v.guest}
 				if v.guest != nil {
@@ -307,7 +347,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			} else {
 				wall, err := machines[k].boot(ctx, o.Timeout)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				s = Sample{Kind: k, Wall: wall}
 				if g, err := ReadPowerOffTimes(filepath.Join(machines[k].dir, machines[k].serial)); err == nil {
@@ -317,7 +357,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.Samples = append(rep.Samples, s)
 			logf("%-3s run %2d: %s", k, i+1, s.Wall.Round(time.Millisecond))
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return ctx.Err()
 			}
 		}
 	}
@@ -336,15 +376,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.Steps[name] = Summarize(d)
 		}
 	}
-	if o.Matrix {
-		logf("running the default matrix with %d job(s)", o.Jobs)
-		if rep.Matrix, err = runMatrix(ctx, o, filepath.Join(dir, "matrix")); err != nil {
-			return nil, err
-		}
-	}
-	rep.Load[1] = ReadLoadAvg()
-	rep.Duration = time.Since(rep.Started)
-	return rep, nil
+	return nil
 }
 
 // runMatrix runs every scenario of the default matrix once through the runner.

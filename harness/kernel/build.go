@@ -136,111 +136,23 @@ func Build(ctx context.Context, o BuildOptions) (*Kernel, error) {
 	defer done()
 
 	start := time.Now()
-	deb := filepath.Join(work, "deb")
-	debSum, err := downloadDeb(ctx, work, deb, pkg, version, sha, logf)
+	src, debSum, err := unpackSource(ctx, work, pkg, version, sha, logf)
 	if err != nil {
 		return nil, err
 	}
-	tarballs, _ := filepath.Glob(filepath.Join(deb, "usr", "src", "linux-source-*.tar.*"))
-	if len(tarballs) != 1 {
-		return nil, fmt.Errorf("%s: want one usr/src/linux-source-*.tar.* in the package, found %d", pkg, len(tarballs))
-	}
-	src := filepath.Join(work, "src")
-	if err := os.Mkdir(src, 0o755); err != nil {
-		return nil, err
-	}
-	if _, err := runTool(ctx, src, "tar", "--strip-components=1", "-xf", tarballs[0]); err != nil {
-		return nil, err
-	}
-	os.RemoveAll(deb)
-
 	out := filepath.Join(work, "out")
 	logPath := filepath.Join(root, name+".build.log")
-	logFile, err := os.Create(logPath)
+	rel, err := compile(ctx, src, out, logPath, o, want, pkg+" "+version, logf)
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close()
-	makeIn := func(args ...string) error {
-		p, err := hosttool.Find("make")
-		if err != nil {
-			return err
-		}
-		return runLogged(ctx, src, logFile, logPath, p, append([]string{"O=" + out}, args...)...)
-	}
-	logf("configuring: make tinyconfig, then %d options", len(want))
-	if err := makeIn("tinyconfig"); err != nil {
-		return nil, err
-	}
-	cfgPath := filepath.Join(out, ".config")
-	if err := appendFile(cfgPath, o.Config); err != nil {
-		return nil, err
-	}
-	if err := makeIn("olddefconfig"); err != nil {
-		return nil, err
-	}
-	cfg, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return nil, err
-	}
-	if bad := unmetOptions(want, cfg); len(bad) > 0 {
-		return nil, fmt.Errorf("%s %s does not take these options of the guest configuration (dependencies missing or renamed): %s",
-			pkg, version, strings.Join(bad, ", "))
-	}
-	logf("compiling (make -j%d vmlinux bzImage; minutes; log in %s)", o.Jobs, logPath)
-	if err := makeIn("-j"+strconv.Itoa(o.Jobs), "vmlinux", "bzImage"); err != nil {
-		return nil, err
-	}
-	rel, err := os.ReadFile(filepath.Join(out, "include", "config", "kernel.release"))
-	if err != nil {
-		return nil, fmt.Errorf("the kernel build left no kernel.release: %w", err)
-	}
-
-	stage, err := os.MkdirTemp(root, ".stage-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(stage)
 	m := manifest{Format: manifestFormat, Meta: o.Source, Package: pkg, Version: version,
-		Release: strings.TrimSpace(string(rel)), DebSHA256: debSum, ConfigSHA256: configHash}
-	if m.Vmlinuz, err = keep(filepath.Join(out, "arch", "x86", "boot", "bzImage"), stage, "vmlinuz"); err != nil {
-		return nil, err
-	}
-	// QEMU reads the whole ELF, symbols included: stripped, the PVH boot is measurably quicker
-	// (the boot benchmark's floor x 0.92 with 16 MB instead of 21).
-	stripped := filepath.Join(out, "vmlinux.stripped")
-	if _, err := runTool(ctx, out, "strip", "--strip-all", "-o", stripped, filepath.Join(out, "vmlinux")); err != nil {
-		return nil, err
-	}
-	f, err := keep(stripped, stage, "vmlinux")
-	if err != nil {
-		return nil, err
-	}
-	vmlinux, err := os.ReadFile(filepath.Join(stage, "vmlinux"))
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPVH(vmlinux); err != nil {
-		return nil, fmt.Errorf("the built vmlinux: %w", err)
-	}
-	m.Vmlinux = &f
-	if _, err := keep(cfgPath, stage, "config"); err != nil {
-		return nil, err
-	}
-	if err := writeManifest(stage, m); err != nil {
-		return nil, err
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(stage, dir); err != nil {
-		return nil, fmt.Errorf("kernel cache: %w", err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
+		Release: rel, DebSHA256: debSum, ConfigSHA256: configHash}
+	if err := install(ctx, root, dir, out, &m); err != nil {
 		return nil, err
 	}
 	logf("built %s in %s: vmlinuz (%d KB) and vmlinux (%d KB) in %s", m.Release, time.Since(start).Round(time.Second),
-		m.Vmlinuz.Size>>10, f.Size>>10, dir)
+		m.Vmlinuz.Size>>10, m.Vmlinux.Size>>10, dir)
 	if err := setPointer(root, builtPointer, name); err != nil {
 		return nil, err
 	}
@@ -337,4 +249,117 @@ func runLogged(ctx context.Context, dir string, log *os.File, logPath, prog stri
 		return fmt.Errorf("%s %s failed (%v); the end of %s:%s", filepath.Base(prog), strings.Join(args, " "), err, logPath, tail)
 	}
 	return nil
+}
+
+
+// unpackSource downloads the kernel source package into work and unpacks its tarball into
+// work/src; it returns the source folder and the package's SHA-256.
+func unpackSource(ctx context.Context, work, pkg, version, sha string, logf func(string, ...any)) (string, string, error) {
+	deb := filepath.Join(work, "deb")
+	debSum, err := downloadDeb(ctx, work, deb, pkg, version, sha, logf)
+	if err != nil {
+		return "", "", err
+	}
+	tarballs, _ := filepath.Glob(filepath.Join(deb, "usr", "src", "linux-source-*.tar.*"))
+	if len(tarballs) != 1 {
+		return "", "", fmt.Errorf("%s: want one usr/src/linux-source-*.tar.* in the package, found %d", pkg, len(tarballs))
+	}
+	src := filepath.Join(work, "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		return "", "", err
+	}
+	if _, err := runTool(ctx, src, "tar", "--strip-components=1", "-xf", tarballs[0]); err != nil {
+		return "", "", err
+	}
+	os.RemoveAll(deb)
+	return src, debSum, nil
+}
+
+// compile configures (tinyconfig, then the guest fragment, every option of which must hold) and
+// builds vmlinux and bzImage into out, logging into logPath; it returns the kernel release.
+func compile(ctx context.Context, src, out, logPath string, o BuildOptions, want []option, what string, logf func(string, ...any)) (string, error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return "", err
+	}
+	defer logFile.Close()
+	makeIn := func(args ...string) error {
+		p, err := hosttool.Find("make")
+		if err != nil {
+			return err
+		}
+		return runLogged(ctx, src, logFile, logPath, p, append([]string{"O=" + out}, args...)...)
+	}
+	logf("configuring: make tinyconfig, then %d options", len(want))
+	if err := makeIn("tinyconfig"); err != nil {
+		return "", err
+	}
+	cfgPath := filepath.Join(out, ".config")
+	if err := appendFile(cfgPath, o.Config); err != nil {
+		return "", err
+	}
+	if err := makeIn("olddefconfig"); err != nil {
+		return "", err
+	}
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return "", err
+	}
+	if bad := unmetOptions(want, cfg); len(bad) > 0 {
+		return "", fmt.Errorf("%s does not take these options of the guest configuration (dependencies missing or renamed): %s",
+			what, strings.Join(bad, ", "))
+	}
+	logf("compiling (make -j%d vmlinux bzImage; minutes; log in %s)", o.Jobs, logPath)
+	if err := makeIn("-j"+strconv.Itoa(o.Jobs), "vmlinux", "bzImage"); err != nil {
+		return "", err
+	}
+	rel, err := os.ReadFile(filepath.Join(out, "include", "config", "kernel.release"))
+	if err != nil {
+		return "", fmt.Errorf("the kernel build left no kernel.release: %w", err)
+	}
+	return strings.TrimSpace(string(rel)), nil
+}
+
+// install puts the built kernel (bzImage, the stripped vmlinux, its config) and its manifest in
+// dir, through a stage folder renamed into place.
+func install(ctx context.Context, root, dir, out string, m *manifest) error {
+	stage, err := os.MkdirTemp(root, ".stage-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
+	if m.Vmlinuz, err = keep(filepath.Join(out, "arch", "x86", "boot", "bzImage"), stage, "vmlinuz"); err != nil {
+		return err
+	}
+	// QEMU reads the whole ELF, symbols included: stripped, the PVH boot is measurably quicker
+	// (the boot benchmark's floor x 0.92 with 16 MB instead of 21).
+	stripped := filepath.Join(out, "vmlinux.stripped")
+	if _, err := runTool(ctx, out, "strip", "--strip-all", "-o", stripped, filepath.Join(out, "vmlinux")); err != nil {
+		return err
+	}
+	f, err := keep(stripped, stage, "vmlinux")
+	if err != nil {
+		return err
+	}
+	vmlinux, err := os.ReadFile(filepath.Join(stage, "vmlinux"))
+	if err != nil {
+		return err
+	}
+	if err := checkPVH(vmlinux); err != nil {
+		return fmt.Errorf("the built vmlinux: %w", err)
+	}
+	m.Vmlinux = &f
+	if _, err := keep(filepath.Join(out, ".config"), stage, "config"); err != nil {
+		return err
+	}
+	if err := writeManifest(stage, *m); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.Rename(stage, dir); err != nil {
+		return fmt.Errorf("kernel cache: %w", err)
+	}
+	return os.Chmod(dir, 0o755)
 }
