@@ -251,7 +251,6 @@ func runLogged(ctx context.Context, dir string, log *os.File, logPath, prog stri
 	return nil
 }
 
-
 // unpackSource downloads the kernel source package into work and unpacks its tarball into
 // work/src; it returns the source folder and the package's SHA-256.
 func unpackSource(ctx context.Context, work, pkg, version, sha string, logf func(string, ...any)) (string, string, error) {
