@@ -20,10 +20,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/oemact/oemact/harness/hosttool"
+	"github.com/oemact/oemact/harness/internal/filelock"
 	"github.com/oemact/oemact/harness/kernel"
 )
 
@@ -242,21 +242,8 @@ func Build(ctx context.Context, o Options) (*Image, error) {
 	return load(dir)
 }
 
-// lock takes an exclusive flock on path, waiting for other builds.
-func lock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("guest image cache lock: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("guest image cache lock %s: %w", path, err)
-	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
-}
+// lock takes an exclusive flock on path, waiting for others.
+func lock(path string) (func(), error) { return filelock.Lock(path, "guest image cache lock") }
 
 // run runs a host tool in dir; the error carries the command and the end of its output.
 func run(ctx context.Context, dir string, env []string, tool string, args ...string) error {

@@ -11,9 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/oemact/oemact/harness/hosttool"
+	"github.com/oemact/oemact/harness/internal/filelock"
 )
 
 // FetchOptions tune Fetch. The zero value fetches DefaultPackage into CacheDir().
@@ -311,18 +311,5 @@ func lockCache(root, lockName, dir, prefix string) (k *Kernel, work string, done
 	return nil, work, func() { os.RemoveAll(work); unlock() }, nil
 }
 
-// lock takes an exclusive flock on path, waiting for other fetches.
-func lock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("kernel cache lock: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("kernel cache lock %s: %w", path, err)
-	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
-}
+// lock takes an exclusive flock on path, waiting for others.
+func lock(path string) (func(), error) { return filelock.Lock(path, "kernel cache lock") }
