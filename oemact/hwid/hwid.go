@@ -190,14 +190,16 @@ type Change struct {
 
 // Diff is the verdict of comparing an inventory with the baseline taken at activation.
 type Diff struct {
-	Policy      string   `json:"policy"`
-	Total       int      `json:"total_votes"`
-	Matching    int      `json:"matching_votes"`
-	Lost        int      `json:"lost_votes"`
-	Required    int      `json:"required_votes"`
-	Remaining   int      `json:"remaining_votes"` // votes that can still be lost before tolerance is exceeded
-	InTolerance bool     `json:"in_tolerance"`
-	Changes     []Change `json:"changes"`
+	Policy      string `json:"policy"`
+	Total       int    `json:"total_votes"`
+	Matching    int    `json:"matching_votes"`
+	Lost        int    `json:"lost_votes"`
+	Required    int    `json:"required_votes"`
+	Remaining   int    `json:"remaining_votes"` // votes that can still be lost before tolerance is exceeded
+	InTolerance bool   `json:"in_tolerance"`
+	// Dockable: the current inventory counted as dockable, which chose Required.
+	Dockable bool     `json:"dockable"`
+	Changes  []Change `json:"changes"`
 }
 
 // Compare measures current against the baseline recorded at the last activation. Because the
@@ -205,7 +207,7 @@ type Diff struct {
 // next lose 4 votes together. The dockable flag of the current inventory chooses the threshold.
 func (p Policy) Compare(baseline, current Inventory) Diff {
 	old, cur := baseline.Digests(), current.Digests()
-	d := Diff{Policy: p.Name, Total: p.Total(), Required: p.Required(current.Dockable)}
+	d := Diff{Policy: p.Name, Total: p.Total(), Required: p.Required(current.Dockable), Dockable: current.Dockable}
 	for _, c := range Classes {
 		votes := p.Votes[c]
 		if votes == 0 {
@@ -261,6 +263,28 @@ func (d Diff) String() string {
 		s += "; changed: " + strings.Join(parts, ", ")
 	}
 	return s
+}
+
+// Votes spells out the vote arithmetic behind the verdict, e.g. "vote policy: 4 of 10 votes lost
+// (nic 3 + disk 1), 6 match, 7 required (not dockable): out of tolerance".
+func (d Diff) Votes() string {
+	lost := make([]string, len(d.Changes))
+	for i, c := range d.Changes {
+		lost[i] = fmt.Sprintf("%s %d", c.Class, c.Votes)
+	}
+	s := fmt.Sprintf("%s policy: %d of %d votes lost", d.Policy, d.Lost, d.Total)
+	if len(lost) > 0 {
+		s += " (" + strings.Join(lost, " + ") + ")"
+	}
+	dock := "not dockable"
+	if d.Dockable {
+		dock = "dockable"
+	}
+	verdict := "in tolerance"
+	if !d.InTolerance {
+		verdict = "out of tolerance"
+	}
+	return fmt.Sprintf("%s, %d match, %d required (%s): %s", s, d.Matching, d.Required, dock, verdict)
 }
 
 // MemoryRange buckets installed memory (MemTotal in KiB) into power-of-two ranges, so that the

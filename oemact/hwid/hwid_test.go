@@ -93,8 +93,13 @@ func TestDockableThreshold(t *testing.T) {
 	d := VotePolicy.Compare(base, cur) // 6 lost, 4 match
 	assert.Equal(t, 4, d.Required)
 	assert.True(t, d.InTolerance)
+	assert.True(t, d.Dockable)
+	assert.Equal(t, "vote policy: 6 of 10 votes lost (nic 3 + disk 1 + memory 1 + cpu 1), 4 match, 4 required (dockable): in tolerance", d.Votes())
 	d = VotePolicy.Compare(base, with(cur, Display, "v"))
 	assert.False(t, d.InTolerance)
+	d = VotePolicy.Compare(base, with(with(baseInventory(), NIC, "x"), Disk, "y"))
+	assert.False(t, d.Dockable, "the current inventory decides")
+	assert.Equal(t, "vote policy: 4 of 10 votes lost (nic 3 + disk 1), 6 match, 7 required (not dockable): out of tolerance", d.Votes())
 }
 
 func TestKMSPolicyDiskAlone(t *testing.T) {
@@ -133,6 +138,7 @@ func TestDiffString(t *testing.T) {
 	assert.Equal(t, "out of tolerance: 6 of 10 votes match, 7 required; changed: nic (3), disk (1)", d.String())
 	d = VotePolicy.Compare(base, base)
 	assert.Equal(t, "in tolerance: 10 of 10 votes match, 7 required, 3 more may be lost", d.String())
+	assert.Equal(t, "vote policy: 0 of 10 votes lost, 10 match, 7 required (not dockable): in tolerance", d.Votes())
 }
 
 func TestMemoryRange(t *testing.T) {
