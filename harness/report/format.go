@@ -74,8 +74,14 @@ func failedChecks(s *runner.Step) []runner.Check {
 	return out
 }
 
+// checkText is a check in one line: "status: want Licensed, got OOBGrace", and for a failed check
+// why the model got what it got: ", because OA 2.1 fails rule 2 (...): ...".
 func checkText(c runner.Check) string {
-	return fmt.Sprintf("%s: want %s, got %s", c.Name, orNone(c.Want), orNone(c.Got))
+	s := fmt.Sprintf("%s: want %s, got %s", c.Name, orNone(c.Want), orNone(c.Got))
+	if !c.OK && c.Why != "" {
+		s += ", because " + c.Why
+	}
+	return s
 }
 
 func orNone(s string) string {

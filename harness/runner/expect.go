@@ -89,10 +89,10 @@ func licenceChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 	snap := ev.Snapshot
 	var out []Check
 	if e.Status != nil {
-		out = append(out, check("status", e.Status.String(), snap.Status.String()))
+		out = append(out, check("status", e.Status.String(), snap.Status.String()).because(statusWhy(ev)))
 	}
 	if e.GraceDays != nil {
-		out = append(out, check("grace days left", fmt.Sprint(*e.GraceDays), fmt.Sprint(snap.GraceRemainingMinutes/(24*60))))
+		out = append(out, check("grace days left", fmt.Sprint(*e.GraceDays), fmt.Sprint(snap.GraceRemainingMinutes/(24*60))).because(statusWhy(ev)))
 	}
 	if e.Rearms != nil {
 		out = append(out, check("rearms used", fmt.Sprint(*e.Rearms), fmt.Sprint(snap.Rearms)))
@@ -102,7 +102,7 @@ func licenceChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 		for _, s := range snap.Surfaces {
 			has = has || string(s) == want
 		}
-		out = append(out, check("surface "+want, "shown", map[bool]string{true: "shown", false: "not shown"}[has]))
+		out = append(out, check("surface "+want, "shown", map[bool]string{true: "shown", false: "not shown"}[has]).because(statusWhy(ev)))
 	}
 	return out
 }
@@ -114,10 +114,10 @@ func findingChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 	}
 	var out []Check
 	for _, c := range e.Findings {
-		out = append(out, check("finding "+c, "present", presence(codes[c])))
+		out = append(out, check("finding "+c, "present", presence(codes[c])).because(findingsWhy(ev)))
 	}
 	for _, c := range e.NoFindings {
-		out = append(out, check("finding "+c, "absent", presence(codes[c])))
+		out = append(out, check("finding "+c, "absent", presence(codes[c])).because(findingsWhy(ev)))
 	}
 	if e.SameTables != nil && !*e.SameTables {
 		out = append(out, Check{Name: "same_tables: false", Want: "the harness always requires the synthesized tables", Got: "not supported", OK: false})
@@ -135,7 +135,7 @@ func oaChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 				got = "valid"
 			}
 		}
-		out = append(out, check("OEM Activation verdict", *e.OA, got))
+		out = append(out, check("OEM Activation verdict", *e.OA, got).because(oaWhy(ev)))
 	}
 	if e.OARulesFailed != nil {
 		var got []string
@@ -151,7 +151,7 @@ func oaChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 			want[i] = fmt.Sprint(n)
 		}
 		sort.Strings(want)
-		out = append(out, check("OA rules failed", strings.Join(want, ","), strings.Join(got, ",")))
+		out = append(out, check("OA rules failed", strings.Join(want, ","), strings.Join(got, ",")).because(oaWhy(ev)))
 	}
 	return out
 }
@@ -167,10 +167,10 @@ func activationChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 	}
 	var out []Check
 	if e.Activation != nil {
-		out = append(out, check("activation result", *e.Activation, result))
+		out = append(out, check("activation result", *e.Activation, result).because(activationWhy(ev)))
 	}
 	if e.ActivationCode != nil {
-		out = append(out, check("activation code", *e.ActivationCode, code))
+		out = append(out, check("activation code", *e.ActivationCode, code).because(activationWhy(ev)))
 	}
 	return out
 }
@@ -186,14 +186,14 @@ func hardwareChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 		if d != nil {
 			got = fmt.Sprint(d.InTolerance)
 		}
-		out = append(out, check("hardware in tolerance", fmt.Sprint(*h.InTolerance), got))
+		out = append(out, check("hardware in tolerance", fmt.Sprint(*h.InTolerance), got).because(hardwareWhy(ev)))
 	}
 	if h.LostVotes != nil {
 		got := "no comparison"
 		if d != nil {
 			got = fmt.Sprint(d.Lost)
 		}
-		out = append(out, check("hardware votes lost", fmt.Sprint(*h.LostVotes), got))
+		out = append(out, check("hardware votes lost", fmt.Sprint(*h.LostVotes), got).because(hardwareWhy(ev)))
 	}
 	if h.Changed != nil {
 		var got []string
@@ -205,7 +205,7 @@ func hardwareChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 		want := append([]string(nil), h.Changed...)
 		sort.Strings(want)
 		sort.Strings(got)
-		out = append(out, check("hardware classes changed", strings.Join(want, ","), strings.Join(got, ",")))
+		out = append(out, check("hardware classes changed", strings.Join(want, ","), strings.Join(got, ",")).because(hardwareWhy(ev)))
 	}
 	return out
 }

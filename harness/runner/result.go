@@ -148,6 +148,10 @@ type Check struct {
 	Want string `json:"want"`
 	Got  string `json:"got"`
 	OK   bool   `json:"ok"`
+	// Why says, for a check that did not hold, why the model got what it got, in its own words:
+	// the OA rules that failed and their reasons, the service's code and message, the hardware
+	// vote arithmetic and whether the machine counted as dockable.
+	Why string `json:"why,omitempty"`
 }
 
 // Machine is one machine's licence timeline across the scenario, for the HTML report.
