@@ -180,11 +180,8 @@ func verifySet(paths []string) (*firmware.Set, error) {
 			return nil, err
 		}
 		s := firmware.NewSet(paths[0], firmware.SetBytes)
-		if t.SLIC != nil {
-			s.AddBytes("SLIC", t.SLIC)
-		}
-		if t.MSDM != nil {
-			s.AddBytes("MSDM", t.MSDM)
+		for _, m := range t.Markers() {
+			s.AddBytes(m.Name, m.Data)
 		}
 		return s, nil
 	}

@@ -1,7 +1,9 @@
 // Package finding is the diagnostic that every oemact check reports: a stable code, a severity,
 // the table and offset it is about, and a message for people.
 //
-// It holds no checks itself; firmware, smbios and the activation model produce findings.
+// It holds no checks itself; firmware, smbios and the activation model produce findings. It is the
+// one package the formats (firmware, smbios) and the model share: a leaf that imports nothing of
+// oemact.
 package finding
 
 import (

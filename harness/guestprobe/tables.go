@@ -14,12 +14,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/harness/qga"
 	"github.com/oemact/oemact/smbios"
 )
 
-// Signatures are the ACPI tables a probe reads.
-var Signatures = []string{"SLIC", "MSDM"}
+// Signatures are the ACPI tables a probe reads: the marker tables.
+var Signatures = firmware.MarkerSignatures()
 
 // Bounds on what a probe reads: far above any real table (a SLIC is 374 bytes, an SMBIOS 2.x
 // table at most 64 KiB), low enough that a broken guest cannot flood the host.

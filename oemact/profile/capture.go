@@ -146,7 +146,7 @@ func (c *Capture) captureImage(dir, path string, p *Profile) error {
 	if err := c.captureSet(dir, set, p); err != nil {
 		return err
 	}
-	for _, sig := range []string{"SLIC", "MSDM"} {
+	for _, sig := range firmware.MarkerSignatures() {
 		if t := set.First(sig); t != nil && t.Location != nil {
 			c.Notes = append(c.Notes, fmt.Sprintf("%s copied from %s", sig, t.Location))
 		}
@@ -159,7 +159,7 @@ func (c *Capture) captureSet(dir string, set *firmware.Set, p *Profile) error {
 	for _, sig := range []string{"SLIC", "MSDM", "FACP", "RSDT", "XSDT"} {
 		ts := set.Lookup(sig)
 		if len(ts) == 0 {
-			if sig == "SLIC" || sig == "MSDM" {
+			if firmware.IsMarker(sig) {
 				c.Notes = append(c.Notes, fmt.Sprintf("no %s table in %s", sig, set.Name))
 			}
 			continue

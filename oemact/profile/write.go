@@ -19,6 +19,17 @@ type Files struct {
 	Libvirt string   // libvirt.xml: <sysinfo> and <os><acpi> fragments
 }
 
+// Marker returns the file of a marker table by signature ("" when the profile has none).
+func (f *Files) Marker(sig string) string {
+	switch sig {
+	case "SLIC":
+		return f.SLIC
+	case "MSDM":
+		return f.MSDM
+	}
+	return ""
+}
+
 // Write puts the tables in dir: SLIC.bin, MSDM.bin, smbios/NNN-typeTTT-0xHHHH.bin (one structure
 // each), smbios.bin (dump-bin), sysfs/{smbios_entry_point,DMI} and libvirt.xml (the QEMU arguments are the QEMU engine's:
 // harness/engine/qemuvm.WriteSynthArgs).

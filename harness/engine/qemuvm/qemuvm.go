@@ -241,14 +241,7 @@ var _ engine.Engine = (*Engine)(nil)
 func WriteSynthArgs(dir string, t *profile.Tables, files *profile.Files) (string, []string, error) {
 	f := &Files{}
 	for _, sig := range firmware.MarkerSignatures() {
-		var p string
-		switch sig {
-		case "SLIC":
-			p = files.SLIC
-		case "MSDM":
-			p = files.MSDM
-		}
-		if p != "" {
+		if p := files.Marker(sig); p != "" {
 			abs, err := filepath.Abs(p)
 			if err != nil {
 				return "", nil, err
