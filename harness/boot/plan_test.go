@@ -20,7 +20,7 @@ func TestPlan(t *testing.T) {
 	assert.Equal(t, "TSTOEM", l.Config.OEMID)
 	assert.Equal(t, "/a/state.img", l.Config.StateDisk)
 	assert.Equal(t, filepath.Join("/a/boot-1", ChannelSocket), l.Config.Channel.Socket)
-	assert.Equal(t, "console=ttyS0 panic=-1 quiet cryptomgr.notests noreplace-smp noapictimer oemact.port=org.oemact.channel.0 oemact.state=1 oemact.timeout=25", l.Config.Append)
+	assert.Equal(t, "console=ttyS0 panic=-1 quiet cryptomgr.notests noreplace-smp no_timer_check noapictimer oemact.port=org.oemact.channel.0 oemact.state=1 oemact.timeout=25", l.Config.Append)
 	two := s
 	two.Machine.CPUs = 2
 	assert.NotContains(t, Plan(two).Config.Append, "noapictimer", "more CPUs share the HPET as a broadcast timer, which crashes QEMU 7.2")
