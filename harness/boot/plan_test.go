@@ -24,7 +24,7 @@ func TestPlan(t *testing.T) {
 	two := s
 	two.Machine.CPUs = 2
 	assert.NotContains(t, Plan(two).Config.Append, "noapictimer", "more CPUs share the HPET as a broadcast timer, which crashes QEMU 7.2")
-	assert.Contains(t, Plan(two).Config.Append, "noreplace-smp oemact.port=")
+	assert.Contains(t, Plan(two).Config.Append, "no_timer_check oemact.port=")
 	assert.Equal(t, "/bin/oemact", l.Initramfs.Init)
 	assert.Equal(t, []string{"virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_console", "virtio_blk"},
 		moduleNames(l.Initramfs.Modules), "the channel's driver first; disks; no NIC, no network driver")
