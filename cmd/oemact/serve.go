@@ -44,18 +44,23 @@ mode 0600) on first start; keep the two together. Catalog keys missing from the 
 at start; stored keys keep their settings (change them with the admin API).
 
 --trust-client-time is for tests and the harness: KMS requests' request_time becomes the time of
-the decision, so a run can simulate days passing. Never use it for anything else.`
+the decision, so a run can simulate days passing. --trust-client-ip is for them too: an activation
+request's client_ip becomes the address its geography (Windows 7 Starter's markets) is judged by,
+so a run can place machines in other countries (the default table maps the documentation ranges
+192.0.2.0/24 IN, 198.51.100.0/24 BR, 203.0.113.0/24 US, 2001:db8::/32 DE). Never use them for
+anything else.`
 
 func runServe(io stdio, args []string) int {
 	fs := newFlagSet(io, "serve", "[--listen ADDR|unix:PATH] [--db FILE] [--catalog FILE] [--geo FILE] [--admin-token-file F] [--token-file F] [flags]")
 	listen := fs.String("listen", service.DefaultListen, "address to listen on: HOST:PORT (loopback by default; port 0 picks a free port) or unix:PATH")
 	db := fs.String("db", "oemact-service.db", "SQLite database (created with its secret on first start)")
 	catFiles := fs.StringArray("catalog", nil, "key catalog (YAML) added with the built-in TEST catalog to the database at start (repeatable; none: add no keys)")
-	geoFile := fs.String("geo", "", "table of 'CIDR COUNTRY' lines laid over the default table (loopback and private ranges)")
+	geoFile := fs.String("geo", "", "table of 'CIDR COUNTRY' lines laid over the default table (loopback, private and documentation ranges)")
 	country := fs.String("default-country", geo.DefaultCountry, "country of loopback and private addresses in the default table")
 	adminFile := fs.String("admin-token-file", "", "file holding the admin token that guards catalog changes (default $"+service.EnvAdminToken+"; none disables them)")
 	tokenFile := fs.String("token-file", "", "file holding a token every request must carry (Authorization: Bearer); the admin token opens every route too")
 	trust := fs.Bool("trust-client-time", false, "use KMS requests' request_time as the time (tests only)")
+	trustIP := fs.Bool("trust-client-ip", false, "judge activation requests' geography by their client_ip (tests only)")
 	moves := fs.Int("retail-online-moves", 0, "online moves a retail or OEM:COA key gets to out-of-tolerance hardware (0: telephone only)")
 	timeout := fs.Duration("request-timeout", 10*time.Second, "how long a request waits for its decision before answering 503")
 	logJSON := fs.Bool("log-json", false, "write the log (stderr) as JSON lines")
@@ -101,7 +106,7 @@ func runServe(io stdio, args []string) int {
 			return fail("--geo: %v", err)
 		}
 	}
-	cfg := service.Config{DBPath: *db, Geo: table, Rules: &rc, TrustClientTime: *trust, RequestTimeout: *timeout}
+	cfg := service.Config{DBPath: *db, Geo: table, Rules: &rc, TrustClientTime: *trust, TrustClientIP: *trustIP, RequestTimeout: *timeout}
 	if len(*catFiles) != 1 || (*catFiles)[0] != "none" {
 		if cfg.Catalog, err = fixtures.CatalogWith(*catFiles...); err != nil {
 			return fail("--catalog: %v", err)

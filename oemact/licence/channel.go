@@ -2,9 +2,6 @@ package licence
 
 import (
 	"fmt"
-	"net/netip"
-	"slices"
-	"strings"
 
 	"github.com/oemact/oemact/oemact/edition"
 	"github.com/oemact/oemact/oemact/hwid"
@@ -70,68 +67,4 @@ func KMSAnswerFor(ed edition.Edition, count int) KMSAnswer {
 		a.Code = CodeKMSCountLow
 	}
 	return a
-}
-
-// CountryRange maps an address prefix to a country (ISO 3166-1 alpha-2).
-type CountryRange struct {
-	Prefix  netip.Prefix `json:"prefix"`
-	Country string       `json:"country"`
-}
-
-// CountryTable is the caller's IP-to-country table. The longest matching prefix wins.
-type CountryTable []CountryRange
-
-// DefaultCountries is the model's default table. It maps only the documentation ranges
-// (RFC 5737, RFC 3849), so no test or scenario ever states where a real address is:
-// 192.0.2.0/24 is India and 198.51.100.0/24 Brazil (both Windows 7 Starter markets in
-// edition.StarterMarkets), 203.0.113.0/24 the United States and 2001:db8::/32 Germany (both
-// outside them). Every other address has no country. Pass your own table to use real data.
-var DefaultCountries = CountryTable{
-	{netip.MustParsePrefix("192.0.2.0/24"), "IN"},
-	{netip.MustParsePrefix("198.51.100.0/24"), "BR"},
-	{netip.MustParsePrefix("203.0.113.0/24"), "US"},
-	{netip.MustParsePrefix("2001:db8::/32"), "DE"},
-}
-
-// Country returns the country of an address, by the longest matching prefix.
-func (t CountryTable) Country(ip netip.Addr) (string, bool) {
-	ip = ip.Unmap()
-	best, country := -1, ""
-	for _, r := range t {
-		if r.Prefix.Contains(ip) && r.Prefix.Bits() > best {
-			best, country = r.Prefix.Bits(), strings.ToUpper(r.Country)
-		}
-	}
-	return country, best >= 0
-}
-
-// MarketError says why an edition may not activate from an address.
-type MarketError struct {
-	Edition string
-	IP      netip.Addr
-	Country string // empty when the table has no country for the address
-	Markets []string
-}
-
-func (e *MarketError) Error() string {
-	where := "an address whose country is unknown"
-	if e.Country != "" {
-		where = e.Country
-	}
-	return fmt.Sprintf("%s activates only in its target markets (%s); the request came from %s (%s)",
-		e.Edition, strings.Join(e.Markets, ", "), e.IP, where)
-}
-
-// CheckMarket applies an edition's geography (Windows 7 Starter: edition.StarterMarkets), judged
-// by the request's IP through the caller's table. An address with no country is refused: the
-// model's choice, since a market-restricted edition cannot show it is in its market.
-func CheckMarket(ed edition.Edition, ip netip.Addr, table CountryTable) error {
-	if len(ed.Markets) == 0 {
-		return nil
-	}
-	country, ok := table.Country(ip)
-	if ok && slices.ContainsFunc(ed.Markets, func(m string) bool { return strings.EqualFold(m, country) }) {
-		return nil
-	}
-	return &MarketError{Edition: ed.Name, IP: ip, Country: country, Markets: ed.Markets}
 }

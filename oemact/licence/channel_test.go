@@ -1,8 +1,6 @@
 package licence
 
 import (
-	"errors"
-	"net/netip"
 	"testing"
 
 	"github.com/oemact/oemact/oemact/edition"
@@ -65,53 +63,4 @@ func TestPolicies(t *testing.T) {
 	d = OEMBoardPolicy.Compare(base, *hardware(hwid.Board))
 	assert.False(t, d.InTolerance)
 	assert.Equal(t, hwid.Board, d.Changes[0].Class)
-}
-
-func TestCheckMarket(t *testing.T) {
-	starter := mustEdition("win7-starter")
-	pro := mustEdition("win7-professional")
-	custom := CountryTable{
-		{netip.MustParsePrefix("10.0.0.0/8"), "us"},
-		{netip.MustParsePrefix("10.1.0.0/16"), "br"}, // longer prefix wins
-	}
-	tests := []struct {
-		name  string
-		ed    edition.Edition
-		ip    string
-		table CountryTable
-		ok    bool
-		where string
-	}{
-		{"Starter from India", starter, "192.0.2.7", DefaultCountries, true, ""},
-		{"Starter from Brazil", starter, "198.51.100.200", DefaultCountries, true, ""},
-		{"Starter from the United States", starter, "203.0.113.10", DefaultCountries, false, "US"},
-		{"Starter from Germany over IPv6", starter, "2001:db8::1", DefaultCountries, false, "DE"},
-		{"Starter from an address of no country", starter, "8.8.8.8", DefaultCountries, false, "unknown"},
-		{"Starter from an IPv4-mapped Indian address", starter, "::ffff:192.0.2.9", DefaultCountries, true, ""},
-		{"Starter, caller's table, longest prefix", starter, "10.1.2.3", custom, true, ""},
-		{"Starter, caller's table, shorter prefix", starter, "10.2.2.3", custom, false, "US"},
-		{"Professional activates anywhere", pro, "203.0.113.10", DefaultCountries, true, ""},
-		{"Professional with no country", pro, "8.8.8.8", nil, true, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := CheckMarket(tt.ed, netip.MustParseAddr(tt.ip), tt.table)
-			if tt.ok {
-				assert.NoError(t, err)
-				return
-			}
-			var me *MarketError
-			require.True(t, errors.As(err, &me))
-			assert.Contains(t, err.Error(), tt.where)
-			assert.Contains(t, err.Error(), "Windows 7 Starter activates only in its target markets")
-		})
-	}
-	// DefaultCountries puts its Starter addresses in edition.StarterMarkets and the others outside.
-	for _, r := range DefaultCountries {
-		in := false
-		for _, m := range edition.StarterMarkets {
-			in = in || m == r.Country
-		}
-		assert.Equal(t, r.Country == "IN" || r.Country == "BR", in, r.Country)
-	}
 }

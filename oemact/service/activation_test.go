@@ -152,9 +152,9 @@ func TestGeography(t *testing.T) {
 
 	_, err = activate(ctx, e.c, starter, machine("a"))
 	assert.Equal(t, api.CodeMarketRestricted, client.Code(err), "loopback maps to the default country, US")
-	unknown := client.NewInProcess(e.srv.Handler(), "203.0.113.9:5000")
+	unknown := client.NewInProcess(e.srv.Handler(), "100.64.0.9:5000") // RFC 6598: in no table
 	_, err = activate(ctx, unknown, starter, machine("a"))
-	assert.Equal(t, api.CodeCountryUnknown, client.Code(err))
+	assert.Equal(t, api.CodeMarketRestricted, client.Code(err), "an address of no country is outside the markets too: one code")
 	india := client.NewInProcess(e.srv.Handler(), "198.51.100.7:5000")
 	r, err := activate(ctx, india, starter, machine("a"))
 	require.NoError(t, err)
@@ -162,6 +162,78 @@ func TestGeography(t *testing.T) {
 	// Unrestricted editions ignore the country.
 	_, err = activate(ctx, unknown, key(t, e.cat, edition.Retail, "win7-ultimate").Key, machine("a"))
 	assert.NoError(t, err)
+}
+
+// The market refusal has one code on every path a request can take: online, telephone and a
+// proxy batch item; the address is the connection's, or client_ip on a server that trusts it.
+func TestMarketRefusalOneCodeOnEveryPath(t *testing.T) {
+	e := newEnv(t, func(c *service.Config) { c.TrustClientIP = true })
+	ctx := context.Background()
+	starter := key(t, e.cat, edition.Retail, "win7-starter").Key
+	mak := key(t, e.cat, edition.VolumeMAK, "win7-professional").Key
+	online := func(ip string, inv hwid.Inventory) error {
+		r := apiActivateRequest(starter, inv)
+		r.ClientIP = ip
+		_, err := e.c.Activate(ctx, r)
+		return err
+	}
+	phoneCall := func(ip string, inv hwid.Inventory) error {
+		iid, err := phone.NewInstallationID(starter, inv)
+		require.NoError(t, err)
+		_, err = e.c.PhoneRequest(ctx, api.PhoneRequest{InstallationID: iid, ClientIP: ip})
+		return err
+	}
+	for _, ip := range []string{"203.0.113.10", "2001:db8::7", "100.64.0.9", ""} { // US, DE, no country, loopback (US)
+		assert.Equal(t, api.CodeMarketRestricted, client.Code(online(ip, machine("o1"))), "online from %q", ip)
+		assert.Equal(t, api.CodeMarketRestricted, client.Code(phoneCall(ip, machine("p1"))), "telephone from %q", ip)
+	}
+	require.NoError(t, online("192.0.2.10", machine("o2")), "India is a Starter market")
+	require.NoError(t, phoneCall("198.51.100.3", machine("p2")), "so is Brazil")
+
+	// A proxy batch's address is judged the same way (no edition with markets has a MAK, so the
+	// batch here shows the address taken, not a refusal).
+	iid, err := phone.NewInstallationID(mak, machine("b1"))
+	require.NoError(t, err)
+	resp, err := e.c.ProxyBatch(ctx, api.BatchRequest{BatchID: "b-1", ClientIP: "203.0.113.10", Items: []api.BatchItem{{Ref: "pc", InstallationID: iid}}})
+	require.NoError(t, err)
+	assert.Equal(t, api.ResultActivated, resp.Items[0].Result, "Professional has no markets")
+
+	// A server that does not trust client_ip refuses it rather than judge the connection instead.
+	plain := newEnv(t)
+	r := apiActivateRequest(starter, machine("x"))
+	r.ClientIP = "192.0.2.10"
+	_, err = plain.c.Activate(ctx, r)
+	assert.Equal(t, api.CodeClientIP, client.Code(err))
+	_, err = plain.c.ProxyBatch(ctx, api.BatchRequest{BatchID: "b-2", ClientIP: "192.0.2.10", Items: []api.BatchItem{{InstallationID: iid}}})
+	assert.Equal(t, api.CodeClientIP, client.Code(err))
+	r.ClientIP = "India"
+	_, err = e.c.Activate(ctx, r)
+	assert.Equal(t, api.CodeInvalidField, client.Code(err))
+}
+
+// The online request carries the software version and language (DESIGN.md); the service checks
+// their form and keeps neither.
+func TestSoftwareVersionAndLanguage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	k := key(t, e.cat, edition.Retail, "win7-ultimate").Key
+	r := apiActivateRequest(k, machine("sv"))
+	r.SoftwareVersion, r.Language = "6.1.7600", "en-US"
+	_, err := e.c.Activate(ctx, r)
+	require.NoError(t, err)
+	for _, bad := range []struct{ version, language, field string }{
+		{"seven", "en-US", "software_version"},
+		{"6.1.7600.16385.1", "en-US", "software_version"},
+		{"6.1.7600", "english please", "language"},
+		{"6.1.7600", "e", "language"},
+	} {
+		r.SoftwareVersion, r.Language = bad.version, bad.language
+		_, err := e.c.Activate(ctx, r)
+		assert.Equal(t, api.CodeInvalidField, client.Code(err), bad)
+		assert.ErrorContains(t, err, bad.field)
+	}
+	assert.NotContains(t, e.dump(), "en-US")
+	assert.NotContains(t, e.dump(), "6.1.7600")
 }
 
 func mustDefault(t *testing.T, c string) *geo.Table {

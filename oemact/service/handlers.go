@@ -76,17 +76,51 @@ func isDigest(s string) bool {
 	return true
 }
 
-// country maps the request's source address; the address itself is never kept or logged.
-func (s *Server) country(r *http.Request) (string, bool) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+// origin is where a request comes from, as its geography is judged: the connection's address, or
+// the request's client_ip on a server that trusts it (see api.ClientIPNote).
+type origin struct {
+	country string
+	known   bool
+}
+
+// origin maps the request's address to a country; the address itself is never kept or logged.
+func (s *Server) origin(r *http.Request, clientIP string) (origin, *api.Error) {
+	host := clientIP
+	if clientIP == "" {
+		var err error
+		if host, _, err = net.SplitHostPort(r.RemoteAddr); err != nil {
+			host = r.RemoteAddr
+		}
+	} else if !s.cfg.TrustClientIP {
+		return origin{}, api.Errorf(api.CodeClientIP, "%s", api.ClientIPNote)
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
-		return "", false
+		if clientIP != "" {
+			return origin{}, api.Errorf(api.CodeInvalidField, "client_ip: not an IPv4 or IPv6 address")
+		}
+		return origin{}, nil
 	}
-	return s.geo.Country(addr)
+	var o origin
+	o.country, o.known = s.geo.Country(addr)
+	return o, nil
+}
+
+var (
+	versionPattern  = lazyRegexp(`^[0-9]{1,3}(\.[0-9]{1,6}){1,3}$`)
+	languagePattern = lazyRegexp(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$`)
+)
+
+// checkSoftware checks the form of the software version and language an online request carries
+// (DESIGN.md's list); neither is kept.
+func checkSoftware(version, language string) *api.Error {
+	if version != "" && !versionPattern().MatchString(version) {
+		return api.Errorf(api.CodeInvalidField, "software_version: want a Windows version such as 6.1.7600")
+	}
+	if language != "" && !languagePattern().MatchString(language) {
+		return api.Errorf(api.CodeInvalidField, "language: want a language tag such as en-US")
+	}
+	return nil
 }
 
 // activation is what one key activation needs inside the writer.
@@ -177,9 +211,15 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) (any, *a
 			return nil, api.Errorf(api.CodeInvalidField, "edition: %v", err)
 		}
 	}
-	a := activation{hw: hw, via: rules.Online, edition: req.Edition}
+	if e := checkSoftware(req.SoftwareVersion, req.Language); e != nil {
+		return nil, e
+	}
+	from, e := s.origin(r, req.ClientIP)
+	if e != nil {
+		return nil, e
+	}
+	a := activation{hw: hw, via: rules.Online, edition: req.Edition, country: from.country, known: from.known}
 	a.hash, _ = s.store.KeyHash(key)
-	a.country, a.known = s.country(r)
 	var res activationResult
 	ctx, cancel := s.withTimeout(r)
 	defer cancel()
@@ -210,9 +250,12 @@ func (s *Server) handlePhone(w http.ResponseWriter, r *http.Request) (any, *api.
 	if err != nil {
 		return nil, api.Errorf(api.CodeInvalidIID, "%v", err)
 	}
-	a := activation{hw: in.Hardware, via: rules.Phone}
+	from, e := s.origin(r, req.ClientIP)
+	if e != nil {
+		return nil, e
+	}
+	a := activation{hw: in.Hardware, via: rules.Phone, country: from.country, known: from.known}
 	a.hash, _ = s.store.KeyHash(in.Key)
-	a.country, a.known = s.country(r)
 	var res activationResult
 	ctx, cancel := s.withTimeout(r)
 	defer cancel()
@@ -250,7 +293,10 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) (any, *api.
 		bad *api.Error
 	}
 	items := make([]item, len(req.Items))
-	country, known := s.country(r)
+	from, e := s.origin(r, req.ClientIP)
+	if e != nil {
+		return nil, e
+	}
 	for i, it := range req.Items {
 		if it.Ref != "" && !refPattern().MatchString(it.Ref) {
 			return nil, api.Errorf(api.CodeInvalidField, "items[%d].ref: want 1 to %d of A-Z a-z 0-9 . _ : -", i, api.MaxItemRefLen)
@@ -261,7 +307,7 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) (any, *api.
 			items[i].bad = api.Errorf(api.CodeInvalidIID, "%v", err)
 			continue
 		}
-		items[i].a = activation{hw: in.Hardware, via: rules.Batch, country: country, known: known}
+		items[i].a = activation{hw: in.Hardware, via: rules.Batch, country: from.country, known: from.known}
 		items[i].a.hash, _ = s.store.KeyHash(in.Key)
 		items[i].iid = it.InstallationID
 	}

@@ -76,6 +76,9 @@ type Config struct {
 	Clock Clock
 	// TrustClientTime makes KMS requests' request_time the time of the decision (tests only).
 	TrustClientTime bool
+	// TrustClientIP makes activation requests' client_ip the address their geography is judged
+	// by (tests and the harness only; see api.ClientIPNote).
+	TrustClientIP bool
 	// AdminToken guards catalog changes; empty disables the admin endpoints. It opens every
 	// route when Token is set too. At least MinTokenLen characters.
 	AdminToken string

@@ -66,6 +66,7 @@ const (
 	CodeInvalidBatchID     = "invalid-batch-id"
 	CodeInvalidKeyID       = "invalid-key-id"
 	CodeClientTime         = "client-time-not-trusted"
+	CodeClientIP           = "client-ip-not-trusted"
 	CodeBodyTooLarge       = "body-too-large"
 	CodeUnsupportedMedia   = "unsupported-media-type"
 	CodeMethodNotAllowed   = "method-not-allowed"
@@ -75,12 +76,14 @@ const (
 	CodeAdminDisabled      = "admin-disabled"       // 403: the server has no admin token configured
 
 	// Refusals decided by the model's rules (403: never for this key or place; 409: state).
-	CodeKeyUnknown        = "key-unknown"
-	CodeWrongChannel      = "wrong-channel"
-	CodeSLPOffline        = "slp-offline-only"
-	CodeEditionMismatch   = "edition-mismatch"
-	CodeNotVolumeEdition  = "edition-not-volume"
-	CodeCountryUnknown    = "country-unknown"
+	CodeKeyUnknown       = "key-unknown"
+	CodeWrongChannel     = "wrong-channel"
+	CodeSLPOffline       = "slp-offline-only"
+	CodeEditionMismatch  = "edition-mismatch"
+	CodeNotVolumeEdition = "edition-not-volume"
+	// CodeMarketRestricted refuses an edition with target markets (Windows 7 Starter) a request
+	// from outside them, or from an address the service's table places in no country: one code
+	// whichever path (online, telephone, proxy batch) the request took.
 	CodeMarketRestricted  = "market-restricted"
 	CodeKeyInUse          = "key-in-use"
 	CodeKeyBoundOther     = "key-bound-to-other-hardware"
@@ -112,7 +115,7 @@ func Status(code string) int {
 	case CodeAdminTokenRequired, CodeTokenRequired:
 		return 401
 	case CodeAdminDisabled, CodeKeyUnknown, CodeWrongChannel, CodeSLPOffline, CodeEditionMismatch,
-		CodeNotVolumeEdition, CodeCountryUnknown, CodeMarketRestricted:
+		CodeNotVolumeEdition, CodeMarketRestricted:
 		return 403
 	case CodeKeyInUse, CodeKeyBoundOther, CodeMAKExhausted, CodeBatchIDReused, CodeLimitBelowCount, CodeKeyExists:
 		return 409
@@ -155,13 +158,28 @@ type Hardware struct {
 	Dockable   bool        `json:"dockable"`
 }
 
-// ActivateRequest asks for online activation of a retail, OEM:COA, MAK or OEM:DM key.
+// ActivateRequest asks for online activation of a retail, OEM:COA, MAK or OEM:DM key. It carries
+// what DESIGN.md lists: the software version and language, the product key, the hardware
+// information, and the address (the request's own, or ClientIP).
 type ActivateRequest struct {
 	Key      string   `json:"key"`
 	Hardware Hardware `json:"hardware"`
 	// Edition, when set, must be the key's edition (the installed edition must match the key).
 	Edition string `json:"edition,omitempty"`
+	// SoftwareVersion is the Windows version ("6.1.7600"), Language the installation's language
+	// ("en-US", a BCP 47 tag). They are checked for form and not kept.
+	SoftwareVersion string `json:"software_version,omitempty"`
+	Language        string `json:"language,omitempty"`
+	// ClientIP is the client's address, for a service that trusts it (ClientIPNote).
+	ClientIP string `json:"client_ip,omitempty"`
 }
+
+// ClientIPNote says when client_ip counts: the geography of editions such as Windows 7 Starter is
+// judged by the request's address, which is the connection's unless the server was started with
+// --trust-client-ip (tests and the harness, which play machines in other places); other servers
+// refuse a request carrying it (client-ip-not-trusted). The address is used for the decision
+// only, never kept or logged.
+const ClientIPNote = "client_ip is honoured only by a server started with --trust-client-ip (tests); leave it out"
 
 // Votes summarises the hardware comparison behind a reactivation or a refusal.
 type Votes struct {
@@ -222,6 +240,8 @@ type KMSResponse struct {
 // PhoneRequest is telephone-style activation: the installation ID the client shows.
 type PhoneRequest struct {
 	InstallationID string `json:"installation_id"`
+	// ClientIP: see ActivateRequest.
+	ClientIP string `json:"client_ip,omitempty"`
 }
 
 // BatchItem is one machine in a MAK proxy batch.
@@ -237,6 +257,8 @@ type BatchRequest struct {
 	// and writes nothing; the same ID with other content is refused (batch-id-reused).
 	BatchID string      `json:"batch_id"`
 	Items   []BatchItem `json:"items"`
+	// ClientIP is the proxy's address: see ActivateRequest.
+	ClientIP string `json:"client_ip,omitempty"`
 }
 
 // BatchItemResult is the per-item answer.

@@ -180,8 +180,13 @@ func (c *Client) Activate(ctx context.Context, req api.ActivateRequest) (*api.Ac
 
 // Phone asks for telephone-style activation of an installation ID.
 func (c *Client) Phone(ctx context.Context, installationID string) (*api.ActivateResponse, error) {
+	return c.PhoneRequest(ctx, api.PhoneRequest{InstallationID: installationID})
+}
+
+// PhoneRequest is Phone with every field of the request (client_ip).
+func (c *Client) PhoneRequest(ctx context.Context, req api.PhoneRequest) (*api.ActivateResponse, error) {
 	var out api.ActivateResponse
-	return &out, c.do(ctx, http.MethodPost, api.PathPhone, api.PhoneRequest{InstallationID: installationID}, &out, false)
+	return &out, c.do(ctx, http.MethodPost, api.PathPhone, req, &out, false)
 }
 
 // ProxyBatch sends a MAK proxy batch.

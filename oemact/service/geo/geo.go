@@ -19,9 +19,21 @@ import (
 // (`oemact serve --default-country IN`). This is the project's choice, not a measured fact.
 const DefaultCountry = "US"
 
-// LocalPrefixes are the ranges of the default table: loopback, RFC 1918 private ranges, IPv6
-// unique local addresses (RFC 4193).
+// LocalPrefixes are the ranges of the default table that map to its default country: loopback,
+// RFC 1918 private ranges, IPv6 unique local addresses (RFC 4193).
 var LocalPrefixes = []string{"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"}
+
+// DocumentationCountries are the default table's other entries: the documentation ranges (RFC
+// 5737, RFC 3849), which no real request comes from, each given a country so that tests and
+// scenarios can place a machine (a scenario's ip:) without stating where any real address is.
+// 192.0.2.0/24 and 198.51.100.0/24 are in Windows 7 Starter's markets (edition.StarterMarkets),
+// 203.0.113.0/24 and 2001:db8::/32 outside them.
+var DocumentationCountries = []struct{ Prefix, Country string }{
+	{"192.0.2.0/24", "IN"},
+	{"198.51.100.0/24", "BR"},
+	{"203.0.113.0/24", "US"},
+	{"2001:db8::/32", "DE"},
+}
 
 type entry struct {
 	prefix  netip.Prefix
@@ -34,7 +46,8 @@ type Table struct {
 	entries []entry // longest prefix first
 }
 
-// Default returns the default table: LocalPrefixes map to country.
+// Default returns the default table: LocalPrefixes map to country, DocumentationCountries to
+// their own.
 func Default(country string) (*Table, error) {
 	if err := checkCountry(country); err != nil {
 		return nil, fmt.Errorf("default country: %w", err)
@@ -42,6 +55,9 @@ func Default(country string) (*Table, error) {
 	t := &Table{}
 	for _, p := range LocalPrefixes {
 		t.entries = append(t.entries, entry{prefix: netip.MustParsePrefix(p), country: country, source: "default"})
+	}
+	for _, d := range DocumentationCountries {
+		t.entries = append(t.entries, entry{prefix: netip.MustParsePrefix(d.Prefix), country: d.Country, source: "default"})
 	}
 	t.sort()
 	return t, nil

@@ -4,7 +4,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/oemact/oemact/oemact/edition"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,9 +21,15 @@ func TestDefaultTable(t *testing.T) {
 		assert.True(t, ok, a)
 		assert.Equal(t, "IN", c, a)
 	}
-	for _, a := range []string{"8.8.8.8", "172.32.0.1", "2001:db8::1"} {
+	for _, a := range []string{"8.8.8.8", "172.32.0.1", "100.64.0.1", "2001:db9::1"} {
 		_, ok := tab.Country(netip.MustParseAddr(a))
 		assert.False(t, ok, a)
+	}
+	// The documentation ranges have countries of their own, whatever the default country.
+	for a, want := range map[string]string{"192.0.2.7": "IN", "198.51.100.200": "BR", "203.0.113.10": "US", "2001:db8::1": "DE", "::ffff:192.0.2.9": "IN"} {
+		c, ok := tab.Country(netip.MustParseAddr(a))
+		assert.True(t, ok, a)
+		assert.Equal(t, want, c, a)
 	}
 	_, err = Default("usa")
 	assert.ErrorContains(t, err, "not an upper-case ISO 3166-1")
@@ -54,4 +63,12 @@ func TestParseErrors(t *testing.T) {
 	}
 	_, err := Load(filepath.Join(t.TempDir(), "missing"), nil)
 	assert.ErrorContains(t, err, "geo table")
+}
+
+// The documentation ranges put two countries in Windows 7 Starter's markets and two outside, so
+// scenarios can show both answers.
+func TestDocumentationCountriesAndStarter(t *testing.T) {
+	for _, d := range DocumentationCountries {
+		assert.Equal(t, d.Country == "IN" || d.Country == "BR", slices.Contains(edition.StarterMarkets, d.Country), d.Country)
+	}
 }

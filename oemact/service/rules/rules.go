@@ -156,13 +156,15 @@ func CheckEdition(k Key, requested string) error {
 }
 
 // CheckMarket applies an edition's target markets (Windows 7 Starter): country is the request's,
-// known is false when the service's table has no entry for the request's address.
+// known is false when the service's table has no entry for the request's address. An address of
+// no known country is refused too (the model's choice: a market-restricted edition cannot show it
+// is in its market), with the same code.
 func CheckMarket(ed edition.Edition, country string, known bool) error {
 	if len(ed.Markets) == 0 {
 		return nil
 	}
 	if !known {
-		return refuse(api.CodeCountryUnknown, "%s activates only in its target markets and the request's address is in no country of the service's table (see --geo)", ed.Name)
+		return refuse(api.CodeMarketRestricted, "%s activates only in its target markets (%s); the request's address is in no country of the service's table (see --geo)", ed.Name, strings.Join(ed.Markets, ", "))
 	}
 	if !slices.Contains(ed.Markets, country) {
 		return refuse(api.CodeMarketRestricted, "%s activates only in its target markets (%s); the request comes from %s", ed.Name, strings.Join(ed.Markets, ", "), country)

@@ -88,7 +88,8 @@ func TestCheckEditionAndMarket(t *testing.T) {
 	assert.NoError(t, CheckMarket(ed(t, "win7-ultimate"), "", false), "unrestricted editions ignore geography")
 	assert.NoError(t, CheckMarket(starter, "IN", true))
 	assert.Equal(t, api.CodeMarketRestricted, code(CheckMarket(starter, "US", true)))
-	assert.Equal(t, api.CodeCountryUnknown, code(CheckMarket(starter, "", false)))
+	assert.Equal(t, api.CodeMarketRestricted, code(CheckMarket(starter, "", false)), "no country: the same refusal")
+	assert.Contains(t, CheckMarket(starter, "", false).Error(), "in no country")
 }
 
 func retailKey(t *testing.T) Key {
