@@ -34,8 +34,15 @@ type Action string
 const (
 	ActivateOnline    Action = "activate-online"
 	ActivateTelephone Action = "activate-telephone"
-	Rearm             Action = "rearm"
+	// ActivateProxy is MAK proxy activation (VAMT's role): the machine's installation ID goes to
+	// the service in a batch that a proxy sends, and the confirmation ID comes back.
+	ActivateProxy Action = "activate-proxy"
+	Rearm         Action = "rearm"
 )
+
+// Language is the installation's language, which online requests carry (DESIGN.md's list): the
+// model installs every machine in it.
+const Language = "en-US"
 
 // Table is one ACPI table as the firmware exposes it: its sysfs name and its bytes.
 type Table = tpm.Table
@@ -61,8 +68,17 @@ type Input struct {
 	Key        string
 	InstallKey bool
 	// Logon: a user logs on at this boot (reminders are shown at logon).
-	Logon   bool
+	Logon bool
+	// StaysOn: the machine stays on after this boot, its user logged on, until its next one; by
+	// default it powers off, and the reminders that fall due meanwhile are shown to nobody.
+	StaysOn bool
 	Actions []Action
+	// IP is the address the machine's activation requests come from ("" the host's own): the
+	// service judges market-restricted editions by it.
+	IP string
+	// Offline: the machine has no network, so online and proxy activation and KMS fail without
+	// asking; telephone activation still works.
+	Offline bool
 	// Certificate is the OEM certificate (.xrm-ms) the OEM's image installs with Windows;
 	// Authority the PEM public key it chains to. Empty: see CertificateFor.
 	Certificate, Authority []byte
@@ -83,16 +99,23 @@ type Input struct {
 	State []byte
 }
 
-// ActivateRequest is an activation the client asks the activation service for.
+// ActivateRequest is an activation the client asks the activation service for. An online one
+// carries what DESIGN.md lists: software version, language, product key, IP and hardware.
 type ActivateRequest struct {
-	// Method is "online" or "telephone".
+	// Method is "online", "telephone" or "proxy" (the installation ID goes in a MAK proxy batch).
 	Method  string `json:"method"`
 	Key     string `json:"key,omitempty"`     // online: the product key
 	Edition string `json:"edition,omitempty"` // online: the installed edition
+	// SoftwareVersion and Language (online) are the Windows version and the installation's
+	// language.
+	SoftwareVersion string `json:"software_version,omitempty"`
+	Language        string `json:"language,omitempty"`
 	// Hardware is the redacted inventory (digests only), for online activation.
 	Hardware *hwid.Inventory `json:"hardware,omitempty"`
-	// InstallationID is what a user reads out on the telephone.
+	// InstallationID is what a user reads out on the telephone, or a proxy gathers.
 	InstallationID string `json:"installation_id,omitempty"`
+	// IP is the address the request comes from, when the machine has one of its own (Input.IP).
+	IP string `json:"ip,omitempty"`
 }
 
 // Activation is the service's answer, as the licence model takes it.

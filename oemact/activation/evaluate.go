@@ -91,7 +91,7 @@ func start(in Input, host Host) (*boot, error) {
 	}
 	for _, a := range in.Actions {
 		switch a {
-		case ActivateOnline, ActivateTelephone, Rearm:
+		case ActivateOnline, ActivateTelephone, ActivateProxy, Rearm:
 		default:
 			return nil, fmt.Errorf("plan: unknown action %q", a)
 		}
@@ -172,10 +172,12 @@ func (b *boot) loadState() error {
 	return err
 }
 
-// installedKey finds the installed key in the catalog.
+// installedKey finds the installed key in the catalog; with none given, the edition's default.
 func (b *boot) installedKey() error {
 	if b.in.Key == "" {
-		return nil
+		var err error
+		b.entry, err = DefaultKey(b.ed, b.cat)
+		return err
 	}
 	k, err := productkey.Parse(b.in.Key)
 	if err != nil {
@@ -229,8 +231,14 @@ func (b *boot) feed() error {
 		b.in.Inventory.Add(hwid.TPM, b.bind.ek)
 		ev.Inventory = b.in.Inventory
 	}
-	if b.in.InstallKey && b.entry != nil {
+	// The first boot of an installation installs the key given, or the edition's default, or
+	// none: Windows installs without a key and runs its grace (DESIGN.md).
+	fresh := m.Product() == nil
+	switch {
+	case b.entry != nil && (b.in.InstallKey || fresh):
 		b.refused(m.InstallKey(licence.ProductOf(b.entry)))
+	case fresh:
+		b.refused(m.Setup(b.ed.ID))
 	}
 	inv := b.in.Inventory
 	m.Boot(licence.Boot{Inventory: &inv, Firmware: b.fw})
@@ -247,7 +255,12 @@ func (b *boot) feed() error {
 	}
 	// A KMS client contacts its host on its own when an attempt is due.
 	if due, ok := m.KMSAttemptDue(); ok && !kmsTried && !due.After(b.in.Now) {
-		return b.askKMS()
+		if err := b.askKMS(); err != nil {
+			return err
+		}
+	}
+	if !b.in.StaysOn {
+		m.PowerOff()
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package activation
 
 import (
 	"crypto/rsa"
+	"fmt"
 
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/fixtures"
@@ -91,6 +92,22 @@ func CertificateFor(certificate, authority []byte, key *catalog.Entry) (*cert.Ce
 		return nil, auth, nil // no certificate known for this OEM: rule 2 says so
 	}
 	return c, auth, nil
+}
+
+// DefaultKey is the key an installation holds when none was given: a volume-only edition (Windows
+// 7 Enterprise) installs its KMS client key (GVLK), as volume media do, and looks for a KMS host
+// at boot ("KMS is the default for volume clients", DESIGN.md). Other editions install no key
+// (nil), and run their grace until one is installed; an OA 3.0 edition reads its key from the
+// MSDM instead (see ChooseOA).
+func DefaultKey(ed edition.Edition, cat *catalog.Catalog) (*catalog.Entry, error) {
+	if !ed.VolumeOnly() || !ed.Allows(edition.VolumeGVLK) {
+		return nil, nil
+	}
+	e, err := cat.Label(catalog.ChannelWord(edition.VolumeGVLK) + "/" + ed.ID)
+	if err != nil {
+		return nil, fmt.Errorf("%s installs its KMS client key by default: %w", ed.Name, err)
+	}
+	return e, nil
 }
 
 // WindowsMarker reports whether a set holds a SLIC with a Windows marker (valid or not).

@@ -40,14 +40,17 @@ type ReleaseInfo struct {
 	// KMSThreshold is how many distinct clients a KMS host must have seen in its window before
 	// it activates clients of this release.
 	KMSThreshold int `json:"kms_threshold"`
+	// Version is the release's version and build number as Windows reports it (the first
+	// release-to-manufacturing build): what an activation request carries as its software version.
+	Version string `json:"version"`
 }
 
 var releases = []ReleaseInfo{
-	{ID: Vista, Name: "Windows Vista", SLICVersion: SLIC20, KMSThreshold: 25},
-	{ID: Server2008, Name: "Windows Server 2008", Server: true, SLICVersion: SLIC20, KMSThreshold: 5},
-	{ID: Win7, Name: "Windows 7", SLICVersion: SLIC21, KMSThreshold: 25},
-	{ID: Server2008R2, Name: "Windows Server 2008 R2", Server: true, SLICVersion: SLIC21, KMSThreshold: 5},
-	{ID: Win8, Name: "Windows 8", KMSThreshold: 25},
+	{ID: Vista, Name: "Windows Vista", SLICVersion: SLIC20, KMSThreshold: 25, Version: "6.0.6000"},
+	{ID: Server2008, Name: "Windows Server 2008", Server: true, SLICVersion: SLIC20, KMSThreshold: 5, Version: "6.0.6001"},
+	{ID: Win7, Name: "Windows 7", SLICVersion: SLIC21, KMSThreshold: 25, Version: "6.1.7600"},
+	{ID: Server2008R2, Name: "Windows Server 2008 R2", Server: true, SLICVersion: SLIC21, KMSThreshold: 5, Version: "6.1.7600"},
+	{ID: Win8, Name: "Windows 8", KMSThreshold: 25, Version: "6.2.9200"},
 }
 
 var releaseAliases = map[string]Release{

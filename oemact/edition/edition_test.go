@@ -28,6 +28,9 @@ func TestReleaseNumbers(t *testing.T) {
 		assert.Equal(t, tc.threshold, r.KMSThreshold, tc.in)
 		assert.Equal(t, tc.server, r.Server, tc.in)
 	}
+	for id, v := range map[Release]string{Vista: "6.0.6000", Server2008: "6.0.6001", Win7: "6.1.7600", Server2008R2: "6.1.7600", Win8: "6.2.9200"} {
+		assert.Equal(t, v, id.Info().Version, "the RTM build of %s", id)
+	}
 	_, err := LookupRelease("win11")
 	assert.ErrorContains(t, err, `unknown Windows release "win11"`)
 }

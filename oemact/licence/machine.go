@@ -213,6 +213,15 @@ func (m *Machine) State() State {
 // Config returns the machine's rules.
 func (m *Machine) Config() Config { return m.st.Config }
 
+// Product returns what is installed (a copy), nil before the first key or Setup.
+func (m *Machine) Product() *Product {
+	if m.st.Product == nil {
+		return nil
+	}
+	p := *m.st.Product
+	return &p
+}
+
 // Status returns the status as of the last input or Advance.
 func (m *Machine) Status() Status { return m.st.Status }
 
