@@ -37,10 +37,19 @@ type Plan struct {
 	// it: the agent powers off.
 	PowerOff bool `json:"power_off,omitempty"`
 	// Actions the user takes after logging on, in order: "activate-online",
-	// "activate-telephone", "rearm".
+	// "activate-telephone", "activate-proxy", "rearm".
 	Actions []string `json:"actions,omitempty"`
 	// Logon: the user logs on at boot (reminders at logon).
 	Logon bool `json:"logon"`
+	// StaysOn says the machine stays on, its user logged on, until its next step: the licence
+	// model sees no power-off in between, whether or not the engine keeps the VM running (see
+	// Resume). Without it the machine powers off after this step, and the reminders due until its
+	// next boot are shown to nobody.
+	StaysOn bool `json:"stays_on,omitempty"`
+	// IP is the address the machine's activation requests come from ("" the host's).
+	IP string `json:"ip,omitempty"`
+	// Offline: the machine has no network (online and proxy activation and KMS fail).
+	Offline bool `json:"offline,omitempty"`
 	// Certificate is the OEM certificate (.xrm-ms) installed with Windows; Authority the PEM public
 	// key it must chain to; Catalog the key catalog in its wire form (productkey.Catalog.Wire).
 	// Empty: the built-in TEST ones.
@@ -57,6 +66,7 @@ type Plan struct {
 const (
 	ActionActivateOnline    = string(activation.ActivateOnline)
 	ActionActivateTelephone = string(activation.ActivateTelephone)
+	ActionActivateProxy     = string(activation.ActivateProxy)
 	ActionRearm             = string(activation.Rearm)
 )
 

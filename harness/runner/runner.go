@@ -221,9 +221,11 @@ type scenarioRun struct {
 	resumed  int
 	// resumes marks the boot steps (by index in sc.Steps) that run in the machine kept running
 	// since its previous boot step; stays the boot steps after which the machine keeps running;
-	// last each machine's last boot step.
-	resumes, stays map[int]bool
-	last           map[string]int
+	// on the boot steps after which the machine stays on for the licence model (stays, and the
+	// same steps when the engine reboots anyway: a TPM, RebootEveryStep); last each machine's
+	// last boot step.
+	resumes, stays, on map[int]bool
+	last               map[string]int
 	// catalog is the scenario's key catalog in its wire form, handed to the guests.
 	catalog []byte
 }
@@ -349,10 +351,12 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 	return nil
 }
 
-// planRounds decides which boot steps run in a machine kept running (sr.resumes, sr.stays) and
-// returns how many times each machine boots a VM: a machine that boots once needs no state disk.
+// planRounds decides which boot steps run in a machine kept running (sr.resumes, sr.stays), after
+// which the machine stays on (sr.on: until its next boot step, unless a change comes between),
+// and returns how many times each machine boots a VM: a machine that boots once needs no state
+// disk.
 func (sr *scenarioRun) planRounds() map[string]int {
-	sr.resumes, sr.stays, sr.last = map[int]bool{}, map[int]bool{}, map[string]int{}
+	sr.resumes, sr.stays, sr.on, sr.last = map[int]bool{}, map[int]bool{}, map[int]bool{}, map[string]int{}
 	boots := map[string]int{}
 	prev := map[string]int{}     // each machine's last boot step so far
 	changed := map[string]bool{} // a change step since it
@@ -366,6 +370,9 @@ func (sr *scenarioRun) planRounds() map[string]int {
 			changed[name] = true
 		case s.Kind.Boots():
 			p, booted := prev[name]
+			if booted && !changed[name] {
+				sr.on[p] = true
+			}
 			if booted && !changed[name] && !sr.o.RebootEveryStep && !s.Machine.TPM {
 				sr.resumes[i], sr.stays[p] = true, true
 			} else {
@@ -533,7 +540,7 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 	}
 	// The machine's last boot step keeps no state: nothing reads it again.
 	plan := channel.Plan{Evaluate: true, Now: sr.now, Machine: m.def.Name, Edition: m.def.Edition.ID, Logon: true,
-		Catalog: sr.catalog, Stateless: sr.last[m.def.Name] == i, Resume: stay}
+		Catalog: sr.catalog, Stateless: sr.last[m.def.Name] == i, Resume: stay, StaysOn: sr.on[i]}
 	if prepare := bootPlans[s.Kind]; prepare != nil {
 		prepare(m, s, &plan)
 	}
