@@ -45,7 +45,7 @@ func TableChains(b []byte) bool {
 			return true // padding after the last structure
 		}
 		s, next, err := DecodeStructure(b, off, n)
-		if err != nil {
+		if err != nil || !plausibleStrings(s) {
 			return known >= chainMinStructures
 		}
 		if s.Type == EndOfTable {
@@ -58,6 +58,33 @@ func TableChains(b []byte) bool {
 		off = next
 	}
 	return n > 0
+}
+
+// Bounds of a structure's strings in a real table: text, and short. Random bytes that happen to
+// chain have string sets of thousands of bytes of binary (measured: without this, about one 1 MiB
+// random blob in nine chained into a "table").
+const (
+	maxStringLen = 512
+	maxStrings   = 64
+)
+
+// plausibleStrings reports whether a structure's strings look like a real table's: at most
+// maxStrings of them, each at most maxStringLen bytes of text (no control characters but tab).
+func plausibleStrings(s *Structure) bool {
+	if len(s.Strings) > maxStrings {
+		return false
+	}
+	for _, str := range s.Strings {
+		if len(str) > maxStringLen {
+			return false
+		}
+		for i := 0; i < len(str); i++ {
+			if c := str[i]; c < 0x20 && c != '\t' || c == 0x7f {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func looksLikeRSMB(b []byte) bool {
