@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/oemact/oemact/harness/hosttool"
+	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
+	"github.com/oemact/oemact/harness/kernel"
+)
+
+// scriptCondition answers the scripts' own conditions: [qemu] holds when QEMU and a guest kernel
+// are there. In CI (CI=true) a missing one is an error, so the script fails instead of skipping.
+func scriptCondition(cond string) (bool, error) {
+	if cond != "qemu" {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	missing := func(err error) (bool, error) {
+		if hosttooltest.InCI() {
+			return false, fmt.Errorf("CI=true and a test requirement is missing: %v", err)
+		}
+		return false, nil
+	}
+	if _, err := hosttool.Find("qemu-system-x86_64"); err != nil {
+		return missing(err)
+	}
+	cache, err := kernel.CacheDir()
+	if err == nil {
+		_, err = kernel.Locate(cache, "")
+	}
+	if err != nil {
+		return missing(err)
+	}
+	return true, nil
+}
+
+// bootBuild is the static oemact that scripts which boot QEMU run: `oemact run` boots its own
+// executable as the guest's /init, which must be a static oemact, not this test binary. It is
+// built once per test run.
+type bootBuild struct {
+	dir  string
+	once sync.Once
+	err  error
+}
+
+// bootEnvVars pass from the test's environment to a script that boots QEMU.
+var bootEnvVars = []string{"OEMACT_ACCEL", "OEMACT_QEMU", "OEMACT_KERNEL", "OEMACT_SWTPM", "OEMACT_OVMF", "CI"}
+
+// env is the script command boot-env: the static oemact first on PATH, the cache the kernel is in
+// as OEMACT_CACHE (a script's HOME is not the user's), and QEMU's settings as the test has them.
+func (b *bootBuild) env(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: boot-env")
+	}
+	b.once.Do(func() { b.err = b.build() })
+	if b.err != nil {
+		ts.Fatalf("%v", b.err)
+	}
+	ts.Setenv("PATH", b.dir+string(filepath.ListSeparator)+ts.Getenv("PATH"))
+	cache, err := kernel.CacheDir()
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	ts.Setenv("OEMACT_CACHE", cache)
+	for _, v := range bootEnvVars {
+		if val, ok := os.LookupEnv(v); ok {
+			ts.Setenv(v, val)
+		}
+	}
+}
+
+// build makes the static oemact as the Makefile does (CGO_ENABLED=0).
+func (b *bootBuild) build() error {
+	gobin, err := hosttool.GoCommand()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(b.dir, "oemact"), ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the static oemact: %v\n%s", err, out)
+	}
+	return nil
+}
