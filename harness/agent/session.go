@@ -295,7 +295,7 @@ func (s *Session) send(report *channel.Report) (channel.Reply, error) {
 // Input turns a plan, the collected report and the inventory into the activation model's input.
 func Input(p channel.Plan, r *channel.Report, inv hwid.Inventory) (activation.Input, error) {
 	in := activation.Input{Now: p.Now, Edition: p.Edition, Key: p.Key, InstallKey: p.InstallKey, Logon: p.Logon,
-		StaysOn: p.StaysOn, IP: p.IP, Offline: p.Offline,
+		StaysOn: p.StaysOn, PowerOffAt: p.PowerOffAt, IP: p.IP, Offline: p.Offline,
 		Certificate: p.Certificate, Authority: p.Authority, Licence: p.Licence, TPM: p.TPM, Stateless: p.Stateless,
 		Firmware: activation.Firmware{Tables: channel.TPMTables(r.ACPITables), SMBIOSEntryPoint: r.SMBIOSEntryPoint,
 			SMBIOSTable: r.SMBIOSTable, KernelLog: r.KernelLog},

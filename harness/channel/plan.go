@@ -41,11 +41,13 @@ type Plan struct {
 	Actions []string `json:"actions,omitempty"`
 	// Logon: the user logs on at boot (reminders at logon).
 	Logon bool `json:"logon"`
-	// StaysOn says the machine stays on, its user logged on, until its next step: the licence
-	// model sees no power-off in between, whether or not the engine keeps the VM running (see
-	// Resume). Without it the machine powers off after this step, and the reminders due until its
-	// next boot are shown to nobody.
-	StaysOn bool `json:"stays_on,omitempty"`
+	// StaysOn says the machine stays on, its user logged on, after this step: until PowerOffAt
+	// when set (a scenario's shutdown or hardware change), else until its next step. The licence
+	// model sees that, whether or not the engine keeps the VM running (see Resume). Without it
+	// the machine powers off after this step, and the reminders due until its next boot are shown
+	// to nobody.
+	StaysOn    bool      `json:"stays_on,omitempty"`
+	PowerOffAt time.Time `json:"power_off_at,omitzero"`
 	// IP is the address the machine's activation requests come from ("" the host's).
 	IP string `json:"ip,omitempty"`
 	// Offline: the machine has no network (online and proxy activation and KMS fail).

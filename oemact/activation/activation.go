@@ -69,10 +69,12 @@ type Input struct {
 	InstallKey bool
 	// Logon: a user logs on at this boot (reminders are shown at logon).
 	Logon bool
-	// StaysOn: the machine stays on after this boot, its user logged on, until its next one; by
-	// default it powers off, and the reminders that fall due meanwhile are shown to nobody.
-	StaysOn bool
-	Actions []Action
+	// StaysOn: the machine stays on after this boot, its user logged on, until its next one or
+	// PowerOffAt; by default it powers off, and the reminders that fall due until its next boot
+	// are shown to nobody. The reminders shown while it stays on are reported by its next boot.
+	StaysOn    bool
+	PowerOffAt time.Time
+	Actions    []Action
 	// IP is the address the machine's activation requests come from ("" the host's own): the
 	// service judges market-restricted editions by it.
 	IP string

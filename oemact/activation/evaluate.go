@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/finding"
@@ -43,6 +44,7 @@ type boot struct {
 	set   *firmware.Set
 	st    State
 	m     *licence.Machine
+	clock *licence.ManualClock
 	entry *catalog.Entry // the installed key
 	fw    *licence.Firmware
 	bind  *binding
@@ -78,6 +80,9 @@ func Evaluate(in Input, host Host) (*Evaluation, []byte, error) {
 func start(in Input, host Host) (*boot, error) {
 	if in.Now.IsZero() {
 		return nil, errors.New("plan: no time (now)")
+	}
+	if !in.PowerOffAt.IsZero() && (!in.StaysOn || in.PowerOffAt.Before(in.Now)) {
+		return nil, fmt.Errorf("plan: a power-off at %s needs a machine that stays on after the boot at %s", in.PowerOffAt.UTC().Format(time.RFC3339), in.Now.UTC().Format(time.RFC3339))
 	}
 	ed, err := edition.Lookup(in.Edition)
 	if err != nil {
@@ -159,6 +164,7 @@ func (b *boot) loadState() error {
 	}
 	b.ev.CMID = b.st.CMID
 	clock := licence.NewManualClock(b.in.Now)
+	b.clock = clock
 	var err error
 	if len(b.st.Licence) > 0 {
 		b.m, err = licence.Load(b.st.Licence, clock)
@@ -259,9 +265,6 @@ func (b *boot) feed() error {
 			return err
 		}
 	}
-	if !b.in.StaysOn {
-		m.PowerOff()
-	}
 	return nil
 }
 
@@ -300,6 +303,15 @@ func (b *boot) finish() (*Evaluation, []byte, error) {
 	ev.Events = b.m.Drain()
 	if ev.Events == nil {
 		ev.Events = []licence.Event{}
+	}
+	// The machine powers off now, or runs on until PowerOffAt: what it shows meanwhile stays in
+	// the state's log, for the next boot to report.
+	switch {
+	case !b.in.StaysOn:
+		b.m.PowerOff()
+	case !b.in.PowerOffAt.IsZero():
+		b.clock.Set(b.in.PowerOffAt)
+		b.m.PowerOff()
 	}
 	if b.in.Stateless && b.bind == nil {
 		return ev, nil, nil // nothing boots this machine again: there is no state to keep

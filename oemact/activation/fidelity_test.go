@@ -174,6 +174,23 @@ func TestEvaluatePowerOffBetweenBoots(t *testing.T) {
 	}
 	assert.Equal(t, 0, run(false), "off from day 0 to day 29: none of the gap's reminders, and no logon reminder in the last days")
 	assert.Equal(t, 12+5, run(true), "on all along: the 12 four-hourly and the hourly ones of 00:00 to 04:00 on the last day")
+
+	// On until a power-off on day 28: the reminders shown while it ran come with the next boot.
+	b := &boot{w: newWorld(t, t0)}
+	b.run(t, activation.Input{Now: t0, Edition: "win7-ultimate", Key: key("retail/win7-ultimate"), InstallKey: true,
+		StaysOn: true, PowerOffAt: t0.Add(28 * 24 * time.Hour)}, r, inv)
+	ev := b.run(t, activation.Input{Now: t0.Add(29*24*time.Hour + 4*time.Hour), Edition: "win7-ultimate", Key: key("retail/win7-ultimate")}, r, inv)
+	assert.Equal(t, 7, countReminders(ev), "the four-hourly ones of day 27 and the one at the power-off, none after")
+	for _, e := range ev.Events {
+		if e.Kind.Reminder() {
+			assert.False(t, e.Time.After(t0.Add(28*24*time.Hour)), e.Time)
+		}
+	}
+
+	_, _, err := activation.Evaluate(activation.Input{Now: t0, Edition: "win7-ultimate", PowerOffAt: t0.Add(time.Hour), Firmware: r}, noHost{})
+	assert.ErrorContains(t, err, "needs a machine that stays on")
+	_, _, err = activation.Evaluate(activation.Input{Now: t0, Edition: "win7-ultimate", StaysOn: true, PowerOffAt: t0.Add(-time.Hour), Firmware: r}, noHost{})
+	assert.ErrorContains(t, err, "needs a machine that stays on")
 }
 
 // MAK proxy activation: the installation ID goes to the host as a proxy request; the confirmation

@@ -32,7 +32,7 @@ func TestHostProxyBatch(t *testing.T) {
 	for _, tag := range []string{"p1", "p2", "p3", "p4", "p5", "p6"} {
 		reqs = append(reqs, proxyRequest(t, e, machine(tag), "192.0.2.10"))
 	}
-	out, err := h.ProxyBatch(reqs)
+	out, err := h.ProxyBatch("192.0.2.10", reqs)
 	require.NoError(t, err)
 	require.Len(t, out, 6)
 	for i, a := range out[:5] {
@@ -55,14 +55,14 @@ func TestHostProxyBatch(t *testing.T) {
 	assert.Equal(t, licence.Succeeded, one.Result.Outcome, "the same hardware reactivates without using the pool")
 	assert.Equal(t, api.ResultReactivated, one.Service)
 	plain := &client.Host{Client: newEnv(t).c}
-	out, err = plain.ProxyBatch([]activation.ActivateRequest{proxyRequest(t, e, machine("q"), "192.0.2.10")})
+	out, err = plain.ProxyBatch("192.0.2.10", []activation.ActivateRequest{proxyRequest(t, e, machine("q"), "")})
 	require.NoError(t, err)
 	assert.Equal(t, api.CodeClientIP, out[0].Result.Code)
 	assert.False(t, out[0].Result.Refused, "a request the service does not take is not a refusal of the key")
 
-	_, err = h.ProxyBatch(nil)
+	_, err = h.ProxyBatch("", nil)
 	assert.Error(t, err)
-	_, err = h.ProxyBatch([]activation.ActivateRequest{{Method: "online"}})
+	_, err = h.ProxyBatch("", []activation.ActivateRequest{{Method: "online"}})
 	assert.Error(t, err)
 }
 

@@ -49,7 +49,7 @@ func (h *Host) Activate(req activation.ActivateRequest) (activation.Activation, 
 	case "telephone":
 		resp, err = h.Client.PhoneRequest(h.ctx(), api.PhoneRequest{InstallationID: req.InstallationID, ClientIP: req.IP})
 	case "proxy":
-		out, err := h.ProxyBatch([]activation.ActivateRequest{req})
+		out, err := h.ProxyBatch(req.IP, []activation.ActivateRequest{req})
 		if err != nil {
 			return activation.Activation{}, err
 		}
@@ -82,13 +82,13 @@ func refusal(code, msg, method string) activation.Activation {
 }
 
 // ProxyBatch sends the installation IDs of several machines (proxy requests) in one MAK proxy
-// batch, as VAMT does, from the first request's address, and returns each machine's answer in
-// order. A batch the service refuses as a whole is every item's answer.
-func (h *Host) ProxyBatch(reqs []activation.ActivateRequest) ([]activation.Activation, error) {
+// batch, as VAMT does, from the proxy's address from ("" the host's own), and returns each
+// machine's answer in order. A batch the service refuses as a whole is every item's answer.
+func (h *Host) ProxyBatch(from string, reqs []activation.ActivateRequest) ([]activation.Activation, error) {
 	if len(reqs) == 0 {
 		return nil, errors.New("a proxy batch needs at least one installation ID")
 	}
-	batch := api.BatchRequest{BatchID: "oemact-" + randomHex(8), ClientIP: reqs[0].IP, Items: make([]api.BatchItem, len(reqs))}
+	batch := api.BatchRequest{BatchID: "oemact-" + randomHex(8), ClientIP: from, Items: make([]api.BatchItem, len(reqs))}
 	for i, r := range reqs {
 		if r.Method != "proxy" || r.InstallationID == "" {
 			return nil, fmt.Errorf("proxy batch item %d: want a proxy request with an installation ID", i+1)
