@@ -110,6 +110,11 @@ func countSteps(sc *runner.Scenario) counts {
 		if s.Boot != nil && !s.Boot.Resumed {
 			c.boots++
 		}
+		for _, o := range s.Others {
+			if o.Boot != nil && !o.Boot.Resumed {
+				c.boots++
+			}
+		}
 	}
 	return c
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/oemact/oemact/harness/runner"
+	"github.com/oemact/oemact/harness/scenario"
 	"github.com/oemact/oemact/oemact/licence"
 )
 
@@ -162,10 +163,12 @@ type htmlMachine struct {
 	SVG                                    timelineSVG
 }
 
-// kindTags are the short words of the matrix cells.
-var kindTags = map[string]string{
-	"boot": "boot", "activate": "act", "rearm": "rearm", "install_key": "key", "change": "chg",
-	"advance": "adv", "kms_clients": "kms", "check": "chk",
+// kindTag is a step kind's short word in the matrix cells (scenario.KindSpec.Tag).
+func kindTag(kind string) string {
+	if spec, ok := scenario.Kind(kind).Spec(); ok {
+		return spec.Tag
+	}
+	return ""
 }
 
 // WriteHTML writes the run as one self-contained HTML page (one stylesheet allowed by the page's
@@ -230,7 +233,7 @@ func buildPage(r *runner.Run) htmlPage {
 			hst := buildStep(sc, st, anchor)
 			hs.Steps = append(hs.Steps, hst)
 			row.Cells = append(row.Cells, htmlCell{Anchor: hst.Anchor, Outcome: hst.Outcome, Symbol: hst.Symbol,
-				Title: cellTitle(sc, st), Tag: kindTags[st.Kind]})
+				Title: cellTitle(sc, st), Tag: kindTag(st.Kind)})
 		}
 		for len(row.Cells) < cols {
 			row.Cells = append(row.Cells, htmlCell{Empty: true})

@@ -97,6 +97,13 @@ func licenceChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 	if e.Rearms != nil {
 		out = append(out, check("rearms used", fmt.Sprint(*e.Rearms), fmt.Sprint(snap.Rearms)))
 	}
+	if e.Surfaces != nil && len(e.Surfaces) == 0 {
+		got := make([]string, len(snap.Surfaces))
+		for i, sf := range snap.Surfaces {
+			got[i] = string(sf)
+		}
+		out = append(out, check("surfaces", "none", orNone(strings.Join(got, ", "))).because(statusWhy(ev)))
+	}
 	for _, want := range e.Surfaces {
 		has := false
 		for _, s := range snap.Surfaces {
@@ -113,6 +120,14 @@ func findingChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 		codes[f.Code] = true
 	}
 	var out []Check
+	if e.Findings != nil && len(e.Findings) == 0 {
+		got := make([]string, 0, len(codes))
+		for c := range codes {
+			got = append(got, c)
+		}
+		sort.Strings(got)
+		out = append(out, check("findings", "none", orNone(strings.Join(got, ", "))).because(findingsWhy(ev)))
+	}
 	for _, c := range e.Findings {
 		out = append(out, check("finding "+c, "present", presence(codes[c])).because(findingsWhy(ev)))
 	}
@@ -228,6 +243,13 @@ func tpmChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 		return nil
 	}
 	return []Check{check("TPM binding", *e.TPM, tpmResult(ev))}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 func presence(b bool) string {

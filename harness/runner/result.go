@@ -106,7 +106,9 @@ type Step struct {
 	Time        time.Time `json:"time"` // scenario clock when the step ran
 	Day         float64   `json:"day"`  // days since the scenario's start
 	// Boot is set for steps that booted a VM.
-	Boot   *Boot    `json:"boot,omitempty"`
+	Boot *Boot `json:"boot,omitempty"`
+	// Others are the other machines the step booted: a proxy activation's batch.
+	Others []*Other `json:"others,omitempty"`
 	Checks []Check  `json:"checks,omitempty"`
 	Error  string   `json:"error,omitempty"`
 	Notes  []string `json:"notes,omitempty"`
@@ -122,6 +124,16 @@ type Step struct {
 }
 
 // Boot describes the VM boot of a step.
+// Other is another machine a step booted alongside its own (a proxy activation gathers several):
+// how it booted, its licence state after the step and the answer it got.
+type Other struct {
+	Machine    string            `json:"machine"`
+	Boot       *Boot             `json:"boot,omitempty"`
+	Snapshot   *licence.Snapshot `json:"snapshot,omitempty"`
+	Activation *Activation       `json:"activation,omitempty"`
+	Error      string            `json:"error,omitempty"`
+}
+
 type Boot struct {
 	Wall      time.Duration `json:"wall_ns"`
 	Accel     string        `json:"accel"`

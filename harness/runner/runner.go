@@ -219,13 +219,11 @@ type scenarioRun struct {
 	machines map[string]*machine
 	boots    int
 	resumed  int
-	// resumes marks the boot steps (by index in sc.Steps) that run in the machine kept running
-	// since its previous boot step; stays the boot steps after which the machine keeps running;
-	// on the boot steps after which the machine stays on for the licence model (stays, and the
-	// same steps when the engine reboots anyway: a TPM, RebootEveryStep); last each machine's
-	// last boot step.
-	resumes, stays, on map[int]bool
-	last               map[string]int
+	plan     *roundPlan
+	// kmsDown: the organisation's KMS host is down (a kms_host step).
+	kmsDown bool
+	// mu guards boots and resumed, counted by the machines of one step booting at once.
+	mu sync.Mutex
 	// catalog is the scenario's key catalog in its wire form, handed to the guests.
 	catalog []byte
 }
@@ -241,6 +239,7 @@ type machine struct {
 	live     engine.Running  // the machine kept running for its next step
 	tables   *profile.Tables // what the running machine was booted with
 	install  bool            // install the key at the next boot
+	offline  bool            // the network is disconnected
 	result   *Machine
 	dir      string
 }
@@ -298,7 +297,8 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 	if sr.srv != nil {
 		defer sr.srv.Close()
 	}
-	boots := sr.planRounds()
+	sr.plan = planRounds(sr.sc, sr.o.RebootEveryStep)
+	boots := sr.plan.boots
 	defer sr.stopMachines()
 	for _, def := range sr.sc.Machines {
 		m := &machine{def: def, tpm: def.TPM, firmware: def.Profile, vm: def.Profile.VM, key: def.Key, install: def.Key != nil,
@@ -351,39 +351,6 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 	return nil
 }
 
-// planRounds decides which boot steps run in a machine kept running (sr.resumes, sr.stays), after
-// which the machine stays on (sr.on: until its next boot step, unless a change comes between),
-// and returns how many times each machine boots a VM: a machine that boots once needs no state
-// disk.
-func (sr *scenarioRun) planRounds() map[string]int {
-	sr.resumes, sr.stays, sr.on, sr.last = map[int]bool{}, map[int]bool{}, map[int]bool{}, map[string]int{}
-	boots := map[string]int{}
-	prev := map[string]int{}     // each machine's last boot step so far
-	changed := map[string]bool{} // a change step since it
-	for i, s := range sr.sc.Steps {
-		if s.Machine == nil {
-			continue
-		}
-		name := s.Machine.Name
-		switch {
-		case s.Kind == scenario.Change:
-			changed[name] = true
-		case s.Kind.Boots():
-			p, booted := prev[name]
-			if booted && !changed[name] {
-				sr.on[p] = true
-			}
-			if booted && !changed[name] && !sr.o.RebootEveryStep && !s.Machine.TPM {
-				sr.resumes[i], sr.stays[p] = true, true
-			} else {
-				boots[name]++
-			}
-			prev[name], changed[name], sr.last[name] = i, false, i
-		}
-	}
-	return boots
-}
-
 // stopMachines powers off the machines still running (a scenario that ended early).
 func (sr *scenarioRun) stopMachines() {
 	for _, m := range sr.machines {
@@ -400,7 +367,8 @@ func (sr *scenarioRun) openService(ctx context.Context) error {
 		return nil
 	}
 	sr.clock = service.NewManualClock(sr.now)
-	srv, err := service.Open(ctx, service.Config{DBPath: filepath.Join(sr.dir, "service.db"), Catalog: sr.sc.Catalog, Clock: sr.clock})
+	// The machines' own addresses (ip:) are where their requests come from: trust client_ip.
+	srv, err := service.Open(ctx, service.Config{DBPath: filepath.Join(sr.dir, "service.db"), Catalog: sr.sc.Catalog, Clock: sr.clock, TrustClientIP: true})
 	if err != nil {
 		return err
 	}
@@ -473,11 +441,17 @@ func (sr *scenarioRun) step(ctx context.Context, i int, s *scenario.Step, st *St
 
 func (sr *scenarioRun) change(s *scenario.Step) error {
 	m := sr.machines[s.Machine.Name]
+	c := s.Change
+	if c.Network != nil {
+		m.offline = !*c.Network // the next plan says so; no reboot needed
+	}
+	if !c.Hardware() {
+		return nil
+	}
 	if m.live != nil { // not planned (planRounds), but a changed machine must reboot
 		m.live.Stop()
 		m.live = nil
 	}
-	c := s.Change
 	if c.Board != nil || c.TPM {
 		if c.Board != nil {
 			m.firmware = c.Board
@@ -531,122 +505,6 @@ func (sr *scenarioRun) change(s *scenario.Step) error {
 	return nil
 }
 
-func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st *Step) {
-	m := sr.machines[s.Machine.Name]
-	resumed, stay := sr.resumes[i], sr.stays[i]
-	if resumed && m.live == nil {
-		st.Outcome, st.Error = Error, fmt.Sprintf("%s should still be running from its previous step, but is not", m.def.Name)
-		return
-	}
-	// The machine's last boot step keeps no state: nothing reads it again.
-	plan := channel.Plan{Evaluate: true, Now: sr.now, Machine: m.def.Name, Edition: m.def.Edition.ID, Logon: true,
-		Catalog: sr.catalog, Stateless: sr.last[m.def.Name] == i, Resume: stay, StaysOn: sr.on[i]}
-	if prepare := bootPlans[s.Kind]; prepare != nil {
-		prepare(m, s, &plan)
-	}
-	if m.key != nil {
-		plan.Key = m.key.Key.Reveal()
-	}
-	plan.InstallKey = m.install
-	// The image's OEM certificate follows the installed key's OEM (or the machine's certificate:),
-	// never the board's.
-	plan.Certificate, plan.Authority = sr.sc.Certificate(m.def, m.key), m.def.Image.Authority
-
-	var hw engine.Hardware
-	if !resumed { // a machine kept running has the tables it booted with (m.tables)
-		t, err := m.firmware.Synthesize()
-		if err != nil {
-			st.Outcome, st.Error = Error, fmt.Sprintf("synthesizing %s's tables: %v", m.def.Name, err)
-			return
-		}
-		hw = engine.FromProfile(t, m.vm, m.tpm)
-		plan.TPM = m.tpm
-		m.tables = t
-	}
-
-	var (
-		mu     sync.Mutex
-		report *channel.Report
-	)
-	host := sr.host.WithContext(ctx)
-	handler := func(hctx context.Context, msg *channel.Message) (channel.Type, any, error) {
-		switch msg.Type {
-		case channel.TypeHello:
-			return channel.TypePlan, plan, nil
-		case channel.TypeActivate:
-			req, err := channel.PayloadOf[channel.ActivateRequest](msg)
-			if err != nil {
-				return "", nil, err
-			}
-			ans, err := host.Activate(req)
-			return channel.TypeActivation, ans, err
-		case channel.TypeKMS:
-			req, err := channel.PayloadOf[channel.KMSRequest](msg)
-			if err != nil {
-				return "", nil, err
-			}
-			ans, err := host.KMS(req)
-			return channel.TypeKMSAnswer, ans, err
-		case channel.TypeReport:
-			r, err := channel.PayloadOf[channel.Report](msg)
-			if err != nil {
-				return "", nil, &channel.FatalError{Err: err}
-			}
-			mu.Lock()
-			report = &r
-			mu.Unlock()
-			return channel.TypeReply, channel.Reply{}, nil
-		case channel.TypeError:
-			return channel.TypeAck, nil, nil
-		}
-		return "", nil, fmt.Errorf("the host does not handle %q", msg.Type)
-	}
-	var res *engine.Result
-	var err error
-	if resumed {
-		sr.resumed++
-		res, err = m.live.Next(ctx, handler, stay)
-	} else {
-		sr.boots++
-		res, err = m.eng.Boot(ctx, hw, handler, stay)
-	}
-	m.live = nil
-	if res != nil {
-		m.live = res.Running
-		st.Boot = &Boot{Wall: res.Wall, Accel: res.Accel, Command: res.Command, SerialLog: res.Log, Outcome: res.Outcome, Resumed: resumed}
-	}
-	if err != nil {
-		st.Outcome, st.Error = Error, err.Error()
-		return
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if report == nil || report.Evaluation == nil {
-		st.Outcome, st.Error = Error, "the guest reported no evaluation (see the serial log)"
-		return
-	}
-	m.install = false
-	ev := report.Evaluation
-	st.Notes = append(st.Notes, report.Notes...)
-	st.Notes = append(st.Notes, ev.Refused...)
-	snap := ev.Snapshot
-	st.Snapshot, st.Events = &snap, ev.Events
-	if ev.OA != nil {
-		st.OA = ev.OA.String()
-	}
-	st.Activation = activationOf(ev)
-	sr.timeline(m, s, ev)
-	st.Checks = append(st.Checks, sameTables(m.tables, ev))
-	if s.Expect != nil {
-		st.Checks = append(st.Checks, sr.expectations(ctx, s, ev)...)
-	}
-	for _, c := range st.Checks {
-		if !c.OK {
-			st.Outcome = Failed
-		}
-	}
-}
-
 // activationOf summarises the last activation the guest asked for this boot.
 func activationOf(ev *channel.Evaluation) *Activation {
 	if n := len(ev.Activations); n > 0 {
@@ -656,6 +514,9 @@ func activationOf(ev *channel.Evaluation) *Activation {
 	if n := len(ev.KMS); n > 0 {
 		k := ev.KMS[n-1]
 		out := &Activation{Method: "kms", Result: string(licence.Failed), Code: k.Code, Message: k.Message}
+		if !k.Reached {
+			out.Code = licence.CodeKMSUnreachable // no host answered: the client's own code
+		}
 		if k.Activated {
 			out.Result = string(licence.Succeeded)
 		}

@@ -33,15 +33,22 @@ var stepRunners = map[scenario.Kind]stepFunc{
 	scenario.Check: func(sr *scenarioRun, ctx context.Context, _ int, s *scenario.Step, st *Step) {
 		sr.checkService(ctx, s.Expect, st)
 	},
+	// A shutdown is in the plan of the machine's previous boot (it powers off at this step's
+	// time); the VM may run on for the next boot step, which the licence model sees as a boot.
+	scenario.Shutdown: func(*scenarioRun, context.Context, int, *scenario.Step, *Step) {},
+	scenario.KMSHost: func(sr *scenarioRun, _ context.Context, _ int, s *scenario.Step, _ *Step) {
+		sr.kmsDown = s.KMSHost == "down"
+	},
 }
 
 // bootPlans adds what a booting kind asks of the guest to its plan.
 var bootPlans = map[scenario.Kind]func(m *machine, s *scenario.Step, plan *channel.Plan){
 	scenario.InstallKey: func(m *machine, s *scenario.Step, _ *channel.Plan) { m.key, m.install = s.Key, true },
 	scenario.Activate: func(_ *machine, s *scenario.Step, plan *channel.Plan) {
-		plan.Actions = []string{channel.ActionActivateOnline}
-		if s.Method == "telephone" {
-			plan.Actions = []string{channel.ActionActivateTelephone}
+		plan.Actions = []string{map[string]string{scenario.MethodOnline: channel.ActionActivateOnline,
+			scenario.MethodTelephone: channel.ActionActivateTelephone, scenario.MethodProxy: channel.ActionActivateProxy}[s.Method]}
+		if s.IP != "" {
+			plan.IP = s.IP
 		}
 	},
 	scenario.Rearm: func(_ *machine, _ *scenario.Step, plan *channel.Plan) { plan.Actions = []string{channel.ActionRearm} },

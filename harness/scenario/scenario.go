@@ -6,6 +6,8 @@
 package scenario
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -59,6 +61,12 @@ type Machine struct {
 	TPM bool
 	// Image is the OEM certificate and authority the machine's Windows image carries.
 	Image Image
+	// IP is the address the machine's activation requests come from (an activate step's ip:
+	// overrides it); "" the harness's own.
+	IP string
+	// Licence is the licence model's configuration of the installation (nil: the defaults), from
+	// the machine's licence: block of overrides.
+	Licence *licence.Config
 	// Line is where the machine is declared.
 	Line int
 }
@@ -86,8 +94,14 @@ type Step struct {
 	ID      string
 	Kind    Kind
 	Machine *Machine
-	// Method is how Activate activates: "online" (default) or "telephone".
+	// Method is how Activate activates: "online" (default), "telephone" or "proxy".
 	Method string
+	// With are the other machines a proxy activation gathers into its batch.
+	With []*Machine
+	// IP is where an Activate step's requests come from ("" the machine's IP).
+	IP string
+	// KMSHost is "down" or "up" for a KMSHost step.
+	KMSHost string
 	// Key is the key InstallKey installs.
 	Key *catalog.Entry
 	// Advance is how far Advance moves the clock.
@@ -111,6 +125,25 @@ type Changes struct {
 	Board *profile.Profile
 	// TPM replaces the TPM alone (a new endorsement key).
 	TPM bool
+	// Network, when set, connects (true) or disconnects (false) the machine's network. Alone it
+	// is no hardware change: the machine need not be off.
+	Network *bool
+}
+
+// Hardware reports whether the changes touch the machine's hardware or firmware, which is changed
+// with the machine off (everything but the network).
+func (c *Changes) Hardware() bool {
+	d := *c
+	d.Network = nil
+	return d.Describe() != ""
+}
+
+// Booted lists the machines a step boots: its machine, and those a proxy activation gathers.
+func (s *Step) Booted() []*Machine {
+	if !s.Kind.Boots() {
+		return nil
+	}
+	return append([]*Machine{s.Machine}, s.With...)
 }
 
 // Describe lists the changes.
@@ -145,10 +178,14 @@ func (c *Changes) Describe() string {
 	if c.TPM {
 		out = append(out, "new TPM")
 	}
+	if c.Network != nil {
+		out = append(out, map[bool]string{true: "network connected", false: "network disconnected"}[*c.Network])
+	}
 	return strings.Join(out, ", ")
 }
 
-// Expect is what a step must show. Nil and empty fields are not checked.
+// Expect is what a step must show. Nil fields are not checked; Findings and Surfaces given as an
+// empty list ([]) check there are none.
 type Expect struct {
 	Status     *licence.Status
 	GraceDays  *int // whole days of grace left (rounded down)
@@ -214,8 +251,10 @@ type rawMachine struct {
 	Key     string `yaml:"key"`
 	TPM     *bool  `yaml:"tpm"`
 	// Certificate and Authority are the image's OEM certificate and its authority's key.
-	Certificate string `yaml:"certificate"`
-	Authority   string `yaml:"authority"`
+	Certificate string         `yaml:"certificate"`
+	Authority   string         `yaml:"authority"`
+	IP          string         `yaml:"ip"`
+	Licence     map[string]any `yaml:"licence"`
 }
 
 type rawService struct {
@@ -238,10 +277,14 @@ type rawStep struct {
 	Change     string  `yaml:"change"`
 	Advance    string  `yaml:"advance"`
 	KMSClients *rawKMS `yaml:"kms_clients"`
+	KMSHost    string  `yaml:"kms_host"`
+	Shutdown   string  `yaml:"shutdown"`
 	Check      *bool   `yaml:"check"`
 
-	Method string `yaml:"method"`
-	Key    string `yaml:"key"`
+	Method string   `yaml:"method"`
+	With   []string `yaml:"with"`
+	IP     string   `yaml:"ip"`
+	Key    string   `yaml:"key"`
 
 	NIC      string            `yaml:"nic"`
 	AddNIC   string            `yaml:"add_nic"`
@@ -251,6 +294,7 @@ type rawStep struct {
 	SMBIOS   map[string]string `yaml:"smbios"`
 	Board    string            `yaml:"board"`
 	TPM      bool              `yaml:"tpm"`
+	Network  *bool             `yaml:"network"`
 
 	Expect *rawExpect `yaml:"expect"`
 }
@@ -305,6 +349,7 @@ type parser struct {
 	sc       *Scenario
 	clock    time.Time      // the scenario clock after the steps read so far
 	ids      map[string]int // step ids read so far, and their lines
+	kmsDown  int            // the line of the kms_host: down step in force, 0 when the host is up
 
 	// catalogFolders are where OEM certificates beside the catalogs are looked for.
 	catalogFolders []catalogFolder
@@ -418,7 +463,41 @@ func (p *parser) machine(name string, r rawMachine) (*Machine, error) {
 			return nil, err
 		}
 	}
+	if r.IP != "" {
+		if m.IP, err = parseIP(r.IP); err != nil {
+			return nil, p.doc.Errorf(field+".ip", "%v", err)
+		}
+	}
+	if r.Licence != nil {
+		if m.Licence, err = p.licence(field+".licence", r.Licence); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
+}
+
+// licence reads a machine's licence: block: overrides of the licence model's defaults, in the
+// names of its JSON form (licence.Config). Errors point at the field.
+func (p *parser) licence(field string, overrides map[string]any) (*licence.Config, error) {
+	fail := func(err error) error {
+		var ce *licence.ConfigError
+		if errors.As(err, &ce) {
+			return p.doc.Errorf(field+"."+ce.Field, "%s", ce.Msg)
+		}
+		return p.doc.Errorf(field, "%v", err)
+	}
+	b, err := json.Marshal(overrides)
+	if err != nil {
+		return nil, p.doc.Errorf(field, "want a mapping of licence settings: %v", err)
+	}
+	cfg := licence.DefaultConfig()
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return nil, fail(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fail(err)
+	}
+	return &cfg, nil
 }
 
 // key finds the entry of a key label and checks it is for the edition.
@@ -558,7 +637,7 @@ func (p *parser) step(i int, r *rawStep) (*Step, error) {
 }
 
 func (p *parser) changes(field string, r *rawStep) (*Changes, error) {
-	c := &Changes{NIC: r.NIC, AddNIC: r.AddNIC, Disk: r.Disk, MemoryMB: r.MemoryMB, CPUs: r.CPUs, SMBIOS: r.SMBIOS, TPM: r.TPM}
+	c := &Changes{NIC: r.NIC, AddNIC: r.AddNIC, Disk: r.Disk, MemoryMB: r.MemoryMB, CPUs: r.CPUs, SMBIOS: r.SMBIOS, TPM: r.TPM, Network: r.Network}
 	for _, mac := range []struct{ name, v string }{{"nic", r.NIC}, {"add_nic", r.AddNIC}} {
 		if mac.v == "" {
 			continue
@@ -591,7 +670,7 @@ func (p *parser) changes(field string, r *rawStep) (*Changes, error) {
 		p.msdmKey(b)
 	}
 	if c.Describe() == "" {
-		return nil, p.doc.Errorf(field, "a change step changes nothing; give nic, add_nic, disk, memory_mb, cpus, smbios, board or tpm")
+		return nil, p.doc.Errorf(field, "a change step changes nothing; give nic, add_nic, disk, memory_mb, cpus, smbios, board, tpm or network")
 	}
 	return c, nil
 }
@@ -599,11 +678,14 @@ func (p *parser) changes(field string, r *rawStep) (*Changes, error) {
 func (p *parser) expect(field string, r *rawExpect, s *Step) (*Expect, error) {
 	e := &Expect{GraceDays: r.GraceDays, Rearms: r.Rearms, Findings: r.Findings, NoFindings: r.NoFindings,
 		OARulesFailed: r.OARulesFailed, Reminders: r.Reminders, Surfaces: r.Surfaces, KMSCount: r.KMSCount, SameTables: r.SameTables}
-	guestOnly := r.Status != "" || r.GraceDays != nil || r.Rearms != nil || len(r.Findings) > 0 || len(r.NoFindings) > 0 ||
-		r.OA != "" || len(r.OARulesFailed) > 0 || r.Activation != "" || r.ActivationCode != "" || r.Hardware != nil ||
-		r.Reminders != nil || len(r.Surfaces) > 0 || r.TPM != "" || r.SameTables != nil
+	guestOnly := r.Status != "" || r.GraceDays != nil || r.Rearms != nil || r.Findings != nil || r.NoFindings != nil ||
+		r.OA != "" || r.OARulesFailed != nil || r.Activation != "" || r.ActivationCode != "" || r.Hardware != nil ||
+		r.Reminders != nil || r.Surfaces != nil || r.TPM != "" || r.SameTables != nil
 	if spec, _ := s.Kind.Spec(); spec.Expect == "service" && guestOnly {
 		return nil, p.doc.Errorf(field, "a check step checks the service only (kms_count, mak_remaining); the rest needs a boot")
+	}
+	if r.NoFindings != nil && len(r.NoFindings) == 0 {
+		return nil, p.doc.Errorf(field+".no_findings", "an empty list checks nothing; findings: [] says there must be none")
 	}
 	if r.Status != "" {
 		st, err := licence.ParseStatus(r.Status)
@@ -669,15 +751,28 @@ func (p *parser) expect(field string, r *rawExpect, s *Step) (*Expect, error) {
 	return e, nil
 }
 
-// FormatDuration prints a duration the way scenarios write it: "10d", "4h", "90m", else Go's form.
+// FormatDuration prints a duration the way scenarios write it: "10d", "29d4h", "1d12h30m", "4h",
+// "90m", else Go's form.
 func FormatDuration(d time.Duration) string {
-	switch {
-	case d != 0 && d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d != 0 && d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d != 0 && d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
+	if d <= 0 || d%time.Minute != 0 {
+		return d.String()
 	}
-	return d.String()
+	days, rest := d/licence.Day, d%licence.Day
+	out := ""
+	if days > 0 {
+		out = fmt.Sprintf("%dd", days)
+	}
+	if rest == 0 {
+		return out
+	}
+	if days == 0 && rest%time.Hour != 0 && rest < 2*time.Hour {
+		return fmt.Sprintf("%dm", rest/time.Minute) // 90m, as scenarios write it
+	}
+	if h := rest / time.Hour; h > 0 {
+		out += fmt.Sprintf("%dh", h)
+	}
+	if m := rest % time.Hour / time.Minute; m > 0 {
+		out += fmt.Sprintf("%dm", m)
+	}
+	return out
 }

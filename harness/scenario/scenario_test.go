@@ -87,7 +87,7 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"unknown machine", head + "steps:\n  - boot: laptop\n", "s.yaml:8: steps.0.boot: no machine \"laptop\" (machines: pc)"},
 		{"misplaced field", head + "steps:\n  - boot: pc\n    nic: 52:54:00:00:00:01\n", "s.yaml:9: steps.0.nic: nic does not apply to a boot step"},
 		{"bad duration", head + "steps:\n  - advance: soon\n", "s.yaml:8: steps.0.advance: \"soon\": want a positive duration"},
-		{"bad method", head + "steps:\n  - activate: pc\n    method: fax\n", "steps.0.method: \"fax\": want online or telephone"},
+		{"bad method", head + "steps:\n  - activate: pc\n    method: fax\n", "steps.0.method: \"fax\": want online, telephone or proxy"},
 		{"bad mac", head + "steps:\n  - change: pc\n    nic: 01:00:00:00:00:01\n", "steps.0.nic: \"01:00:00:00:00:01\" is not a unicast MAC"},
 		{"bad smbios field", head + "steps:\n  - change: pc\n    smbios: {system.colour: red}\n", "steps.0.smbios.system.colour: not a field"},
 		{"empty change", head + "steps:\n  - change: pc\n", "a change step changes nothing"},

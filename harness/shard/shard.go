@@ -43,7 +43,7 @@ func ParseSpec(s string) (Spec, error) {
 type Item struct {
 	Name  string
 	File  string
-	Boots int // steps that boot a machine: the weight when no duration is known
+	Boots int // machines booted by its steps: the weight when no duration is known
 }
 
 // Items describes the scenarios of a run, in the run's order.
@@ -52,9 +52,7 @@ func Items(scs []*scenario.Scenario) []Item {
 	for i, sc := range scs {
 		out[i] = Item{Name: sc.Name, File: sc.Path}
 		for _, st := range sc.Steps {
-			if st.Kind.Boots() {
-				out[i].Boots++
-			}
+			out[i].Boots += len(st.Booted()) // a proxy activation boots its batch's machines
 		}
 	}
 	return out

@@ -295,7 +295,7 @@ func TestSelect(t *testing.T) {
 	for _, sc := range kms.Scenarios {
 		names = append(names, sc.Name)
 	}
-	assert.Equal(t, []string{"kms-client-threshold", "kms-server-threshold"}, names)
+	assert.Equal(t, []string{"kms-client-threshold", "kms-server-threshold", "kms-host-down"}, names)
 
 	// The shards of the selection --run leaves: together they are that selection, once each.
 	seen := map[string]int{}
