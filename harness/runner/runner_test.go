@@ -127,6 +127,8 @@ type stepOutcome struct {
 	Status     string
 	OA         string
 	Activation string
+	// Others are the other machines of a proxy step: each one's status and answer.
+	Others []string
 }
 
 func stepOutcomes(r *runner.Run) map[string][]stepOutcome {
@@ -140,6 +142,16 @@ func stepOutcomes(r *runner.Run) map[string][]stepOutcome {
 			if a := st.Activation; a != nil {
 				o.Activation = a.Method + " " + a.Result + " " + a.Code
 			}
+			for _, other := range st.Others {
+				w := other.Machine + ": " + other.Error
+				if other.Snapshot != nil {
+					w += other.Snapshot.Status.String()
+				}
+				if a := other.Activation; a != nil {
+					w += ", " + a.Method + " " + a.Result + " " + a.Code
+				}
+				o.Others = append(o.Others, w)
+			}
 			out[sc.Name] = append(out[sc.Name], o)
 		}
 	}
@@ -148,27 +160,42 @@ func stepOutcomes(r *runner.Run) map[string][]stepOutcome {
 
 // vmBoots checks how a scenario's machines booted: a step that ran without a reboot continued its
 // machine's previous boot (the same QEMU command), and a machine has a state disk exactly when it
-// booted a VM more than once.
+// booted a VM more than once. The other machines of a proxy step count as booted by it.
 func vmBoots(t *testing.T, sc *runner.Scenario) {
 	t.Helper()
+	type booted struct {
+		machine string
+		boot    *runner.Boot
+	}
+	of := func(st *runner.Step) []booted {
+		var out []booted
+		if st.Boot != nil {
+			out = append(out, booted{st.Machine, st.Boot})
+		}
+		for _, o := range st.Others {
+			if o.Boot != nil {
+				out = append(out, booted{o.Machine, o.Boot})
+			}
+		}
+		return out
+	}
 	last := map[string]*runner.Boot{}
 	boots := map[string]int{}
 	for _, st := range sc.Steps {
-		if st.Boot == nil {
-			continue
+		for _, b := range of(st) {
+			if b.boot.Resumed {
+				require.NotNil(t, last[b.machine], "%s step %d resumed %s, which never booted", sc.Name, st.Index, b.machine)
+				assert.Equal(t, last[b.machine].Command, b.boot.Command, "%s step %d", sc.Name, st.Index)
+			} else {
+				boots[b.machine]++
+			}
+			last[b.machine] = b.boot
 		}
-		if st.Boot.Resumed {
-			require.NotNil(t, last[st.Machine], "%s step %d resumed a machine that never booted", sc.Name, st.Index)
-			assert.Equal(t, last[st.Machine].Command, st.Boot.Command, "%s step %d", sc.Name, st.Index)
-		} else {
-			boots[st.Machine]++
-		}
-		last[st.Machine] = st.Boot
 	}
 	for _, st := range sc.Steps {
-		if st.Boot != nil {
-			assert.Equal(t, boots[st.Machine] > 1, strings.Contains(st.Boot.Command, "serial=oemact-state"),
-				"%s step %d: %s boots %d time(s); its state disk", sc.Name, st.Index, st.Machine, boots[st.Machine])
+		for _, b := range of(st) {
+			assert.Equal(t, boots[b.machine] > 1, strings.Contains(b.boot.Command, "serial=oemact-state"),
+				"%s step %d: %s boots %d time(s); its state disk", sc.Name, st.Index, b.machine, boots[b.machine])
 		}
 	}
 }
