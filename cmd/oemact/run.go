@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	goio "io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -131,18 +133,27 @@ func parseJobs(s string) (int, error) {
 	return 0, fmt.Errorf("-j %q: want a positive number or auto", s)
 }
 
-// loadScenarios loads the scenario files and folders of the command line, in order.
-func loadScenarios(args []string, opts scenario.Options) ([]*scenario.Scenario, error) {
+// loadScenarios loads the scenario files and folders of the command line, in order. A file that
+// does not load (or a path that is not there) is a scenario of its own that reports the error
+// (scenario.Unloadable), said on warn too, so that the others still run; a folder with no
+// scenario files is an error.
+func loadScenarios(args []string, opts scenario.Options, warn goio.Writer, verb string) ([]*scenario.Scenario, error) {
 	var scs []*scenario.Scenario
 	for _, path := range args {
 		paths, err := scenarioFiles(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(warn, "oemact %s: %v; the other scenarios still run\n", verb, err)
+			scs = append(scs, scenario.Unloadable(path, err))
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range paths {
 			sc, err := scenario.LoadWith(f, opts)
 			if err != nil {
-				return nil, err
+				fmt.Fprintf(warn, "oemact %s: %v; the other scenarios still run\n", verb, err)
+				sc = scenario.Unloadable(f, err)
 			}
 			scs = append(scs, sc)
 		}

@@ -92,7 +92,7 @@ func (v *scenarioVerb) run(io stdio, fs *flagSet, engine func(cache string, o *r
 		}
 		opts.Confine = wd
 	}
-	scs, err := loadScenarios(fs.Args(), opts)
+	scs, err := loadScenarios(fs.Args(), opts, io.stderr, v.name)
 	if err != nil {
 		return stopped(nil, err)
 	}

@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/oemact/oemact/fixtures"
 	"github.com/oemact/oemact/harness/engine/inproc"
@@ -200,4 +202,24 @@ steps:
 	assert.Equal(t, runner.Failed, steps[2].Outcome)
 	c = byName(steps[2], "surfaces")
 	assert.Equal(t, "logon-dialog, tray-notice, black-desktop, app-reminder", c.Got)
+}
+
+// A scenario file that does not load is an error for that file; the others run.
+func TestUnloadableScenarioIsItsOwnError(t *testing.T) {
+	bad := scenario.Unloadable("fixtures/broken.yaml", errors.New("broken.yaml:3: steps: want a list"))
+	assert.Equal(t, "broken", bad.Name)
+	scs := append([]*scenario.Scenario{bad}, scenarios(t, "01-oem-21-valid.yaml")...)
+	r, err := runner.Execute(context.Background(), scs, inProcess(t))
+	require.NoError(t, err)
+	require.Len(t, r.Scenarios, 2)
+	assert.Equal(t, runner.Error, r.Scenarios[0].Outcome)
+	assert.Equal(t, "the scenario file does not load: broken.yaml:3: steps: want a list", r.Scenarios[0].Error)
+	assert.Equal(t, "fixtures/broken.yaml", r.Scenarios[0].File)
+	assert.Empty(t, r.Scenarios[0].Steps)
+	assert.Equal(t, runner.Passed, r.Scenarios[1].Outcome)
+	assert.Equal(t, 2, r.ExitCode())
+
+	stopped := runner.NotStarted(time.Now(), scs, errors.New("no kernel"))
+	assert.Equal(t, "the scenario file does not load: broken.yaml:3: steps: want a list", stopped.Scenarios[0].Error)
+	assert.Equal(t, "not run: no kernel", stopped.Scenarios[1].Error)
 }

@@ -237,8 +237,12 @@ func (r *Run) ShardErrors() int {
 func NotStarted(started time.Time, scs []*scenario.Scenario, err error) *Run {
 	r := &Run{Started: started, Scenarios: []*Scenario{}, Error: err.Error()}
 	for i, sc := range scs {
+		why := "not run: " + err.Error()
+		if sc.LoadError != nil {
+			why = "the scenario file does not load: " + sc.LoadError.Error()
+		}
 		r.Scenarios = append(r.Scenarios, &Scenario{Name: sc.Name, File: sc.Path, Description: sc.Description, Position: i,
-			Outcome: Error, Error: "not run: " + err.Error(), Steps: []*Step{}, Machines: []*Machine{}})
+			Outcome: Error, Error: why, Steps: []*Step{}, Machines: []*Machine{}})
 	}
 	return r
 }

@@ -249,6 +249,15 @@ func runScenario(ctx context.Context, sc *scenario.Scenario, res *Scenario, dir 
 	if o.Observer != nil {
 		o.Observer.ScenarioStarted(res, len(sc.Steps))
 	}
+	if sc.LoadError != nil {
+		// Nothing to run: the file's error is the scenario's, and the others run.
+		res.Outcome, res.Error = Error, "the scenario file does not load: "+sc.LoadError.Error()
+		res.Duration = time.Since(start)
+		if o.Observer != nil {
+			o.Observer.ScenarioDone(res)
+		}
+		return 0, 0
+	}
 	sr := &scenarioRun{sc: sc, res: res, dir: dir, o: o, now: sc.Start, machines: map[string]*machine{}}
 	res.Artifacts = dir
 	err := sr.run(ctx)

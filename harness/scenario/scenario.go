@@ -40,6 +40,9 @@ type Scenario struct {
 	Machines    []*Machine
 	Service     Service
 	Steps       []*Step
+	// LoadError is why the file did not load (see Unloadable): such a scenario has no machines
+	// or steps, and a run reports it as an error and runs the others.
+	LoadError error
 	// Catalog is the key catalog the scenario's keys come from: the built-in TEST catalog, extended
 	// by the catalogs given to Load and the file's own catalog:, and holding every key a label of the
 	// scenario names (see catalog.Catalog.Label), so the service and the guests know them all.
@@ -218,6 +221,13 @@ type HardwareExpect struct {
 	InTolerance *bool
 	LostVotes   *int
 	Changed     []string
+}
+
+// Unloadable stands for a scenario file that did not load, named by its file (its name: is not
+// known), so that a run reports the error for that file and still runs the others.
+func Unloadable(path string, err error) *Scenario {
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	return &Scenario{Name: name, Path: path, Start: DefaultStart, LoadError: err}
 }
 
 // Load reads and validates a scenario file. Catalog files given add to the built-in key catalog,

@@ -284,6 +284,9 @@ func (s *Selection) WriteList(w io.Writer) error {
 	}
 	for _, sc := range s.Scenarios {
 		fmt.Fprintf(&b, "%s  %s\n", sc.Name, sc.Path)
+		if sc.LoadError != nil {
+			fmt.Fprintf(&b, "  (does not load: %v)\n", sc.LoadError)
+		}
 		for _, n := range sc.StepNames() {
 			fmt.Fprintf(&b, "  %s\n", n)
 		}
