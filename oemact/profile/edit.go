@@ -23,6 +23,8 @@ func (p *Profile) Clone() (*Profile, error) {
 		return nil, fmt.Errorf("profile %s: copy: %w", p.Name, err)
 	}
 	c.Path, c.doc = p.Path, p.doc
+	// What Parse worked out of the disks' files is not in the YAML.
+	c.VM.Disks = append([]Disk(nil), p.VM.Disks...)
 	return c, nil
 }
 

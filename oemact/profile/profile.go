@@ -196,6 +196,10 @@ type VM struct {
 	NICs     []NIC  `yaml:"nics,omitempty"`
 	Disks    []Disk `yaml:"disks,omitempty"`
 	TPM      bool   `yaml:"tpm,omitempty"`
+	// Boot is what the machine boots: kernel (the default: the harness's own kernel with oemact
+	// as init), or disk or cdrom: the OS image a disk's file names, through the firmware and the
+	// image's own boot loader.
+	Boot string `yaml:"boot,omitempty"`
 }
 
 // NIC is a virtio network adapter; only its MAC matters to activation.
@@ -203,10 +207,20 @@ type NIC struct {
 	MAC string `yaml:"mac,omitempty"`
 }
 
-// Disk is a virtio disk with a serial number.
+// Disk is a blank virtio disk with a serial number, or the OS image the machine boots.
 type Disk struct {
 	Serial string `yaml:"serial,omitempty"`
 	SizeMB int    `yaml:"size_mb,omitempty"`
+	// File is an OS image to boot (vm.boot disk or cdrom): raw, qcow2, vmdk or vhdx, or an ISO 9660
+	// or UDF image for a CD-ROM, relative to the profile. It is never written: each boot runs on
+	// a throw-away overlay.
+	File string `yaml:"file,omitempty"`
+	// Interface is the image disk's controller: virtio (default) or ide (AHCI on q35).
+	Interface string `yaml:"interface,omitempty"`
+	// Path is File resolved against the profile's folder, and Format what File's content shows
+	// (DetectImageFormat); Parse sets both.
+	Path   string `yaml:"-"`
+	Format string `yaml:"-"`
 }
 
 // Limits, and the defaults Parse applies where the profile says nothing. The VM's machine type,
@@ -282,7 +296,7 @@ func (p *Profile) errAt(path, format string, args ...any) error {
 // it resolves to.
 type File struct{ Field, Name, Path string }
 
-// Files lists the files the profile names (keys, captured tables, SMBIOS data).
+// Files lists the files the profile names (keys, captured tables, SMBIOS data, OS images).
 func (p *Profile) Files() []File {
 	var out []File
 	add := func(field, name string) {
@@ -298,6 +312,9 @@ func (p *Profile) Files() []File {
 		add("markers.msdm.file", m.File)
 	}
 	add("smbios.file", p.SMBIOS.File)
+	for i, d := range p.VM.Disks {
+		add(fmt.Sprintf("vm.disks.%d.file", i), d.File)
+	}
 	return out
 }
 
@@ -462,15 +479,7 @@ func (p *Profile) validateVM() error {
 		}
 		seen[hw.String()] = i
 	}
-	for i, d := range v.Disks {
-		if !serialRe().MatchString(d.Serial) {
-			return p.errAt(fmt.Sprintf("vm.disks.%d.serial", i), "%q: want 1 to 20 of A-Z a-z 0-9 . _ - (virtio-blk serials hold 20 bytes)", d.Serial)
-		}
-		if d.SizeMB != 0 && (d.SizeMB < 1 || d.SizeMB > 1<<20) {
-			return p.errAt(fmt.Sprintf("vm.disks.%d.size_mb", i), "%d: want 1 to 1048576", d.SizeMB)
-		}
-	}
-	return nil
+	return p.validateDisks()
 }
 
 func (p *Profile) checkFile(name string) error {
