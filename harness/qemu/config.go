@@ -56,6 +56,8 @@ type Image struct {
 	// for an OS without virtio drivers such as a stock Windows image. A CD-ROM is always on the
 	// AHCI/IDE controller.
 	Interface string
+	// Serial is the disk's serial number, as the OS reads it (up to 20 characters; "" none).
+	Serial string
 	// Overlay is the qcow2 file, backed by Path, that QEMU opens instead of Path for a disk; Run
 	// creates it in the artifacts folder (qemu-img create -f qcow2 -b Path -F Format) and
 	// removes it when QEMU has exited. Args refuses a disk boot without one.
@@ -312,12 +314,12 @@ func bootArgs(c Config) []string {
 		im := c.Image
 		a := []string{"-drive", "file=" + optValue(im.Overlay) + ",format=qcow2,if=none,id=boot"}
 		if im.Interface == "ide" {
-			return append(a, "-device", "ide-hd,drive=boot,bootindex=0")
+			return append(a, "-device", "ide-hd,drive=boot,bootindex=0"+serialOpt(im))
 		}
-		return append(a, "-device", "virtio-blk-pci,drive=boot,bootindex=0")
+		return append(a, "-device", "virtio-blk-pci,drive=boot,bootindex=0"+serialOpt(im))
 	case BootCDROM:
 		return []string{"-drive", "file=" + optValue(c.Image.Path) + ",format=" + imageFormat(c.Image) + ",media=cdrom,readonly=on,if=none,id=boot",
-			"-device", "ide-cd,drive=boot,bootindex=0"}
+			"-device", "ide-cd,drive=boot,bootindex=0" + serialOpt(c.Image)}
 	}
 	a := []string{"-kernel", c.Kernel}
 	if c.Initrd != "" {
@@ -357,6 +359,13 @@ func tableArgs(c Config) []string {
 	return a
 }
 
+func serialOpt(im *Image) string {
+	if im.Serial == "" {
+		return ""
+	}
+	return ",serial=" + im.Serial
+}
+
 func imageFormat(im *Image) string {
 	if im.Format == "" {
 		return "raw"
@@ -394,6 +403,12 @@ func validateBoot(c Config) error {
 	case "", "virtio", "ide":
 	default:
 		return &ConfigError{"Image.Interface", fmt.Sprintf("%q: want virtio or ide", im.Interface)}
+	}
+	if err := plainField("Image.Serial", im.Serial, maxSerial); err != nil {
+		return err
+	}
+	if im.Serial == StateDiskSerial {
+		return &ConfigError{"Image.Serial", StateDiskSerial + " is reserved for the state disk"}
 	}
 	if c.Boot == BootCDROM {
 		if im.Interface == "virtio" {

@@ -135,11 +135,21 @@ func TestArgsBootImage(t *testing.T) {
 	c.Image.Interface = "ide"
 	args, err = Args(c)
 	require.NoError(t, err)
-	assert.Contains(t, strings.Join(args, " "), "-device ide-hd,drive=boot,bootindex=0")
+	assert.Contains(t, strings.Join(args, " "), "-device ide-hd,drive=boot,bootindex=0 ")
+
+	// The image disk's serial, as the OS reads it.
+	c.Image.Serial = "OSDISK01"
+	args, err = Args(c)
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(args, " "), "-device ide-hd,drive=boot,bootindex=0,serial=OSDISK01 ")
+	c.Image.Interface = ""
+	args, err = Args(c)
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(args, " "), "-device virtio-blk-pci,drive=boot,bootindex=0,serial=OSDISK01 ")
 
 	args, err = Args(Config{Boot: BootCDROM, Image: &Image{Path: "/img/a,b.iso"}, Accel: TCG})
 	require.NoError(t, err)
-	assert.Contains(t, strings.Join(args, " "), "-drive file=/img/a,,b.iso,format=raw,media=cdrom,readonly=on,if=none,id=boot -device ide-cd,drive=boot,bootindex=0")
+	assert.Contains(t, strings.Join(args, " "), "-drive file=/img/a,,b.iso,format=raw,media=cdrom,readonly=on,if=none,id=boot -device ide-cd,drive=boot,bootindex=0 ")
 
 	// With the harness's channel too, both ports share one virtio-serial controller.
 	args, err = Args(Config{Kernel: "k", Accel: TCG, GuestAgent: "qga.sock", Channel: &Channel{Socket: "c.sock", Name: "org.oemact.channel.0"}})
@@ -166,6 +176,9 @@ func TestArgsBootImageInvalid(t *testing.T) {
 		{"Image.Format", disk(Image{Path: "x", Format: "vdi", Overlay: "o"}), `"vdi": want raw, qcow2, vmdk, vhdx`},
 		{"Image.Interface", disk(Image{Path: "x", Interface: "scsi", Overlay: "o"}), `"scsi": want virtio or ide`},
 		{"Image.Overlay", disk(Image{Path: "x"}), "required: a disk image is booted through a throw-away qcow2 overlay"},
+		{"Image.Serial", disk(Image{Path: "x", Overlay: "o", Serial: "a,b"}), "only printable ASCII without spaces, commas"},
+		{"Image.Serial", disk(Image{Path: "x", Overlay: "o", Serial: "123456789012345678901"}), "at most 20"},
+		{"Image.Serial", disk(Image{Path: "x", Overlay: "o", Serial: StateDiskSerial}), "reserved for the state disk"},
 		{"Image.Interface", func(c *Config) { c.Kernel, c.Boot, c.Image = "", BootCDROM, &Image{Path: "x", Interface: "virtio"} }, "a CD-ROM is on the AHCI/IDE controller"},
 		{"Image.Overlay", func(c *Config) { c.Kernel, c.Boot, c.Image = "", BootCDROM, &Image{Path: "x", Overlay: "o"} }, "read-only media"},
 		{"Channel.Name", func(c *Config) {
