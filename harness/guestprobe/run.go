@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/oemact/oemact/harness/internal/unixsock"
@@ -72,6 +73,37 @@ func (e *AgentError) Unwrap() error { return e.Err }
 // Run returns, QEMU, the agent's socket and the disk overlay are gone; the serial log and QEMU's
 // stderr stay in the artifacts folder.
 func Run(ctx context.Context, c qemu.Config, o Options, probe func(context.Context, *qga.Client) error) (*Result, error) {
+	g, err := Start(ctx, c, o)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{BootToAgent: g.BootToAgent}
+	var perr error
+	res.Probe, perr = g.Probe(ctx, probe)
+	q, off, serr := g.PowerOff()
+	res.QEMU, res.PowerOff = q, off
+	if perr != nil {
+		return res, perr
+	}
+	return res, serr
+}
+
+// Guest is an OS booted from its image whose guest agent answered: probe it as often as needed,
+// then power it off.
+type Guest struct {
+	m      *machine
+	l      *unixsock.Listener
+	client *qga.Client
+	o      Options
+	// BootToAgent is QEMU's start to the agent's first answer: the boot, firmware to OS.
+	BootToAgent time.Duration
+	off         bool
+}
+
+// Start boots c (a disk or CD-ROM image whose OS runs the QEMU guest agent) and waits for the
+// agent. An agent that does not answer within AgentTimeout is an *AgentError; then, as on any
+// error, QEMU is stopped and its socket and overlay are gone.
+func Start(ctx context.Context, c qemu.Config, o Options) (*Guest, error) {
 	if o.QEMU.Dir == "" {
 		return nil, errors.New("guestprobe: Options.QEMU.Dir (the artifacts folder) is required")
 	}
@@ -95,35 +127,58 @@ func Run(ctx context.Context, c qemu.Config, o Options, probe func(context.Conte
 	if err != nil {
 		return nil, fmt.Errorf("guestprobe: guest agent socket: %w", err)
 	}
-	defer l.Close()
 	c.GuestAgent = l.Path
 
 	m := startMachine(ctx, c, o.QEMU)
-	defer m.stop()
-	res := &Result{}
 	client, err := m.agent(l, o.AgentTimeout)
 	if err != nil {
 		m.stop()
+		l.Close()
 		return nil, &AgentError{Waited: time.Since(m.begin()), Err: err, QEMU: m.res}
 	}
-	defer client.Close()
-	res.BootToAgent = time.Since(m.begin())
+	return &Guest{m: m, l: l, client: client, o: o, BootToAgent: time.Since(m.begin())}, nil
+}
 
-	probeStart := time.Now()
-	perr := probe(m.ctx, client)
-	res.Probe = time.Since(probeStart)
+// Probe calls probe with a client to the guest agent and returns how long it took. The probe's
+// context ends with ctx or when QEMU exits.
+func (g *Guest) Probe(ctx context.Context, probe func(context.Context, *qga.Client) error) (time.Duration, error) {
+	if g.off {
+		return 0, errors.New("guestprobe: the guest was powered off")
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(g.m.ctx, cancel)
+	defer stop()
+	start := time.Now()
+	err := probe(pctx, g.client)
+	took := time.Since(start)
+	if err != nil && g.m.ctx.Err() != nil {
+		err = g.m.whyDone(err)
+	}
+	return took, err
+}
 
-	offStart := time.Now()
-	serr := m.powerOff(client, o.PowerOffTimeout)
-	res.PowerOff = time.Since(offStart)
-	res.QEMU = m.res
-	if perr != nil {
-		return res, perr
+// Launched is QEMU's run as it started: its command line, folder and serial log.
+func (g *Guest) Launched() qemu.Result { return g.m.launchedResult() }
+
+// PowerOff asks the guest to power off through its agent and waits for QEMU to exit, stopping it
+// after PowerOffTimeout (an error). It returns how QEMU ended and how long the power-off took;
+// QEMU, the agent's socket and the overlay are gone then. A second call returns at once.
+func (g *Guest) PowerOff() (*qemu.Result, time.Duration, error) {
+	if g.off {
+		return g.m.res, 0, nil
 	}
-	if serr != nil {
-		return res, serr
+	g.off = true
+	start := time.Now()
+	err := g.m.powerOff(g.client, g.o.PowerOffTimeout)
+	took := time.Since(start)
+	g.m.stop()
+	g.client.Close()
+	g.l.Close()
+	if err == nil {
+		err = g.m.err
 	}
-	return res, m.err
+	return g.m.res, took, err
 }
 
 // machine is QEMU running in the background.
@@ -135,6 +190,15 @@ type machine struct {
 	start   time.Time
 	res     *qemu.Result
 	err     error
+
+	mu       sync.Mutex
+	launched qemu.Result
+}
+
+func (m *machine) launchedResult() qemu.Result {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.launched
 }
 
 func startMachine(ctx context.Context, c qemu.Config, o qemu.Options) *machine {
@@ -142,6 +206,15 @@ func startMachine(ctx context.Context, c qemu.Config, o qemu.Options) *machine {
 	m := &machine{cancel: cancel, done: make(chan struct{}), started: make(chan time.Time, 1)}
 	var exited context.CancelFunc
 	m.ctx, exited = context.WithCancel(ctx)
+	launched := o.Launched
+	o.Launched = func(r qemu.Result) {
+		m.mu.Lock()
+		m.launched = r
+		m.mu.Unlock()
+		if launched != nil {
+			launched(r)
+		}
+	}
 	started := o.Started
 	o.Started = func(pid int) {
 		m.started <- time.Now()

@@ -387,3 +387,31 @@ func (c *Client) Shutdown(ctx context.Context, mode string) error {
 	}
 	return err
 }
+
+// OSInfo is what guest-get-osinfo says of the guest's operating system. qemu-ga fills the fields
+// it can (on Linux from os-release and uname, on Windows from the registry); ID is "mswindows"
+// on Windows and os-release's ID ("debian", "ubuntu"...) on Linux.
+type OSInfo struct {
+	KernelRelease string `json:"kernel-release,omitempty"`
+	KernelVersion string `json:"kernel-version,omitempty"`
+	Machine       string `json:"machine,omitempty"`
+	ID            string `json:"id,omitempty"`
+	Name          string `json:"name,omitempty"`
+	PrettyName    string `json:"pretty-name,omitempty"`
+	Version       string `json:"version,omitempty"`
+	VersionID     string `json:"version-id,omitempty"`
+	Variant       string `json:"variant,omitempty"`
+	VariantID     string `json:"variant-id,omitempty"`
+}
+
+// Windows reports whether the guest runs Windows.
+func (o *OSInfo) Windows() bool { return o.ID == "mswindows" }
+
+// OSInfo sends guest-get-osinfo.
+func (c *Client) OSInfo(ctx context.Context) (*OSInfo, error) {
+	var out OSInfo
+	if err := c.call(ctx, "guest-get-osinfo", "", nil, &out, 0); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,4 +101,27 @@ func TestRealAgentRefusals(t *testing.T) {
 	// The conversation goes on.
 	require.NoError(t, c.Sync(ctx))
 	require.NoError(t, c.Ping(ctx))
+}
+
+// Debian's qemu-ga names the host's OS as it would a guest's: its os-release ID and uname's release.
+func TestRealAgentOSInfo(t *testing.T) {
+	c, _ := realAgent(t)
+	info, err := c.OSInfo(ctxFor(t, 30*time.Second))
+	require.NoError(t, err)
+	osRelease, err := os.ReadFile("/etc/os-release")
+	require.NoError(t, err)
+	require.NotEmpty(t, info.ID)
+	assert.Regexp(t, `(?m)^ID="?`+regexp.QuoteMeta(info.ID)+`"?$`, string(osRelease))
+	assert.False(t, info.Windows())
+	var uts syscall.Utsname
+	require.NoError(t, syscall.Uname(&uts))
+	release := make([]byte, 0, len(uts.Release))
+	for _, b := range uts.Release {
+		if b == 0 {
+			break
+		}
+		release = append(release, byte(b))
+	}
+	assert.Equal(t, string(release), info.KernelRelease)
+	assert.Equal(t, "x86_64", info.Machine)
 }
