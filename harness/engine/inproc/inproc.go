@@ -67,6 +67,9 @@ func (m *machine) Boot(ctx context.Context, hw engine.Hardware, h channel.Handle
 	if err := hw.Check(); err != nil {
 		return nil, err
 	}
+	if hw.BootsImage() {
+		return nil, &engine.ImageBootError{Engine: Engine{}.Name(), Boot: hw.Boot}
+	}
 	m.boots++
 	dir := filepath.Join(m.dir, fmt.Sprintf("boot-%d", m.boots))
 	root := filepath.Join(dir, "root")
@@ -102,6 +105,15 @@ func (m *machine) Boot(ctx context.Context, hw engine.Hardware, h channel.Handle
 		KernelLog: func() ([]byte, error) { return []byte(joinLines(klog)), nil },
 		StateDisk: func() string { return state }}
 	return p.start(ctx, plat, h, resume)
+}
+
+// Probe implements engine.Machine: an OS image needs firmware and an OS, which this engine does
+// not run.
+func (m *machine) Probe(_ context.Context, hw engine.Hardware, _ engine.ProbeFunc, _ bool) (*engine.Result, error) {
+	if !hw.BootsImage() {
+		return nil, errors.New("in-process engine: a probe reads an OS image's guest agent, and this machine boots no image (vm.boot: disk or cdrom)")
+	}
+	return nil, &engine.ImageBootError{Engine: Engine{}.Name(), Boot: hw.Boot}
 }
 
 func joinLines(ls []string) string {

@@ -3,6 +3,10 @@
 // -smbios file=), a swtpm TPM per boot on the machine's TPM folder, and sparse disk images that
 // keep their serials across boots.
 //
+// A machine that boots an OS image (engine.Hardware.Boot disk or cdrom) boots it through
+// harness/guestprobe: the firmware and the image's own boot loader, a throw-away overlay over the
+// image, and the OS's QEMU guest agent for the probe (image.go).
+//
 // It is the only code that turns a machine description into QEMU arguments.
 package qemuvm
 
@@ -12,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/harness/boot"
@@ -43,7 +48,14 @@ func (e *Engine) Machine(name, dir string, o engine.MachineOptions) (engine.Mach
 	if e.Kernel == nil {
 		return nil, fmt.Errorf("qemu engine: no kernel (oemact kernel fetch)")
 	}
-	return &machine{e: e, dir: dir, disks: map[string]string{},
+	agentTimeout, probeTimeout := o.AgentTimeout, o.Timeout
+	if agentTimeout <= 0 {
+		agentTimeout = DefaultAgentTimeout
+	}
+	if probeTimeout <= 0 {
+		probeTimeout = DefaultProbeTimeout
+	}
+	return &machine{e: e, dir: dir, disks: map[string]string{}, agentTimeout: agentTimeout, probeTimeout: probeTimeout,
 		boot: &boot.Machine{Name: name, Kernel: e.Kernel, Agent: e.Agent, Dir: dir, InitramfsDir: e.InitramfsDir,
 			Timeout: o.Timeout, NoStateDisk: o.NoStateDisk}}, nil
 }
@@ -53,6 +65,8 @@ type machine struct {
 	dir   string
 	boot  *boot.Machine
 	disks map[string]string // serial -> image
+	// agentTimeout and probeTimeout bound an OS image's boot to its guest agent, and each probe.
+	agentTimeout, probeTimeout time.Duration
 }
 
 func (m *machine) Boots() int { return m.boot.Boots }
@@ -68,6 +82,9 @@ func (m *machine) Boot(ctx context.Context, hw engine.Hardware, h channel.Handle
 	hw = hw.WithDefaults()
 	if err := hw.Check(); err != nil {
 		return nil, err
+	}
+	if hw.BootsImage() {
+		return nil, fmt.Errorf("qemu engine: %s boots an OS image (%s), which runs no oemact agent: probe it (Probe)", m.boot.Name, hw.Boot)
 	}
 	bootDir := m.boot.BootDir(m.boot.Boots + 1)
 	cfg, err := m.config(hw, filepath.Join(bootDir, "tables"))
@@ -106,6 +123,11 @@ func (m *machine) config(hw engine.Hardware, dir string) (qemu.Config, error) {
 		c.NICs = append(c.NICs, qemu.NIC{MAC: n.MAC})
 	}
 	for _, d := range hw.Disks {
+		if d.Image != "" {
+			im := &qemu.Image{Path: d.Image, Format: d.Format, Interface: d.Interface, Serial: d.Serial}
+			c.Boot, c.Image = qemu.Boot(hw.Boot), im
+			continue
+		}
 		p, err := m.disk(d)
 		if err != nil {
 			return c, err
