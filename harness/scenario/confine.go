@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/oemact/profile"
 	"github.com/oemact/oemact/oemact/service/api"
 	"github.com/oemact/oemact/oemact/service/rules"
@@ -102,8 +104,36 @@ func (p *parser) loadProfile(field, name string) (*profile.Profile, error) {
 					name, f.Field, f.Name, p.confine)
 			}
 		}
+		if err := p.confineImage(field, name, prof); err != nil {
+			return nil, err
+		}
 	}
 	return prof, nil
+}
+
+// confineImage checks that the files an OS image reaches (a backing chain, a qcow2's data file, a
+// VMDK's extents), which QEMU would open and the guest could read, stay inside the confined tree.
+func (p *parser) confineImage(field, name string, prof *profile.Profile) error {
+	for i, d := range prof.VM.Disks {
+		if d.Path == "" {
+			continue
+		}
+		files, err := qemu.ImageFiles(context.Background(), d.Path, d.Format)
+		if err != nil {
+			return p.doc.Errorf(field, "%s: vm.disks.%d.file: with --confine, what an image references must be known: %v", name, i, err)
+		}
+		for _, f := range files[1:] {
+			in, err := inside(p.confine, f)
+			if err != nil {
+				return p.doc.Errorf(field, "%v", err)
+			}
+			if !in {
+				return p.doc.Errorf(field, "%s: vm.disks.%d.file: the image %s reads %s, outside %s: with --confine, images reach files inside that folder tree only",
+					name, i, d.File, f, p.confine)
+			}
+		}
+	}
+	return nil
 }
 
 // clockRange is where the scenario clock may go: the times the activation service answers at,

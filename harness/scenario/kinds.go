@@ -23,6 +23,7 @@ const (
 	AddKMS     Kind = "kms_clients" // simulated KMS clients ask the host now
 	KMSHost    Kind = "kms_host"    // the organisation's KMS host goes down or comes back up
 	Check      Kind = "check"       // check the service's counts, no boot
+	Probe      Kind = "probe"       // boot an OS image (or use it still running) and read what it saw
 )
 
 // KindSpec is everything the scenario language knows of one step kind. The kinds table is the
@@ -35,7 +36,7 @@ type KindSpec struct {
 	// Boots: the step boots its machine (the guest runs and reports).
 	Boots bool
 	// Expect is whether the step takes expect: "" no, "guest" a boot's, "service" the service's
-	// counts only.
+	// counts only, "probe" what an OS booted from its image saw (expectFields lists each field's).
 	Expect string
 	// Fields are the other step fields the kind takes.
 	Fields []string
@@ -90,6 +91,15 @@ var kinds = []KindSpec{
 		describe: func(s *Step) string { return "KMS host " + s.KMSHost }},
 	{Kind: Check, Expect: "service", Tag: "chk", present: func(r *rawStep) bool { return r.Check != nil },
 		describe: func(s *Step) string { return "check the service" }},
+	{Kind: Probe, Machine: true, Boots: true, Expect: "probe", Fields: []string{"exec"},
+		present: func(r *rawStep) bool { return r.Probe != "" }, machine: func(r *rawStep) string { return r.Probe },
+		parse: parseProbe,
+		describe: func(s *Step) string {
+			if s.Exec != nil {
+				return fmt.Sprintf("probe %s: %s", s.Machine.Name, strings.Join(s.Exec, " "))
+			}
+			return "probe " + s.Machine.Name
+		}},
 }
 
 // stepFields are the optional step fields, with whether a raw step sets them: a field set on a
@@ -111,6 +121,7 @@ var stepFields = []struct {
 	{"smbios", func(r *rawStep) bool { return r.SMBIOS != nil }},
 	{"board", func(r *rawStep) bool { return r.Board != "" }},
 	{"tpm", func(r *rawStep) bool { return r.TPM }},
+	{"exec", func(r *rawStep) bool { return r.Exec != nil }},
 }
 
 // Kinds lists the step kinds in the order the scenario language documents them.

@@ -56,6 +56,8 @@ type Scenario struct {
 type Machine struct {
 	Name    string
 	Profile *profile.Profile
+	// Edition is what the machine runs; for a machine that boots an OS image it is optional (the
+	// zero Edition) and sets only the release whose SLIC version the probe's findings check.
 	Edition edition.Edition
 	// Key is the catalog entry of the key installed at the first boot (nil: none).
 	Key *catalog.Entry
@@ -111,7 +113,9 @@ type Step struct {
 	Advance time.Duration
 	Change  *Changes
 	KMS     KMSClients
-	Expect  *Expect
+	// Exec is the command a probe step runs in the guest (nil: none).
+	Exec   []string
+	Expect *Expect
 }
 
 // Changes to a machine's hardware or firmware. Zero fields change nothing.
@@ -214,6 +218,18 @@ type Expect struct {
 	TPM *string
 	// SameTables: the guest saw the SLIC, MSDM and SMBIOS the host synthesized, byte for byte.
 	SameTables *bool
+
+	// What an OS booted from its image saw (probe steps). Identity holds SMBIOS identity fields
+	// by smbios.IdentityFields keys.
+	Identity map[string]string
+	// The Windows licence as slmgr /dlv reports it (a Windows image). RemainingGrace compares in
+	// whole days when it is a whole number of days (WholeDays), else in minutes.
+	LicenseStatus  *licence.Status
+	Channel        *string
+	PartialKey     *string
+	RemainingGrace *time.Duration
+	// ExecOutput must match the standard output of the step's command (Step.Exec).
+	ExecOutput *regexp.Regexp
 }
 
 // HardwareExpect checks the hardware comparison.
@@ -290,6 +306,7 @@ type rawStep struct {
 	KMSHost    string  `yaml:"kms_host"`
 	Shutdown   string  `yaml:"shutdown"`
 	Check      *bool   `yaml:"check"`
+	Probe      string  `yaml:"probe"`
 
 	Method string   `yaml:"method"`
 	With   []string `yaml:"with"`
@@ -305,6 +322,8 @@ type rawStep struct {
 	Board    string            `yaml:"board"`
 	TPM      bool              `yaml:"tpm"`
 	Network  *bool             `yaml:"network"`
+
+	Exec []string `yaml:"exec"`
 
 	Expect *rawExpect `yaml:"expect"`
 }
@@ -326,6 +345,13 @@ type rawExpect struct {
 	MAKRemaining   map[string]int `yaml:"mak_remaining"`
 	TPM            string         `yaml:"tpm"`
 	SameTables     *bool          `yaml:"same_tables"`
+
+	Identity       map[string]string `yaml:"identity"`
+	LicenseStatus  string            `yaml:"license_status"`
+	Channel        string            `yaml:"channel"`
+	PartialKey     string            `yaml:"partial_key"`
+	RemainingGrace string            `yaml:"remaining_grace"`
+	ExecOutput     string            `yaml:"exec_output"`
 }
 
 type rawHardware struct {
@@ -461,6 +487,12 @@ func (p *parser) machine(name string, r rawMachine) (*Machine, error) {
 	m.TPM = prof.VM.TPM
 	if r.TPM != nil {
 		m.TPM = *r.TPM
+	}
+	if err := p.imageMachine(field, m, r); err != nil {
+		return nil, err
+	}
+	if r.Edition == "" && m.BootsImage() {
+		return m, nil // the image's OS is what it is; an edition would only set the SLIC version checked
 	}
 	if m.Edition, err = edition.Lookup(r.Edition); err != nil {
 		return nil, p.doc.Errorf(field+".edition", "%v", err)
@@ -627,6 +659,9 @@ func (p *parser) step(i int, r *rawStep) (*Step, error) {
 		if s.Machine, err = p.findMachine(field+"."+string(k.Kind), k.machine(r)); err != nil {
 			return nil, err
 		}
+		if err := p.stepMachineKind(field, k, s.Machine); err != nil {
+			return nil, err
+		}
 	}
 	if k.parse != nil {
 		if err := k.parse(p, field, r, s); err != nil {
@@ -688,11 +723,11 @@ func (p *parser) changes(field string, r *rawStep) (*Changes, error) {
 func (p *parser) expect(field string, r *rawExpect, s *Step) (*Expect, error) {
 	e := &Expect{GraceDays: r.GraceDays, Rearms: r.Rearms, Findings: r.Findings, NoFindings: r.NoFindings,
 		OARulesFailed: r.OARulesFailed, Reminders: r.Reminders, Surfaces: r.Surfaces, KMSCount: r.KMSCount, SameTables: r.SameTables}
-	guestOnly := r.Status != "" || r.GraceDays != nil || r.Rearms != nil || r.Findings != nil || r.NoFindings != nil ||
-		r.OA != "" || r.OARulesFailed != nil || r.Activation != "" || r.ActivationCode != "" || r.Hardware != nil ||
-		r.Reminders != nil || r.Surfaces != nil || r.TPM != "" || r.SameTables != nil
-	if spec, _ := s.Kind.Spec(); spec.Expect == "service" && guestOnly {
-		return nil, p.doc.Errorf(field, "a check step checks the service only (kms_count, mak_remaining); the rest needs a boot")
+	if err := p.checkExpectFields(field, r, s); err != nil {
+		return nil, err
+	}
+	if err := p.probeExpect(field, r, s, e); err != nil {
+		return nil, err
 	}
 	if r.NoFindings != nil && len(r.NoFindings) == 0 {
 		return nil, p.doc.Errorf(field+".no_findings", "an empty list checks nothing; findings: [] says there must be none")

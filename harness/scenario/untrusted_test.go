@@ -2,12 +2,15 @@ package scenario
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 )
 
 // secret is what a file a scenario must not show looks like (a shadow line).
@@ -120,4 +123,47 @@ func TestScenarioClockRange(t *testing.T) {
 		require.Error(t, err, name)
 		assert.Contains(t, strings.ReplaceAll(err.Error(), path, "s.yaml"), tc.want, name)
 	}
+}
+
+// With confinement, an OS image stays inside the folder tree, and so do the files it makes QEMU
+// open: a qcow2 whose backing file is the secret beside the folder would let the guest read it.
+func TestConfineImage(t *testing.T) {
+	tool := hosttooltest.Require(t, "qemu-img")
+	dir, secretPath, _ := untrusted(t)
+	img := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(tool, append([]string{"create", "-q"}, args...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	img("-f", "qcow2", "inside.qcow2", "4M")
+	img("-f", "qcow2", "-u", "-b", secretPath, "-F", "raw", "leaky.qcow2", "4M")
+	require.NoError(t, os.Symlink(secretPath, filepath.Join(dir, "linked.img")))
+	profile := func(image string) string {
+		p := filepath.Join(dir, "img-"+strings.ReplaceAll(image, ".", "-")+".yaml")
+		require.NoError(t, os.WriteFile(p, []byte("name: p\nacpi: {oem_id: TSTOEM, oem_table_id: TSTBOARD}\nvm:\n  boot: disk\n  disks: [{file: "+image+"}]\n"), 0o644))
+		return filepath.Base(p)
+	}
+	probe := func(prof string) string {
+		return "name: s\nmachines:\n  pc:\n    profile: " + prof + "\nsteps:\n  - probe: pc\n"
+	}
+	path := filepath.Join(dir, "s.yaml")
+	for name, tc := range map[string]struct{ image, want string }{
+		"backing file outside": {"leaky.qcow2", "vm.disks.0.file: the image leaky.qcow2 reads " + secretPath + ", outside " + dir},
+		"image linked outside": {"linked.img", "vm.disks.0.file names linked.img, outside " + dir},
+	} {
+		require.NoError(t, os.WriteFile(path, []byte(probe(profile(tc.image))), 0o644))
+		_, err := LoadWith(path, Options{Confine: dir})
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), "s.yaml:4: machines.pc.profile: ", name)
+		assert.Contains(t, err.Error(), tc.want, name)
+		assert.NotContains(t, err.Error(), "saltSALT", name)
+		_, err = Load(path)
+		assert.NoError(t, err, "%s: without confinement an image may reach anywhere", name)
+	}
+	require.NoError(t, os.WriteFile(path, []byte(probe(profile("inside.qcow2"))), 0o644))
+	sc, err := LoadWith(path, Options{Confine: dir})
+	require.NoError(t, err)
+	assert.True(t, sc.BootsImage())
 }
