@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/oemact/oemact/harness/engine/qemuvm"
 	"github.com/oemact/oemact/harness/kernel"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/report"
@@ -33,7 +34,8 @@ func runRun(io stdio, args []string) int {
 	kernelPath := fs.String("kernel", "", "guest kernel (vmlinuz or a fetched kernel folder); default OEMACT_KERNEL, then the cache")
 	serviceURL := fs.String("service", "", "use a running 'oemact serve --trust-client-time' at URL (http://HOST:PORT or unix:PATH) instead of an in-process service")
 	serviceToken := fs.String("service-token-file", "", "file holding the token of the running service (its --token-file)")
-	timeout := fs.Duration("timeout", runner.DefaultBootTimeout, "bound on each boot")
+	timeout := fs.Duration("timeout", runner.DefaultBootTimeout, "bound on each boot, and on each probe of an OS image")
+	agentTimeout := fs.Duration("agent-timeout", qemuvm.DefaultAgentTimeout, "bound on an OS image's boot, from QEMU's start to its guest agent's first answer")
 	accel := fs.String("accel", "", "tcg or kvm (default: probe KVM once, fall back to TCG)")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -61,7 +63,7 @@ func runRun(io stdio, args []string) int {
 		if note := kernel.CloudNote(cache, k); note != "" {
 			fmt.Fprintf(io.stderr, "oemact run: %s\n", note)
 		}
-		o.Kernel, o.Timeout, o.ServiceURL, o.ServiceToken = k, *timeout, *serviceURL, token
+		o.Kernel, o.Timeout, o.AgentTimeout, o.ServiceURL, o.ServiceToken = k, *timeout, *agentTimeout, *serviceURL, token
 		o.Accel, o.InitramfsDir = qemu.Accel(*accel), filepath.Join(cache, "initramfs")
 		return nil
 	}, nil)

@@ -19,8 +19,13 @@ import (
 	"github.com/oemact/oemact/smbios"
 )
 
-// Signatures are the ACPI tables a probe reads: the marker tables.
+// Signatures are the marker tables a probe reads and compares with what the machine was given.
 var Signatures = firmware.MarkerSignatures()
+
+// ContextTables are read besides the markers on Linux, where sysfs has them, for the checks that
+// compare a marker's OEM IDs with the platform's (the FADT; Linux does not expose the RSDT or
+// XSDT). They are not compared with what the machine was given: the firmware writes them.
+var ContextTables = []string{"FACP"}
 
 // Bounds on what a probe reads: far above any real table (a SLIC is 374 bytes, an SMBIOS 2.x
 // table at most 64 KiB), low enough that a broken guest cannot flood the host.
@@ -63,14 +68,14 @@ func (t *Tables) SMBIOS() (*smbios.Info, error) {
 }
 
 // ReadLinux reads the tables from a Linux guest's sysfs: /sys/firmware/acpi/tables/{SLIC,MSDM}
-// and /sys/firmware/dmi/tables/{smbios_entry_point,DMI}. A table the guest does not have is
+// (and the ContextTables) and /sys/firmware/dmi/tables/{smbios_entry_point,DMI}. A table the guest does not have is
 // absent from the result; any other failure is an error.
 func ReadLinux(ctx context.Context, c *qga.Client) (*Tables, error) { return readLinux(ctx, c, "/") }
 
 // readLinux reads the sysfs files under root ("/" in a guest).
 func readLinux(ctx context.Context, c *qga.Client, root string) (*Tables, error) {
 	t := &Tables{ACPI: map[string][]byte{}, Source: "linux sysfs"}
-	for _, sig := range Signatures {
+	for _, sig := range append(append([]string(nil), Signatures...), ContextTables...) {
 		b, err := readIfPresent(ctx, c, root+linuxACPIDir+sig, MaxACPITable)
 		if err != nil {
 			return nil, err

@@ -119,8 +119,10 @@ type Step struct {
 	// OA is the guest's OEM Activation verdict in one line ("OA 2.1: valid").
 	OA string `json:"oa,omitempty"`
 	// Activation is the service's answer to the step's activation, if any.
-	Activation *Activation   `json:"activation,omitempty"`
-	Duration   time.Duration `json:"duration_ns"`
+	Activation *Activation `json:"activation,omitempty"`
+	// Probe is what the OS of a probe step saw.
+	Probe    *Probe        `json:"probe,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // Boot describes the VM boot of a step.
@@ -144,6 +146,9 @@ type Boot struct {
 	// changed since), without a reboot; Wall is then the step's own time, Command and SerialLog
 	// the boot's it continued.
 	Resumed bool `json:"resumed,omitempty"`
+	// BootToAgent is, for an OS image's boot (probe steps), QEMU's start to the first answer of
+	// the OS's guest agent: the boot from firmware to a running OS.
+	BootToAgent time.Duration `json:"boot_to_agent_ns,omitempty"`
 }
 
 // Activation is an activation the guest asked for during a step.

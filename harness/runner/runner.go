@@ -53,8 +53,11 @@ type Options struct {
 	Artifacts string
 	// KeepArtifacts keeps the artifacts of passed scenarios too (failed ones are always kept).
 	KeepArtifacts bool
-	// Timeout bounds each boot (default DefaultBootTimeout).
+	// Timeout bounds each boot (default DefaultBootTimeout), and each probe of an OS image.
 	Timeout time.Duration
+	// AgentTimeout bounds an OS image's boot, QEMU's start to its guest agent's first answer
+	// (default the engine's: minutes).
+	AgentTimeout time.Duration
 	// ServiceURL is a running `oemact serve` (started with --trust-client-time) to use instead of
 	// an in-process service per scenario: http://HOST:PORT, or unix:PATH for a unix socket.
 	ServiceURL string
@@ -236,10 +239,11 @@ type machine struct {
 	vm       profile.VM
 	key      *catalog.Entry
 	eng      engine.Machine
-	live     engine.Running  // the machine kept running for its next step
-	tables   *profile.Tables // what the running machine was booted with
-	install  bool            // install the key at the next boot
-	offline  bool            // the network is disconnected
+	live     engine.Running   // the machine kept running for its next step
+	liveOS   engine.RunningOS // an OS image's machine kept running for its next probe
+	tables   *profile.Tables  // what the running machine was booted with
+	install  bool             // install the key at the next boot
+	offline  bool             // the network is disconnected
 	result   *Machine
 	dir      string
 }
@@ -317,7 +321,8 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 			m.result.Channel = string(def.Key.Channel)
 		}
 		var err error
-		if m.eng, err = sr.o.Engine.Machine(def.Name, m.dir, engine.MachineOptions{Timeout: sr.o.Timeout, NoStateDisk: boots[def.Name] <= 1}); err != nil {
+		mo := engine.MachineOptions{Timeout: sr.o.Timeout, NoStateDisk: boots[def.Name] <= 1 || def.BootsImage(), AgentTimeout: sr.o.AgentTimeout}
+		if m.eng, err = sr.o.Engine.Machine(def.Name, m.dir, mo); err != nil {
 			return err
 		}
 		sr.machines[def.Name] = m
@@ -363,10 +368,19 @@ func (sr *scenarioRun) run(ctx context.Context) error {
 // stopMachines powers off the machines still running (a scenario that ended early).
 func (sr *scenarioRun) stopMachines() {
 	for _, m := range sr.machines {
-		if m.live != nil {
-			m.live.Stop()
-			m.live = nil
-		}
+		m.stop()
+	}
+}
+
+// stop powers the machine off if it still runs.
+func (m *machine) stop() {
+	if m.live != nil {
+		m.live.Stop()
+		m.live = nil
+	}
+	if m.liveOS != nil {
+		m.liveOS.Stop()
+		m.liveOS = nil
 	}
 }
 
@@ -457,10 +471,7 @@ func (sr *scenarioRun) change(s *scenario.Step) error {
 	if !c.Hardware() {
 		return nil
 	}
-	if m.live != nil { // not planned (planRounds), but a changed machine must reboot
-		m.live.Stop()
-		m.live = nil
-	}
+	m.stop() // not planned (planRounds), but a changed machine must reboot
 	if c.Board != nil || c.TPM {
 		if c.Board != nil {
 			m.firmware = c.Board
@@ -480,13 +491,16 @@ func (sr *scenarioRun) change(s *scenario.Step) error {
 		m.vm.NICs = append(append([]profile.NIC(nil), m.vm.NICs...), profile.NIC{MAC: c.AddNIC})
 	}
 	if c.Disk != "" {
-		size := 0 // the engine's default
+		// Disk 0 is replaced: a blank disk by a new blank one of its size (0: the engine's
+		// default), an OS image's disk by another drive holding the same OS (a clone).
+		d := profile.Disk{}
 		if len(m.vm.Disks) > 0 {
-			size = m.vm.Disks[0].SizeMB
-			m.vm.Disks = append([]profile.Disk{{Serial: c.Disk, SizeMB: size}}, m.vm.Disks[1:]...)
-		} else {
-			m.vm.Disks = []profile.Disk{{Serial: c.Disk, SizeMB: size}}
+			if d = m.vm.Disks[0]; d.File == "" {
+				d = profile.Disk{SizeMB: d.SizeMB}
+			}
 		}
+		d.Serial = c.Disk
+		m.vm.Disks = append([]profile.Disk{d}, m.vm.Disks[min(1, len(m.vm.Disks)):]...)
 	}
 	if c.MemoryMB != 0 {
 		m.vm.MemoryMB = c.MemoryMB

@@ -39,6 +39,7 @@ var stepRunners = map[scenario.Kind]stepFunc{
 	scenario.KMSHost: func(sr *scenarioRun, _ context.Context, _ int, s *scenario.Step, _ *Step) {
 		sr.kmsDown = s.KMSHost == "down"
 	},
+	scenario.Probe: (*scenarioRun).probeStep,
 }
 
 // bootPlans adds what a booting kind asks of the guest to its plan.
