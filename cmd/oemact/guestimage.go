@@ -22,6 +22,9 @@ const guestImageUsage = `build|path [flags]
           mounting anything
   path    print the cached image (exit 2 when it is not built)
 
+--link PATH makes PATH name the image too (a hard link, else a symbolic link): 'make guest-image'
+links fixtures/images/debian.img, the file the fixture image profiles boot.
+
 The cache is $OEMACT_CACHE, else $XDG_CACHE_HOME/oemact, else .cache in the working directory.`
 
 func runGuestImage(io stdio, args []string) int {
@@ -33,10 +36,11 @@ func runGuestImage(io stdio, args []string) int {
 		return exitUsage
 	}
 	sub := args[0]
-	fs := newFlagSet(io, "guest-image "+sub, "[--cache DIR] [--sources FILE] [--json]")
+	fs := newFlagSet(io, "guest-image "+sub, "[--cache DIR] [--sources FILE] [--link PATH] [--json]")
 	cache := fs.String("cache", "", "cache folder (default $OEMACT_CACHE, $XDG_CACHE_HOME/oemact or ./.cache)")
 	sources := fs.String("sources", "", "apt sources file for mmdebstrap (default this machine's: /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list)")
 	asJSON := fs.Bool("json", false, "print the image as JSON")
+	link := fs.String("link", "", "make PATH name the image too (a hard link, else a symbolic link)")
 	if code, done := parseFlags(fs, args[1:]); done {
 		return code
 	}
@@ -58,6 +62,14 @@ func runGuestImage(io stdio, args []string) int {
 		// A missing image, tool, root or network: the environment's failure.
 		fmt.Fprintf(io.stderr, "oemact guest-image %s: %v\n", sub, err)
 		return exitUsage
+	}
+	if *link != "" {
+		how, err := im.Link(*link)
+		if err != nil {
+			fmt.Fprintf(io.stderr, "oemact guest-image %s: %v\n", sub, err)
+			return exitUsage
+		}
+		fmt.Fprintf(io.stderr, "%s: %s\n", *link, how)
 	}
 	if *asJSON {
 		b, _ := json.MarshalIndent(im, "", "  ")

@@ -115,3 +115,34 @@ func TestLocateNotBuilt(t *testing.T) {
 	_, err = Locate(Options{CacheDir: cache, Sources: src})
 	assert.ErrorContains(t, err, "delete the folder to build the image again")
 }
+
+// Link names the image by another path: a hard link on one file system, made again when the
+// path names something else (an image built from an older recipe), left alone when it is the
+// image already.
+func TestLink(t *testing.T) {
+	dir := t.TempDir()
+	im := &Image{Path: filepath.Join(dir, "cache", "debian.img")}
+	require.NoError(t, os.MkdirAll(filepath.Dir(im.Path), 0o755))
+	require.NoError(t, os.WriteFile(im.Path, []byte("image"), 0o644))
+	link := filepath.Join(dir, "fixtures", "debian.img")
+	require.NoError(t, os.MkdirAll(filepath.Dir(link), 0o755))
+	require.NoError(t, os.WriteFile(link, []byte("an older image"), 0o644))
+
+	how, err := im.Link(link)
+	require.NoError(t, err)
+	assert.Equal(t, "hard link", how)
+	a, err := os.Lstat(link)
+	require.NoError(t, err)
+	b, err := os.Stat(im.Path)
+	require.NoError(t, err)
+	assert.True(t, os.SameFile(a, b))
+	how, err = im.Link(link)
+	require.NoError(t, err)
+	assert.Equal(t, "already the image", how)
+	entries, err := os.ReadDir(filepath.Dir(link))
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no temporary file left")
+
+	_, err = im.Link(filepath.Join(dir, "no-such-folder", "debian.img"))
+	assert.ErrorContains(t, err, "linking the guest image to "+filepath.Join(dir, "no-such-folder", "debian.img"))
+}
