@@ -96,12 +96,18 @@ func (sc *Scenario) BootsImage() bool {
 	return slices.ContainsFunc(sc.Machines, (*Machine).BootsImage)
 }
 
-// imageMachine checks what a machine that boots an OS image cannot have: a key for the harness's
-// agent to install (the image's OS has its own).
+// imageMachine checks what a machine that boots an OS image cannot have: what the harness's agent
+// installs in the Windows it models (a key, an OEM certificate and its authority); the OS image
+// has its own.
 func (p *parser) imageMachine(field string, m *Machine, r rawMachine) error {
-	if m.BootsImage() && r.Key != "" {
-		return p.doc.Errorf(field+".key", "machine %s boots an OS image (vm.boot: %s), whose key is its own: key is installed by the harness's agent",
-			m.Name, m.Profile.VM.Boot)
+	if !m.BootsImage() {
+		return nil
+	}
+	for _, f := range []struct{ name, v string }{{"key", r.Key}, {"certificate", r.Certificate}, {"authority", r.Authority}} {
+		if f.v != "" {
+			return p.doc.Errorf(field+"."+f.name, "machine %s boots an OS image (vm.boot: %s), which has its own: %s is for the harness's agent",
+				m.Name, m.Profile.VM.Boot, f.name)
+		}
 	}
 	return nil
 }

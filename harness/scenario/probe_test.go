@@ -13,10 +13,10 @@ import (
 	"github.com/oemact/oemact/oemact/licence"
 )
 
-// imageScenario writes an OS image (raw: any bytes), a profile that boots it and one that boots
+// osImageScenario writes an OS image (raw: any bytes), a profile that boots it and one that boots
 // the harness's kernel, and returns the folder and a scenario head with machine os (the image)
 // and pc (the kernel).
-func imageScenario(t *testing.T) (string, string) {
+func osImageScenario(t *testing.T) (string, string) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "os.img"), make([]byte, 64<<10), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "image.yaml"),
@@ -26,7 +26,7 @@ func imageScenario(t *testing.T) (string, string) {
 }
 
 func TestProbeSteps(t *testing.T) {
-	dir, head := imageScenario(t)
+	dir, head := osImageScenario(t)
 	body := head + `steps:
   - probe: os
     expect:
@@ -77,12 +77,14 @@ func TestProbeSteps(t *testing.T) {
 }
 
 func TestProbeErrors(t *testing.T) {
-	dir, head := imageScenario(t)
+	dir, head := osImageScenario(t)
 	for _, tc := range []struct{ name, body, want string }{
 		{"probe a kernel machine", head + "steps:\n  - probe: pc\n", "s.yaml:9: steps.0.probe: machine pc boots the harness's kernel: a probe step needs a machine whose profile boots an OS image (vm.boot: disk or cdrom)"},
 		{"boot an image", head + "steps:\n  - activate: os\n", "s.yaml:9: steps.0.activate: machine os boots an OS image (vm.boot: disk): probe it; boot, activate, rearm, install_key steps run the harness's agent"},
 		{"image key", strings.Replace(head, "    profile: image.yaml\n", "    profile: image.yaml\n    edition: win7-ultimate\n    key: retail/win7-ultimate\n", 1) + "steps:\n  - probe: os\n",
-			"s.yaml:6: machines.os.key: machine os boots an OS image (vm.boot: disk), whose key is its own"},
+			"s.yaml:6: machines.os.key: machine os boots an OS image (vm.boot: disk), which has its own: key is for the harness's agent"},
+		{"image certificate", strings.Replace(head, "    profile: image.yaml\n", "    profile: image.yaml\n    certificate: built-in:TSTOEM\n", 1) + "steps:\n  - probe: os\n",
+			"s.yaml:5: machines.os.certificate: machine os boots an OS image (vm.boot: disk), which has its own: certificate is for the harness's agent"},
 		{"image edition", strings.Replace(head, "    profile: image.yaml\n", "    profile: image.yaml\n    edition: win99\n", 1) + "steps:\n  - probe: os\n", "s.yaml:5: machines.os.edition: unknown edition"},
 		{"exec on a boot", head + "steps:\n  - boot: pc\n    exec: [ls]\n", "s.yaml:10: steps.0.exec: exec does not apply to a boot step"},
 		{"empty exec", head + "steps:\n  - probe: os\n    exec: []\n", "s.yaml:10: steps.0.exec: give the program and its arguments"},

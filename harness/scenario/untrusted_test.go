@@ -127,7 +127,7 @@ func TestScenarioClockRange(t *testing.T) {
 
 // With confinement, an OS image stays inside the folder tree, and so do the files it makes QEMU
 // open: a qcow2 whose backing file is the secret beside the folder would let the guest read it.
-func TestConfineImage(t *testing.T) {
+func TestConfineOSImage(t *testing.T) {
 	tool := hosttooltest.Require(t, "qemu-img")
 	dir, secretPath, _ := untrusted(t)
 	img := func(args ...string) {
