@@ -144,3 +144,26 @@ func GuestImage(t testing.TB) *guestimage.Image {
 	}
 	return im
 }
+
+// FixtureImage is where the fixture image profiles find the Debian test image
+// (fixtures/images/debian.img), linked there by 'make guest-image'.
+func FixtureImage() string { return filepath.Join(RepoRoot(), "fixtures", "images", "debian.img") }
+
+// GuestImageFixture returns the cached Debian test image after checking that FixtureImage names
+// it, so that the fixture image scenarios boot this very image ('make guest-image' links it;
+// 'make test' does so first).
+func GuestImageFixture(t testing.TB) *guestimage.Image {
+	t.Helper()
+	im := GuestImage(t)
+	st, err := os.Stat(FixtureImage())
+	if err == nil {
+		var is os.FileInfo
+		if is, err = os.Stat(im.Path); err == nil && !os.SameFile(st, is) {
+			err = fmt.Errorf("it is not %s, the image built from the current recipe", im.Path)
+		}
+	}
+	if err != nil {
+		hosttooltest.Unavailable(t, fmt.Sprintf("%s: %v: run 'make guest-image' (or 'oemact guest-image path --link %s')", FixtureImage(), err, FixtureImage()))
+	}
+	return im
+}
