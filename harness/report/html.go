@@ -312,6 +312,9 @@ func buildStep(sc *runner.Scenario, st *runner.Step, anchor string) htmlStep {
 	}
 	if b := st.Boot; b != nil {
 		h.BootInfo = fmt.Sprintf("boot %s, %s, %s", duration(b.Wall), orNone(b.Accel), orNone(b.Outcome))
+		if b.BootToAgent > 0 {
+			h.BootInfo += ", guest agent after " + duration(b.BootToAgent)
+		}
 	}
 	if o == runner.Error || o == runner.Failed {
 		h.Detail = true

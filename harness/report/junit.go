@@ -197,12 +197,17 @@ func stepOutput(sc *runner.Scenario, st *runner.Step) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s at %s (%s UTC)\n", where(sc, st), st.Kind, day(st.Day), st.Time.UTC().Format("2006-01-02 15:04"))
 	if st.Boot != nil {
-		if st.Boot.Resumed {
+		switch {
+		case st.Boot.Resumed:
 			fmt.Fprintf(&b, "no reboot (only the clock changed): %s in the running machine, %s\n", duration(st.Boot.Wall), orNone(st.Boot.Outcome))
-		} else {
+		case st.Boot.BootToAgent > 0:
+			fmt.Fprintf(&b, "boot: %s, %s, %s; the OS's guest agent answered %s after QEMU's start\n", duration(st.Boot.Wall),
+				orNone(st.Boot.Accel), orNone(st.Boot.Outcome), duration(st.Boot.BootToAgent))
+		default:
 			fmt.Fprintf(&b, "boot: %s, %s, %s\n", duration(st.Boot.Wall), orNone(st.Boot.Accel), orNone(st.Boot.Outcome))
 		}
 	}
+	probeOutput(&b, st.Probe)
 	for _, c := range st.Checks {
 		if c.OK {
 			fmt.Fprintf(&b, "ok   %s = %s\n", c.Name, orNone(c.Got))
@@ -237,6 +242,30 @@ func stepOutput(sc *runner.Scenario, st *runner.Step) string {
 		fmt.Fprintf(&b, "event: %s\n", e)
 	}
 	return b.String()
+}
+
+// probeOutput is what the OS of a probe step saw, besides the checks.
+func probeOutput(b *strings.Builder, p *runner.Probe) {
+	if p == nil {
+		return
+	}
+	fmt.Fprintf(b, "os: %s", p.OS)
+	if p.KernelRelease != "" {
+		fmt.Fprintf(b, ", kernel %s", p.KernelRelease)
+	}
+	fmt.Fprintf(b, "; read from %s: %s; SMBIOS %d structures\n", p.Source, strings.Join(p.Tables, ", "), p.SMBIOS)
+	for _, f := range p.Findings {
+		fmt.Fprintf(b, "finding: %s %s: %s\n", f.Severity, f.Code, f.Message)
+	}
+	if l := p.Licence; l != nil {
+		fmt.Fprintf(b, "windows licence: %s, %s channel, partial key %s\n", l.LicenseStatus, orNone(l.Channel), orNone(l.PartialKey))
+	}
+	if e := p.Exec; e != nil {
+		fmt.Fprintf(b, "exec %s: exit status %d\n%s", strings.Join(e.Command, " "), e.ExitCode, e.Stdout)
+		if e.Stdout != "" && !strings.HasSuffix(e.Stdout, "\n") {
+			b.WriteString("\n")
+		}
+	}
 }
 
 // xmlText replaces the characters XML 1.0 cannot carry (control characters other than tab, newline

@@ -114,6 +114,9 @@ func (p *Progress) StepDone(sc *runner.Scenario, st *runner.Step) {
 	if st.Boot != nil && st.Boot.Resumed {
 		b.WriteString(" (no reboot)")
 	}
+	if st.Boot != nil && st.Boot.BootToAgent > 0 {
+		b.WriteString(" (guest agent after " + duration(st.Boot.BootToAgent) + ")")
+	}
 	b.WriteString("\n")
 	for _, c := range failedChecks(st) {
 		fmt.Fprintf(&b, "    %s (%s)\n", checkText(c), where(sc, st))

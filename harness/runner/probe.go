@@ -296,7 +296,7 @@ func execChecks(s *scenario.Step, st *qga.ExecStatus) []Check {
 	out := []Check{check(name, "exit status 0", got)}
 	if s.Expect != nil && s.Expect.ExecOutput != nil {
 		re := s.Expect.ExecOutput
-		out = append(out, Check{Name: name + ": output", Want: "matches " + re.String(), Got: clipText(string(st.Stdout), 200), OK: re.Match(st.Stdout)})
+		out = append(out, Check{Name: name + ": output", Want: "matches " + re.String(), Got: clipText(strings.TrimRight(string(st.Stdout), "\n"), 200), OK: re.Match(st.Stdout)})
 	}
 	return out
 }
