@@ -31,9 +31,10 @@ kernel: build
 
 # The Debian test image the harness boots from its own boot loader (harness/guestimage), in
 # $(OEMACT_CACHE): mmdebstrap with this machine's apt sources, as root, a few minutes once; nothing
-# to do when it is cached (the hash of its recipe and the sources file names it).
+# to do when it is cached (the hash of its recipe and the sources file names it). It is linked to
+# fixtures/images/debian.img, the file the image scenarios (fixtures/images/scenarios) boot.
 guest-image: build
-	./$(BIN) guest-image build
+	./$(BIN) guest-image build --link fixtures/images/debian.img
 
 # Debian's cloud kernel now (seconds), the harness's own kernel compiled in the background (minutes;
 # its log is in $(OEMACT_CACHE)/kernel/build.log): runs boot the cloud kernel until the build is in
