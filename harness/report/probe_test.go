@@ -16,7 +16,7 @@ import (
 // A probe step's reports say how long the OS took to answer and what it saw.
 func TestProbeStepReported(t *testing.T) {
 	st := &runner.Step{Index: 0, Kind: "probe", Machine: "os", Description: "probe os: cat /sys/class/dmi/id/board_name", Outcome: runner.Passed,
-		Boot: &runner.Boot{Wall: 25 * time.Second, Accel: "tcg", Outcome: "power-off", BootToAgent: 22100 * time.Millisecond},
+		Boot:   &runner.Boot{Wall: 25 * time.Second, Accel: "tcg", Outcome: "power-off", BootToAgent: 22100 * time.Millisecond},
 		Checks: []runner.Check{{Name: "the OS sees the synthesized tables", Want: "same", Got: "same", OK: true}},
 		Probe: &runner.Probe{OS: "Debian GNU/Linux 12 (bookworm)", KernelRelease: "6.1.0-57-cloud-amd64", Source: "linux sysfs",
 			Tables: []string{"FACP 276 bytes", "SLIC 374 bytes"}, SMBIOS: 12,

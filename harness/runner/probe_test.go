@@ -131,3 +131,34 @@ func TestProbeChecksWindows(t *testing.T) {
 	_, cs = (&scenarioRun{}).probeChecks(m, s, g)
 	assert.Equal(t, []string{"licence channel: want OEM_SLP, got TIMEBASED_EVAL", "remaining grace (days): want 10, got 9"}, failed(cs))
 }
+
+// Probes of an OS image run in the machine still running while nothing changes; a change or a
+// shutdown between them boots the OS again.
+func TestProbeRounds(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "os.img"), make([]byte, 64<<10), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "p.yaml"),
+		[]byte("name: p\nacpi: {oem_id: TSTOEM, oem_table_id: TSTBOARD}\nvm:\n  boot: disk\n  disks: [{file: os.img}]\n"), 0o644))
+	sc, err := scenario.Parse([]byte(`name: s
+machines:
+  os: {profile: p.yaml}
+steps:
+  - probe: os
+  - advance: 1d
+  - probe: os
+  - shutdown: os
+  - probe: os
+  - change: os
+    smbios: {system.serial_number: X}
+  - probe: os
+`), filepath.Join(dir, "s.yaml"))
+	require.NoError(t, err)
+	rp := planRounds(sc, false)
+	k := func(i int) roundKey { return roundKey{i, "os"} }
+	assert.True(t, rp.resumes[k(2)], "nothing but the clock changed")
+	assert.True(t, rp.stays[k(0)])
+	assert.False(t, rp.resumes[k(4)], "after a shutdown the OS boots again")
+	assert.False(t, rp.stays[k(2)])
+	assert.False(t, rp.resumes[k(6)], "after a change the OS boots again")
+	assert.Equal(t, 3, rp.boots["os"])
+}

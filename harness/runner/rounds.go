@@ -53,6 +53,8 @@ func planRounds(sc *scenario.Scenario, rebootEveryStep bool) *roundPlan {
 			if _, ok := off[s.Machine.Name]; !ok {
 				off[s.Machine.Name] = now
 			}
+			// An OS image's machine really powers off: its next probe boots the OS again.
+			changed[s.Machine.Name] = changed[s.Machine.Name] || s.Machine.BootsImage()
 		case s.Kind.Boots():
 			for _, m := range s.Booted() {
 				rp.boot(i, m, prev, changed, off, rebootEveryStep)

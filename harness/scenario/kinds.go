@@ -91,7 +91,7 @@ var kinds = []KindSpec{
 		describe: func(s *Step) string { return "KMS host " + s.KMSHost }},
 	{Kind: Check, Expect: "service", Tag: "chk", present: func(r *rawStep) bool { return r.Check != nil },
 		describe: func(s *Step) string { return "check the service" }},
-	{Kind: Probe, Machine: true, Boots: true, Expect: "probe", Fields: []string{"exec"},
+	{Kind: Probe, Machine: true, Boots: true, Expect: "probe", Fields: []string{"exec"}, Tag: "probe",
 		present: func(r *rawStep) bool { return r.Probe != "" }, machine: func(r *rawStep) string { return r.Probe },
 		parse: parseProbe,
 		describe: func(s *Step) string {

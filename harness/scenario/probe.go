@@ -112,14 +112,14 @@ func (p *parser) imageMachine(field string, m *Machine, r rawMachine) error {
 	return nil
 }
 
-// stepMachineKind checks that a step that boots fits its machine: probes for a machine that
-// boots an OS image, the agent's steps for one that boots the harness's kernel.
+// stepMachineKind checks that a step that boots fits a machine it boots (named at field): probes
+// for a machine that boots an OS image, the agent's steps for one that boots the harness's kernel.
 func (p *parser) stepMachineKind(field string, k KindSpec, m *Machine) error {
 	switch {
 	case !k.Boots:
 		return nil
 	case k.Kind == Probe && !m.BootsImage():
-		return p.doc.Errorf(field+".probe", "machine %s boots the harness's kernel: a probe step needs a machine whose profile boots an OS image (vm.boot: disk or cdrom)", m.Name)
+		return p.doc.Errorf(field, "machine %s boots the harness's kernel: a probe step needs a machine whose profile boots an OS image (vm.boot: disk or cdrom)", m.Name)
 	case k.Kind != Probe && m.BootsImage():
 		var agent []string
 		for _, o := range kinds {
@@ -127,7 +127,7 @@ func (p *parser) stepMachineKind(field string, k KindSpec, m *Machine) error {
 				agent = append(agent, string(o.Kind))
 			}
 		}
-		return p.doc.Errorf(field+"."+string(k.Kind), "machine %s boots an OS image (vm.boot: %s): probe it; %s steps run the harness's agent",
+		return p.doc.Errorf(field, "machine %s boots an OS image (vm.boot: %s): probe it; %s steps run the harness's agent",
 			m.Name, m.Profile.VM.Boot, strings.Join(agent, ", "))
 	}
 	return nil

@@ -86,6 +86,7 @@ func TestProbeErrors(t *testing.T) {
 		{"image certificate", strings.Replace(head, "    profile: image.yaml\n", "    profile: image.yaml\n    certificate: built-in:TSTOEM\n", 1) + "steps:\n  - probe: os\n",
 			"s.yaml:5: machines.os.certificate: machine os boots an OS image (vm.boot: disk), which has its own: certificate is for the harness's agent"},
 		{"image edition", strings.Replace(head, "    profile: image.yaml\n", "    profile: image.yaml\n    edition: win99\n", 1) + "steps:\n  - probe: os\n", "s.yaml:5: machines.os.edition: unknown edition"},
+		{"image in a proxy batch", head + "steps:\n  - activate: pc\n    method: proxy\n    with: [os]\n", "s.yaml:11: steps.0.with: machine os boots an OS image (vm.boot: disk): probe it"},
 		{"exec on a boot", head + "steps:\n  - boot: pc\n    exec: [ls]\n", "s.yaml:10: steps.0.exec: exec does not apply to a boot step"},
 		{"empty exec", head + "steps:\n  - probe: os\n    exec: []\n", "s.yaml:10: steps.0.exec: give the program and its arguments"},
 		{"exec as text", head + "steps:\n  - probe: os\n    exec: uname -r\n", "s.yaml:10: steps.0.exec: want a list, got text"},

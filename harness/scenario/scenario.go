@@ -659,12 +659,17 @@ func (p *parser) step(i int, r *rawStep) (*Step, error) {
 		if s.Machine, err = p.findMachine(field+"."+string(k.Kind), k.machine(r)); err != nil {
 			return nil, err
 		}
-		if err := p.stepMachineKind(field, k, s.Machine); err != nil {
+		if err := p.stepMachineKind(field+"."+string(k.Kind), k, s.Machine); err != nil {
 			return nil, err
 		}
 	}
 	if k.parse != nil {
 		if err := k.parse(p, field, r, s); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range s.With {
+		if err := p.stepMachineKind(field+".with", k, m); err != nil {
 			return nil, err
 		}
 	}
