@@ -127,3 +127,27 @@ func TestDetectImageFormat(t *testing.T) {
 	_, err := DetectImageFormat([]byte("conectix"))
 	assert.ErrorContains(t, err, "VHD")
 }
+
+// Any file's first bytes give a format of the list or an error, never a panic; a CD-ROM's check
+// reads past the end of a short file without harm.
+func FuzzImageFormat(f *testing.F) {
+	for _, seed := range []string{"QFI\xfb\x00\x00\x00\x03", "KDMV\x01\x00\x00\x00", "# Disk DescriptorFile\n", "vhdxfile", "conectix", "", "\x00"} {
+		f.Add([]byte(seed), false)
+	}
+	iso := make([]byte, volumeDescOff+volumeDescSize)
+	copy(iso[volumeDescOff:], "CD001")
+	f.Add(iso, true)
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte, cdrom bool) {
+		path := filepath.Join(dir, "img")
+		require.NoError(t, os.WriteFile(path, b, 0o644))
+		format, err := imageFormat(path, cdrom)
+		if err != nil {
+			return
+		}
+		assert.Contains(t, []string{FormatRaw, FormatQCOW2, FormatVMDK, FormatVHDX}, format)
+		if cdrom {
+			assert.Equal(t, FormatRaw, format)
+		}
+	})
+}

@@ -165,7 +165,7 @@ func fixtureDocs(t testing.TB) []string {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..", "fixtures")
 	var out []string
-	for _, g := range []string{"profiles/*.yaml", "scenarios/*.yaml", "keys/*.yaml"} {
+	for _, g := range []string{"profiles/*.yaml", "scenarios/*.yaml", "keys/*.yaml", "images/*/*.yaml"} {
 		m, err := filepath.Glob(filepath.Join(root, g))
 		require.NoError(t, err)
 		out = append(out, m...)
