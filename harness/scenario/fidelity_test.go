@@ -180,3 +180,30 @@ func TestEveryKindHasATag(t *testing.T) {
 		seen[k.Tag] = k.Kind
 	}
 }
+
+// FuzzParse: no scenario document makes the parser panic; what it accepts has steps and
+// machines, and an error names the file.
+func FuzzParse(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join(fixturesDir(), "scenarios", "*.yaml"))
+	require.NoError(f, err)
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		require.NoError(f, err)
+		f.Add(b)
+	}
+	name := filepath.Join(fixturesDir(), "scenarios", "fuzz.yaml") // profiles resolve beside the fixtures
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sc, err := Parse(b, name)
+		if err != nil {
+			assert.Contains(t, err.Error(), "fuzz.yaml")
+			return
+		}
+		assert.NotEmpty(t, sc.Steps)
+		assert.NotEmpty(t, sc.Machines)
+		for _, m := range sc.Machines {
+			if m.Licence != nil {
+				assert.NoError(t, m.Licence.Validate())
+			}
+		}
+	})
+}
