@@ -396,9 +396,7 @@ func (m *Machine) InstallKey(p Product) error {
 	from := st.Status
 	if st.Product == nil {
 		st.Product = &p
-		st.OOBStart, st.OOBEnd = t, t.Add(st.Config.InitialGrace)
-		m.enterGrace(t, OOBGrace, ReasonNotActivated, st.Config.InitialGrace)
-		m.resetActivation()
+		m.startInitialGrace(t)
 		m.log(Event{Time: t, Kind: EventKeyInstalled, From: from, To: st.Status, Until: st.GraceEnd,
 			Message: fmt.Sprintf("Product key installed (%s): %s of initial grace to activate, until %s.",
 				p.describe(), human(st.Config.InitialGrace), stamp(st.GraceEnd))})
@@ -443,13 +441,20 @@ func (m *Machine) Setup(editionID string) error {
 		return m.refuse(t, "setup", err.Error())
 	}
 	st.Product = &p
-	st.OOBStart, st.OOBEnd = t, t.Add(st.Config.InitialGrace)
-	m.enterGrace(t, OOBGrace, ReasonNotActivated, st.Config.InitialGrace)
-	m.resetActivation()
+	m.startInitialGrace(t)
 	m.log(Event{Time: t, Kind: EventInstalled, From: Unlicensed, To: st.Status, Until: st.GraceEnd,
 		Message: fmt.Sprintf("Windows installed without a product key (%s): %s of initial grace to install a key and activate, until %s.",
 			p.describe(), human(st.Config.InitialGrace), stamp(st.GraceEnd))})
 	return nil
+}
+
+// startInitialGrace starts the initial (OOB) grace at t, as installing, setup and rearm do, and
+// forgets any activation.
+func (m *Machine) startInitialGrace(t time.Time) {
+	st := &m.st
+	st.OOBStart, st.OOBEnd = t, t.Add(st.Config.InitialGrace)
+	m.enterGrace(t, OOBGrace, ReasonNotActivated, st.Config.InitialGrace)
+	m.resetActivation()
 }
 
 // resetActivation forgets the activation, its hardware baseline and the KMS schedule.
@@ -533,9 +538,7 @@ func (m *Machine) Rearm() error {
 	}
 	from := st.Status
 	st.Rearms++
-	st.OOBStart, st.OOBEnd = t, t.Add(st.Config.InitialGrace)
-	m.enterGrace(t, OOBGrace, ReasonNotActivated, st.Config.InitialGrace)
-	m.resetActivation()
+	m.startInitialGrace(t)
 	m.log(Event{Time: t, Kind: EventRearm, From: from, To: st.Status, Until: st.GraceEnd,
 		Message: fmt.Sprintf("Rearm %d of %d: the initial grace starts again, %s until %s.",
 			st.Rearms, st.Config.MaxRearms, human(st.Config.InitialGrace), stamp(st.GraceEnd))})
