@@ -43,7 +43,7 @@ func TestBuiltImage(t *testing.T) {
 		assert.Contains(t, list, f+"\n")
 	}
 	cfg := tool("mtype", "-i", fat, "::/syslinux/syslinux.cfg")
-	assert.Contains(t, cfg, "APPEND root=UUID="+im.RootUUID+" rw console=ttyS0 panic=-1\n")
+	assert.Contains(t, cfg, "APPEND root=UUID="+im.RootUUID+" rw console=ttyS0 panic=-1 no_timer_check\n")
 
 	ext := fmt.Sprintf("%s?offset=%d", im.Path, rootOff)
 	tool("e2fsck", "-fn", ext)
