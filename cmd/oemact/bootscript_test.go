@@ -39,9 +39,9 @@ func scriptCondition(cond string) (bool, error) {
 	return true, nil
 }
 
-// bootBuild is the static oemact that scripts which boot QEMU run: `oemact run` boots its own
-// executable as the guest's /init, which must be a static oemact, not this test binary. It is
-// built once per test run.
+// bootBuild is the static oemact that scripts which boot QEMU run, with the oemact-agent that
+// `oemact run` finds beside it and boots as the guest's /init (a static build, not this test
+// binary). They are built once per test run.
 type bootBuild struct {
 	dir  string
 	once sync.Once
@@ -74,16 +74,19 @@ func (b *bootBuild) env(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// build makes the static oemact as the Makefile does (CGO_ENABLED=0).
+// build makes the static oemact and oemact-agent side by side, as the Makefile does
+// (CGO_ENABLED=0): `oemact run` then boots the agent-only build, as it does for a user.
 func (b *bootBuild) build() error {
 	gobin, err := hosttool.GoCommand()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(b.dir, "oemact"), ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the static oemact: %v\n%s", err, out)
+	for name, pkg := range map[string]string{"oemact": ".", "oemact-agent": "../oemact-agent"} {
+		cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(b.dir, name), pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("building the static %s: %v\n%s", name, err, out)
+		}
 	}
 	return nil
 }

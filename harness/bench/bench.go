@@ -87,7 +87,7 @@ type Options struct {
 	// NaiveKernel is the naive boot's: Debian's cloud kernel as people boot it by hand (its
 	// vmlinuz); default Kernel.
 	NaiveKernel *kernel.Kernel
-	// Agent is the static oemact binary the harness boots as /init.
+	// Agent is the static binary the harness boots as /init (oemact-agent, or oemact).
 	Agent string
 	// PowerOff is the static power-off init; built from internal/poweroff (with the go command)
 	// when empty.

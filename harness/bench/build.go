@@ -29,18 +29,18 @@ func BuildPowerOff(ctx context.Context, repo, dir string) (string, error) {
 	return out, nil
 }
 
-// BuildAgent builds the static oemact binary the way the Makefile's build target does into dir,
-// and returns its path.
+// BuildAgent builds the static agent-only binary (cmd/oemact-agent) the way the Makefile's build
+// target does into dir, and returns its path.
 func BuildAgent(ctx context.Context, repo, dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	out := filepath.Join(dir, "oemact")
-	cmd := exec.CommandContext(ctx, goCommand(), "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/oemact")
+	out := filepath.Join(dir, "oemact-agent")
+	cmd := exec.CommandContext(ctx, goCommand(), "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/oemact-agent")
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("bench: building oemact: %v\n%s", err, b)
+		return "", fmt.Errorf("bench: building oemact-agent: %v\n%s", err, b)
 	}
 	return out, nil
 }

@@ -70,7 +70,7 @@ type Spec struct {
 	// Channel and StateDisk are filled in by Boot.
 	Machine qemu.Config
 	Kernel  *kernel.Kernel
-	// Agent is the static oemact binary to run as /init; default this executable.
+	// Agent is the static binary to run as /init (oemact-agent or oemact); default DefaultAgent.
 	Agent string
 	// StateDisk is the machine's state disk image, created blank (statedisk.DefaultSize) if
 	// missing and kept across boots; "" boots without one.
@@ -265,8 +265,8 @@ func Boot(ctx context.Context, s Spec) (*Result, error) {
 		return nil, fmt.Errorf("boot: %w", err)
 	}
 	if s.Agent == "" {
-		if s.Agent, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("boot: finding the oemact binary: %w", err)
+		if s.Agent, _, err = DefaultAgent(); err != nil {
+			return nil, fmt.Errorf("boot: %w", err)
 		}
 	}
 	if s.Timeout <= 0 {

@@ -18,7 +18,7 @@ type Machine struct {
 	Name   string
 	Config qemu.Config
 	Kernel *kernel.Kernel
-	// Agent is the static oemact binary; default this executable.
+	// Agent is the static binary to run as /init (oemact-agent or oemact); default DefaultAgent.
 	Agent string
 	Dir   string
 	// InitramfsDir caches initramfs archives; default Dir.

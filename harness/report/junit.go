@@ -82,6 +82,9 @@ func WriteJUnit(w io.Writer, r *runner.Run) error {
 			s.Timestamp = r.Started.UTC().Format("2006-01-02T15:04:05")
 		}
 		s.Properties = append(s.Properties, junitProperty{"accel", r.Accel})
+		if r.Agent != "" {
+			s.Properties = append(s.Properties, junitProperty{"agent", r.Agent})
+		}
 		if sc.Description != "" {
 			s.Properties = append(s.Properties, junitProperty{"description", sc.Description})
 		}

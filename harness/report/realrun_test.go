@@ -25,7 +25,7 @@ import (
 func TestReportsOfARealRun(t *testing.T) {
 	harnesstest.QEMU(t)
 	k := harnesstest.Kernel(t)
-	bin, err := harnesstest.BuildOemact(t.TempDir())
+	bin, err := harnesstest.BuildAgent(t.TempDir())
 	require.NoError(t, err)
 	sc, err := scenario.Load(filepath.Join(harnesstest.RepoRoot(), "fixtures", "scenarios", "12-grace-expiry.yaml"))
 	require.NoError(t, err)

@@ -34,6 +34,9 @@ func WriteSummary(w io.Writer, r *runner.Run) error {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "wall time    %s with %s\n", duration(r.Duration), plural(r.Jobs, "job"))
 	fmt.Fprintf(&b, "accelerator  %s\n", orNone(r.Accel))
+	if r.Agent != "" {
+		fmt.Fprintf(&b, "guest /init  %s\n", r.Agent)
+	}
 	fmt.Fprintf(&b, "exit code    %d (%s)\n", r.ExitCode(), exitWords(r.ExitCode()))
 	writeShards(&b, r)
 

@@ -25,8 +25,10 @@ type Run struct {
 	// ("tcg" or "kvm") and why.
 	Engine string `json:"engine"`
 	Accel  string `json:"accel"`
-	Jobs   int    `json:"jobs"`
-	Boots  int    `json:"boots"` // VM boots
+	// Agent is the binary the QEMU engine boots as /init, and why that one.
+	Agent string `json:"agent,omitempty"`
+	Jobs  int    `json:"jobs"`
+	Boots int    `json:"boots"` // VM boots
 	// Resumed counts boot steps that ran in a machine kept running since its previous step,
 	// which changed only the clock: no VM boot (Options.RebootEveryStep turns this off).
 	Resumed   int         `json:"resumed"`

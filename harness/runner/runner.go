@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oemact/oemact/harness/boot"
 	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/engine"
 	"github.com/oemact/oemact/harness/engine/qemuvm"
@@ -47,7 +48,8 @@ type Options struct {
 	// InitramfsDir).
 	Engine engine.Engine
 	Kernel *kernel.Kernel
-	// Agent is the static oemact binary booted as /init (default this executable).
+	// Agent is the static binary booted as /init (default boot.DefaultAgent: oemact-agent beside
+	// this executable, else this executable).
 	Agent string
 	// Artifacts is the folder for every scenario's artifacts (a folder per scenario).
 	Artifacts string
@@ -98,11 +100,11 @@ func Execute(ctx context.Context, scs []*scenario.Scenario, o Options) (*Run, er
 	}
 	r := &Run{Started: time.Now(), Jobs: o.Jobs}
 	if o.Engine == nil {
-		e, accel, err := qemuEngine(ctx, o)
+		e, accel, agent, err := qemuEngine(ctx, o)
 		if err != nil {
 			return nil, err
 		}
-		o.Engine, r.Accel = e, accel
+		o.Engine, r.Accel, r.Agent = e, accel, agent
 	} else {
 		r.Accel = o.Engine.Name()
 	}
@@ -158,17 +160,19 @@ func dirName(s string) string {
 }
 
 // qemuEngine is the QEMU engine for the options: their kernel, agent binary and initramfs cache,
-// and the accelerator (KVM when a canary boot shows it works, else TCG).
-func qemuEngine(ctx context.Context, o Options) (engine.Engine, string, error) {
+// and the accelerator (KVM when a canary boot shows it works, else TCG), with the accelerator and
+// the agent binary described for the report.
+func qemuEngine(ctx context.Context, o Options) (engine.Engine, string, string, error) {
 	if o.Kernel == nil {
-		return nil, "", errors.New("run: no kernel (oemact kernel fetch)")
+		return nil, "", "", errors.New("run: no kernel (oemact kernel fetch)")
 	}
+	agent := o.Agent + " (named by the caller)"
 	if o.Agent == "" {
-		exe, err := os.Executable()
+		path, why, err := boot.DefaultAgent()
 		if err != nil {
-			return nil, "", fmt.Errorf("run: finding the oemact binary: %w", err)
+			return nil, "", "", fmt.Errorf("run: %w", err)
 		}
-		o.Agent = exe
+		o.Agent, agent = path, path+" ("+why+")"
 	}
 	if o.InitramfsDir == "" {
 		o.InitramfsDir = filepath.Join(o.Artifacts, ".initramfs")
@@ -178,7 +182,7 @@ func qemuEngine(ctx context.Context, o Options) (engine.Engine, string, error) {
 		accel = qemu.ChooseAccel(ctx, o.Kernel.Vmlinuz, o.Artifacts)
 	}
 	return &qemuvm.Engine{Kernel: o.Kernel, Agent: o.Agent, InitramfsDir: o.InitramfsDir, Accel: accel.Accel},
-		fmt.Sprintf("%s (%s)", accel.Accel, accel.Reason), nil
+		fmt.Sprintf("%s (%s)", accel.Accel, accel.Reason), agent, nil
 }
 
 // AutoJobs is -j auto: the CPUs this process may use (its affinity mask), each TCG guest keeping

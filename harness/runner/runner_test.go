@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 }
 
 func agent(t testing.TB) string {
-	buildOnce.Do(func() { bin, binErr = harnesstest.BuildOemact(binDir) })
+	buildOnce.Do(func() { bin, binErr = harnesstest.BuildAgent(binDir) })
 	require.NoError(t, binErr)
 	return bin
 }

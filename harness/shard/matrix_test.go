@@ -72,7 +72,7 @@ func junitCases(t *testing.T, r *runner.Run) []string {
 func TestDefaultMatrixShardedAndMerged(t *testing.T) {
 	harnesstest.QEMU(t)
 	k := harnesstest.Kernel(t)
-	agent, err := harnesstest.BuildOemact(t.TempDir())
+	agent, err := harnesstest.BuildAgent(t.TempDir())
 	require.NoError(t, err)
 	keep := os.Getenv("OEMACT_SHARD_REPORTS")
 	if keep == "" {

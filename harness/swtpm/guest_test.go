@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 func binaries(t testing.TB) (agent, probe string) {
 	t.Helper()
 	buildOnce.Do(func() {
-		agentBin, agentErr = harnesstest.BuildOemact(binDir)
+		agentBin, agentErr = harnesstest.BuildAgent(binDir)
 		probeBin = filepath.Join(binDir, "tpmprobe")
 		gobin, err := hosttool.GoCommand()
 		if err != nil {

@@ -86,7 +86,7 @@ func observe(t *testing.T, m engine.Machine, hw engine.Hardware) seen {
 func TestInProcessShowsWhatQEMUShows(t *testing.T) {
 	harnesstest.QEMU(t)
 	k := harnesstest.Kernel(t)
-	agent, err := harnesstest.BuildOemact(t.TempDir())
+	agent, err := harnesstest.BuildAgent(t.TempDir())
 	require.NoError(t, err)
 	vm := &qemuvm.Engine{Kernel: k, Agent: agent, Accel: qemu.TCG, InitramfsDir: t.TempDir()}
 	profiles, err := filepath.Glob(filepath.Join(harnesstest.RepoRoot(), "fixtures", "profiles", "*.yaml"))

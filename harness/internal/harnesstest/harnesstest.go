@@ -78,17 +78,25 @@ func CloudKernel(t testing.TB) *kernel.Kernel {
 
 // BuildOemact builds the static oemact binary (CGO_ENABLED=0, -ldflags=-s -w, as the Makefile does) into dir and
 // returns its path. Packages call it once from TestMain: linking takes seconds on a loaded host.
-func BuildOemact(dir string) (string, error) {
-	out := filepath.Join(dir, "oemact")
+func BuildOemact(dir string) (string, error) { return buildStatic(dir, "oemact", "./cmd/oemact") }
+
+// BuildAgent builds the static agent-only binary (cmd/oemact-agent) into dir, as the Makefile
+// does, and returns its path: what `make build` gives the harness to boot.
+func BuildAgent(dir string) (string, error) {
+	return buildStatic(dir, "oemact-agent", "./cmd/oemact-agent")
+}
+
+func buildStatic(dir, name, pkg string) (string, error) {
+	out := filepath.Join(dir, name)
 	gobin, err := hosttool.GoCommand()
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/oemact")
+	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
 	cmd.Dir = RepoRoot()
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the static oemact binary: %v\n%s", err, b)
+		return "", fmt.Errorf("building the static %s binary: %v\n%s", name, err, b)
 	}
 	return out, nil
 }

@@ -1,7 +1,7 @@
 // Command bench-boot measures how long oemact's harness takes to reach a verdict under QEMU, beside
 // a plain QEMU boot and the floor of the harness's own machine (see harness/bench/README.md).
 //
-//	go run ./harness/bench/cmd/bench-boot [-runs 10] [-matrix] [-j N|auto] [-agent bin/oemact]
+//	go run ./harness/bench/cmd/bench-boot [-runs 10] [-matrix] [-j N|auto] [-agent bin/oemact-agent]
 package main
 
 import (
@@ -61,7 +61,7 @@ flags:
 	fs.Var(&qemus, "try-qemu", "also boot the floor with these QEMU `arguments` added (repeatable)")
 	fs.BoolVar(&o.Matrix, "matrix", false, "also run the default matrix (fixtures/scenarios) once")
 	fs.StringVar(&jobs, "j", "1", "scenarios at once for -matrix: a number or auto (the CPUs this process may use)")
-	fs.StringVar(&o.Agent, "agent", "", "the static oemact binary (default: build one into the work folder)")
+	fs.StringVar(&o.Agent, "agent", "", "the static binary booted as /init: bin/oemact-agent, or bin/oemact (default: build oemact-agent into the work folder)")
 	fs.StringVar(&o.Dir, "dir", "", "work folder (default: a temporary folder, removed unless -keep)")
 	fs.BoolVar(&keep, "keep", false, "keep the work folder")
 	fs.StringVar(&jsonOut, "json", "", "also write the report as JSON to `file`")
