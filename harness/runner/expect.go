@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/oemact/oemact/firmware"
+	"github.com/oemact/oemact/firmware/finding"
 	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/scenario"
 	"github.com/oemact/oemact/oemact/activation"
@@ -115,10 +116,17 @@ func licenceChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 }
 
 func findingChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
+	return tableFindingChecks(e, ev.Findings, "the guest reported")
+}
+
+// tableFindingChecks checks findings, no_findings and same_tables against the findings fs of a
+// boot's evaluation or a probe's tables; who opens the explanation ("the guest reported").
+func tableFindingChecks(e *scenario.Expect, fs finding.List, who string) []Check {
 	codes := map[string]bool{}
-	for _, f := range ev.Findings {
+	for _, f := range fs {
 		codes[f.Code] = true
 	}
+	why := findingsWhy(fs, who)
 	var out []Check
 	if e.Findings != nil && len(e.Findings) == 0 {
 		got := make([]string, 0, len(codes))
@@ -126,13 +134,13 @@ func findingChecks(e *scenario.Expect, ev *channel.Evaluation) []Check {
 			got = append(got, c)
 		}
 		sort.Strings(got)
-		out = append(out, check("findings", "none", orNone(strings.Join(got, ", "))).because(findingsWhy(ev)))
+		out = append(out, check("findings", "none", orNone(strings.Join(got, ", "))).because(why))
 	}
 	for _, c := range e.Findings {
-		out = append(out, check("finding "+c, "present", presence(codes[c])).because(findingsWhy(ev)))
+		out = append(out, check("finding "+c, "present", presence(codes[c])).because(why))
 	}
 	for _, c := range e.NoFindings {
-		out = append(out, check("finding "+c, "absent", presence(codes[c])).because(findingsWhy(ev)))
+		out = append(out, check("finding "+c, "absent", presence(codes[c])).because(why))
 	}
 	if e.SameTables != nil && !*e.SameTables {
 		out = append(out, Check{Name: "same_tables: false", Want: "the harness always requires the synthesized tables", Got: "not supported", OK: false})

@@ -216,21 +216,7 @@ func osSawTables(t *profile.Tables, vm profile.VM, seen *guestprobe.Tables) Chec
 
 // probeExpectations checks a probe step's expect block.
 func probeExpectations(e *scenario.Expect, p *Probe, g *seen) []Check {
-	var out []Check
-	if e.SameTables != nil && !*e.SameTables {
-		out = append(out, Check{Name: "same_tables: false", Want: "the harness always requires the synthesized tables", Got: "not supported"})
-	}
-	codes := map[string]bool{}
-	for _, f := range p.Findings {
-		codes[f.Code] = true
-	}
-	why := func() string { return probeFindingsWhy(p.Findings) }
-	for _, c := range e.Findings {
-		out = append(out, check("finding "+c, "present", presence(codes[c])).because(why))
-	}
-	for _, c := range e.NoFindings {
-		out = append(out, check("finding "+c, "absent", presence(codes[c])).because(why))
-	}
+	out := tableFindingChecks(e, p.Findings, "the tables the OS saw give")
 	keys := make([]string, 0, len(e.Identity))
 	for k := range e.Identity {
 		keys = append(keys, k)
@@ -300,24 +286,6 @@ func execChecks(s *scenario.Step, st *qga.ExecStatus) []Check {
 	}
 	return out
 }
-
-// probeFindingsWhy names the warnings and errors the OS's tables gave.
-func probeFindingsWhy(fs finding.List) string {
-	var codes []string
-	seen := map[string]bool{}
-	for _, f := range fs {
-		if f.Severity >= finding.Warning && !seen[f.Code] {
-			seen[f.Code] = true
-			codes = append(codes, f.Code)
-		}
-	}
-	if len(codes) == 0 {
-		return "the tables the OS saw give no warning or error"
-	}
-	sort.Strings(codes)
-	return "the tables the OS saw give " + strings.Join(codes, ", ")
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"

@@ -95,6 +95,11 @@ func TestProbeChecksLinux(t *testing.T) {
 	assert.Contains(t, got, "exec uname -r: want exit status 0, got exit status 2: uname: oops")
 	assert.Contains(t, got, `exec uname -r: output: want matches ^6\.1\., got 5.10`)
 
+	// findings: [] means there must be none, on a probe step as on a boot step.
+	s.Expect = &scenario.Expect{Findings: []string{}}
+	_, cs = (&scenarioRun{}).probeChecks(m, s, linuxSaw(t, m))
+	assert.Equal(t, []string{"findings: want none, got acpi-id-nul-padded, slic-marker-fadt-mismatch, slic-no-root-table, smbios-table-address"}, failed(cs))
+
 	// Windows licence fields on a Linux guest fail, saying why.
 	st := licence.Licensed
 	s.Expect = &scenario.Expect{LicenseStatus: &st}

@@ -97,22 +97,23 @@ func hardwareWhy(ev *channel.Evaluation) func() string {
 	}
 }
 
-// findingsWhy lists the codes of the findings the guest reported.
-func findingsWhy(ev *channel.Evaluation) func() string {
+// findingsWhy lists the codes of the warnings and errors among fs, after who ("the guest
+// reported").
+func findingsWhy(fs finding.List, who string) func() string {
 	return func() string {
 		var codes []string
 		seen := map[string]bool{}
-		for _, f := range ev.Findings {
+		for _, f := range fs {
 			if f.Severity >= finding.Warning && !seen[f.Code] {
 				seen[f.Code] = true
 				codes = append(codes, f.Code)
 			}
 		}
 		if len(codes) == 0 {
-			return "the guest reported no warning or error"
+			return who + " no warning or error"
 		}
 		sort.Strings(codes)
-		return "the guest reported " + strings.Join(codes, ", ")
+		return who + " " + strings.Join(codes, ", ")
 	}
 }
 

@@ -103,8 +103,11 @@ func (p *parser) imageMachine(field string, m *Machine, r rawMachine) error {
 	if !m.BootsImage() {
 		return nil
 	}
-	for _, f := range []struct{ name, v string }{{"key", r.Key}, {"certificate", r.Certificate}, {"authority", r.Authority}} {
-		if f.v != "" {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"key", r.Key != ""}, {"certificate", r.Certificate != ""}, {"authority", r.Authority != ""}, {"ip", r.IP != ""}, {"licence", r.Licence != nil}} {
+		if f.set {
 			return p.doc.Errorf(field+"."+f.name, "machine %s boots an OS image (vm.boot: %s), which has its own: %s is for the harness's agent",
 				m.Name, m.Profile.VM.Boot, f.name)
 		}
