@@ -12,8 +12,8 @@ import (
 	"github.com/oemact/oemact/harness/guestprobe"
 	"github.com/oemact/oemact/harness/qga"
 	"github.com/oemact/oemact/harness/scenario"
+	"github.com/oemact/oemact/oemact/activation"
 	"github.com/oemact/oemact/oemact/profile"
-	"github.com/oemact/oemact/smbios"
 )
 
 // Bounds on a probe step's command: what it prints is kept for the check, and a clip of it for
@@ -159,22 +159,12 @@ func (sr *scenarioRun) probeChecks(m *machine, s *scenario.Step, g *seen) (*Prob
 		p.Tables = append(p.Tables, fmt.Sprintf("%s %d bytes", sig, len(g.tables.ACPI[sig])))
 		set.AddBytes(sig, g.tables.ACPI[sig])
 	}
-	var opts firmware.Options
-	if ed := m.def.Edition; ed.ID != "" {
-		rel := ed.ReleaseInfo()
-		opts = firmware.Options{Release: rel.Name, MinSLICVersion: rel.SLICVersion}
-	}
-	p.Findings = append(p.Findings, firmware.Check(set, opts)...)
 	info, err := g.tables.SMBIOS()
 	if info != nil {
 		p.SMBIOS = len(info.Structures)
 		p.Identity = info.IdentityValues()
-		p.Findings = append(p.Findings, smbios.Lint(info, nil)...)
 	}
-	if err != nil {
-		p.Findings = append(p.Findings, finding.Finding{Code: "smbios-unreadable", Severity: finding.Error,
-			Table: "SMBIOS", Offset: finding.NoOffset, Message: err.Error()})
-	}
+	p.Findings = append(p.Findings, activation.CheckTables(set, info, err, m.def.Edition)...)
 	p.Findings.Sort()
 	if g.exec != nil {
 		p.Exec = &Exec{Command: s.Exec, ExitCode: g.exec.ExitCode, Signal: g.exec.Signal,

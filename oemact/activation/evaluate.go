@@ -118,21 +118,36 @@ func (b *boot) readFirmware() {
 	if hs, err := firmware.ParseKernelLog(strings.NewReader(strings.Join(fw.KernelLog, "\n"))); err == nil {
 		b.set.AddKernelLog(hs, "kernel log")
 	}
-	rel := b.ed.ReleaseInfo()
-	ev.Findings = append(ev.Findings, firmware.Check(b.set, firmware.Options{Release: rel.Name, MinSLICVersion: rel.SLICVersion})...)
-	if len(fw.SMBIOSTable) == 0 {
-		return
+	var info *smbios.Info
+	var err error
+	if len(fw.SMBIOSTable) > 0 {
+		ev.Digests["SMBIOS"] = digest(fw.SMBIOSTable)
+		if info, err = smbios.DecodeSysfs(fw.SMBIOSEntryPoint, fw.SMBIOSTable); info != nil {
+			ev.Identity = Identity(info)
+		}
 	}
-	ev.Digests["SMBIOS"] = digest(fw.SMBIOSTable)
-	info, err := smbios.DecodeSysfs(fw.SMBIOSEntryPoint, fw.SMBIOSTable)
+	ev.Findings = append(ev.Findings, CheckTables(b.set, info, err, b.ed)...)
+}
+
+// CheckTables checks a machine's firmware as the agent does, for edition ed (the zero Edition
+// checks no release): the ACPI tables in set, then the SMBIOS: its lint when it decoded (info),
+// else an smbios-unreadable finding with the decoder's error; nothing when both are nil (no
+// SMBIOS). The OS image probe checks what an OS saw with it too.
+func CheckTables(set *firmware.Set, info *smbios.Info, smbiosErr error, ed edition.Edition) finding.List {
+	var opts firmware.Options
+	if ed.ID != "" {
+		rel := ed.ReleaseInfo()
+		opts = firmware.Options{Release: rel.Name, MinSLICVersion: rel.SLICVersion}
+	}
+	fs := firmware.Check(set, opts)
 	switch {
 	case info != nil:
-		ev.Findings = append(ev.Findings, smbios.Lint(info, nil)...)
-		ev.Identity = Identity(info)
-	case err != nil:
-		ev.Findings = append(ev.Findings, finding.Finding{Code: "smbios-unreadable", Severity: finding.Error,
-			Table: "SMBIOS", Offset: finding.NoOffset, Message: err.Error()})
+		fs = append(fs, smbios.Lint(info, nil)...)
+	case smbiosErr != nil:
+		fs = append(fs, finding.Finding{Code: "smbios-unreadable", Severity: finding.Error,
+			Table: "SMBIOS", Offset: finding.NoOffset, Message: smbiosErr.Error()})
 	}
+	return fs
 }
 
 // Identity is the SMBIOS identity of a decoded table, by the keys of smbios.IdentityFields: its
