@@ -73,10 +73,8 @@ type Hardware struct {
 	// Chipset is Q35 or PC, Firmware SeaBIOS or OVMF ("" the defaults).
 	Chipset, Firmware string
 	MemoryMB, CPUs    int
-	// Sockets spreads the CPUs (0: as the SMBIOS's processor structures say, else one).
-	Sockets int
-	NICs    []NIC
-	Disks   []Disk
+	NICs              []NIC
+	Disks             []Disk
 	// TPM gives the machine a TPM 2.0.
 	TPM bool
 	// Boot is what the machine boots: BootKernel ("" too), or BootDisk or BootCDROM, the OS image
@@ -170,11 +168,11 @@ func (h Hardware) BootImage() (Disk, bool) {
 	return Disk{}, false
 }
 
-// ProcessorSockets is Sockets, else the number of processor structures (type 4) in the SMBIOS:
-// QEMU refuses to start unless the two agree.
+// ProcessorSockets is the number of processor structures (type 4) in the SMBIOS, over which the
+// CPUs are spread: QEMU refuses to start unless the two agree. 0 leaves QEMU's default.
 func (h Hardware) ProcessorSockets() int {
-	if h.Sockets > 0 || h.SMBIOS == nil {
-		return h.Sockets
+	if h.SMBIOS == nil {
+		return 0
 	}
 	n := 0
 	for _, s := range h.SMBIOS.QEMUStructures() {
@@ -255,9 +253,7 @@ type RunningOS interface {
 
 // Result is what one boot (or one round of a machine kept running) did.
 type Result struct {
-	// Round is 1 for a boot, n for the nth step of a machine kept running.
-	Round int
-	Wall  time.Duration
+	Wall time.Duration
 	// Accel says how the machine ran ("tcg", "kvm", "in-process").
 	Accel string
 	// Command reproduces the boot ("" when there is nothing to rerun by hand).
@@ -271,8 +267,8 @@ type Result struct {
 	// RunningOS is an OS image's machine, still running after the probe.
 	RunningOS RunningOS
 	// BootToAgent is, for an OS image's boot, QEMU's start to the guest agent's first answer (0
-	// for a probe in a machine kept running); Probe is how long the probe took.
-	BootToAgent, Probe time.Duration
+	// for a probe in a machine kept running).
+	BootToAgent time.Duration
 }
 
 // FromProfile describes a machine carrying a profile's synthesized tables on the profile's VM

@@ -41,13 +41,9 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 	}
 	wg.Wait()
 	for j, r := range rounds {
-		sr.mu.Lock()
-		if r.boot != nil && r.boot.Resumed {
-			sr.resumed++
-		} else if r.boot != nil {
-			sr.boots++
+		if r.boot != nil {
+			sr.count(r.boot.Resumed)
 		}
-		sr.mu.Unlock()
 		if j == 0 {
 			sr.mainRound(ctx, s, r, st)
 		} else {

@@ -112,20 +112,14 @@ func (sr *scenarioRun) probeStep(ctx context.Context, i int, s *scenario.Step, s
 	}
 	var res *engine.Result
 	var err error
-	sr.mu.Lock()
-	if resumed {
-		sr.resumed++
-	} else {
-		sr.boots++
-	}
-	sr.mu.Unlock()
 	if resumed {
 		res, err = m.liveOS.Probe(ctx, probe, stay)
 	} else {
 		res, err = m.eng.Probe(ctx, hw, probe, stay)
 	}
 	m.liveOS = nil
-	if res != nil {
+	if res != nil { // counted as a boot step's boot is: when the engine gave a boot
+		sr.count(resumed)
 		m.liveOS = res.RunningOS
 		st.Boot = &Boot{Wall: res.Wall, Accel: res.Accel, Command: res.Command, SerialLog: res.Log, Outcome: res.Outcome,
 			Resumed: resumed, BootToAgent: res.BootToAgent}

@@ -229,10 +229,18 @@ type scenarioRun struct {
 	plan     *roundPlan
 	// kmsDown: the organisation's KMS host is down (a kms_host step).
 	kmsDown bool
-	// mu guards boots and resumed, counted by the machines of one step booting at once.
-	mu sync.Mutex
 	// catalog is the scenario's key catalog in its wire form, handed to the guests.
 	catalog []byte
+}
+
+// count counts a boot step's VM boot, or its step in a machine kept running (resumed). Only the
+// scenario's own goroutine counts, after the step's rounds are done.
+func (sr *scenarioRun) count(resumed bool) {
+	if resumed {
+		sr.resumed++
+	} else {
+		sr.boots++
+	}
 }
 
 // machine is one machine in progress: its firmware and hardware as changed so far.

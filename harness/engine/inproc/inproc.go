@@ -40,15 +40,14 @@ type Engine struct{}
 func (Engine) Name() string { return "in-process" }
 
 // Machine implements engine.Engine.
-func (Engine) Machine(name, dir string, o engine.MachineOptions) (engine.Machine, error) {
+func (Engine) Machine(_, dir string, o engine.MachineOptions) (engine.Machine, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
-	return &machine{name: name, dir: dir, o: o}, nil
+	return &machine{dir: dir, o: o}, nil
 }
 
 type machine struct {
-	name  string
 	dir   string
 	o     engine.MachineOptions
 	boots int
@@ -228,7 +227,7 @@ func (p *proc) wait(ctx context.Context, r *channel.Round) (*engine.Result, erro
 		p.powerOff()
 	}
 	said := p.rounds.Result(r)
-	res := &engine.Result{Round: r.N, Wall: time.Since(r.Start), Accel: Accel, Log: p.log, Outcome: "power-off"}
+	res := &engine.Result{Wall: time.Since(r.Start), Accel: Accel, Log: p.log, Outcome: "power-off"}
 	select {
 	case <-p.done:
 	default:

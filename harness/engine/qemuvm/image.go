@@ -58,7 +58,7 @@ func (m *machine) Probe(ctx context.Context, hw engine.Hardware, probe engine.Pr
 		stopTPM(tp, &err)
 		var ae *guestprobe.AgentError
 		if errors.As(err, &ae) && ae.QEMU != nil {
-			return &engine.Result{Round: 1, Wall: time.Since(start), Accel: string(ae.QEMU.Accel), Command: ae.QEMU.Command,
+			return &engine.Result{Wall: time.Since(start), Accel: string(ae.QEMU.Accel), Command: ae.QEMU.Command,
 				Log: ae.QEMU.Serial, Outcome: ae.QEMU.Outcome.String()}, err
 		}
 		return nil, err
@@ -71,7 +71,6 @@ func (m *machine) Probe(ctx context.Context, hw engine.Hardware, probe engine.Pr
 type runningOS struct {
 	g       *guestprobe.Guest
 	tp      *swtpm.Process
-	round   int
 	timeout time.Duration
 }
 
@@ -91,12 +90,11 @@ func (r *runningOS) Stop() error {
 
 // probe runs one probe; unless keep (and the probe worked), the guest then powers off.
 func (r *runningOS) probe(ctx context.Context, probe engine.ProbeFunc, keep bool, start time.Time, toAgent time.Duration) (*engine.Result, error) {
-	r.round++
 	pctx, cancel := context.WithTimeout(ctx, r.timeout)
-	took, err := r.g.Probe(pctx, probe)
+	_, err := r.g.Probe(pctx, probe)
 	cancel()
 	l := r.g.Launched()
-	out := &engine.Result{Round: r.round, Accel: string(l.Accel), Command: l.Command, Log: l.Serial, BootToAgent: toAgent, Probe: took}
+	out := &engine.Result{Accel: string(l.Accel), Command: l.Command, Log: l.Serial, BootToAgent: toAgent}
 	if keep && err == nil {
 		out.Outcome, out.RunningOS, out.Wall = "running", r, time.Since(start)
 		return out, nil

@@ -102,10 +102,8 @@ func (m *machine) Boot(ctx context.Context, hw engine.Hardware, h channel.Handle
 	m.boot.Config = cfg
 	res, err := m.boot.Start(ctx, h, resume)
 	out := result(res, tp)
-	if tp != nil && (out == nil || out.Running == nil) {
-		if serr := tp.Stop(); serr != nil && err == nil {
-			err = serr
-		}
+	if out == nil || out.Running == nil {
+		stopTPM(tp, &err)
 	}
 	return out, err
 }
@@ -114,11 +112,11 @@ func (m *machine) Boot(ctx context.Context, hw engine.Hardware, h channel.Handle
 func (m *machine) config(hw engine.Hardware, dir string) (qemu.Config, error) {
 	c := qemu.Config{Machine: qemu.Machine(hw.Chipset), Firmware: qemu.Firmware(hw.Firmware), MemoryMB: hw.MemoryMB,
 		CPUs: hw.CPUs, Sockets: hw.ProcessorSockets(), OEMID: hw.OEMID, OEMTableID: hw.OEMTableID, Accel: m.e.Accel}
-	files, err := WriteTables(hw, dir)
+	tf, err := writeTables(hw, dir)
 	if err != nil {
 		return c, err
 	}
-	c.ACPITables, c.SMBIOSFiles, c.SMBIOSEntryPoint = files.ACPI, files.SMBIOS, files.EntryPoint
+	c.ACPITables, c.SMBIOSFiles, c.SMBIOSEntryPoint = tf.ACPI, tf.SMBIOS, tf.EntryPoint
 	for _, n := range hw.NICs {
 		c.NICs = append(c.NICs, qemu.NIC{MAC: n.MAC})
 	}
@@ -137,21 +135,21 @@ func (m *machine) config(hw engine.Hardware, dir string) (qemu.Config, error) {
 	return c, nil
 }
 
-// Files are the tables as QEMU reads them.
-type Files struct {
+// files are the tables as QEMU reads them.
+type files struct {
 	ACPI   []string // one whole table per file, for -acpitable file=
 	SMBIOS []string // one structure per file, for -smbios file=
 	// EntryPoint is "64" for an _SM3_ entry point, else "".
 	EntryPoint string
 }
 
-// WriteTables writes hw's ACPI tables (NAME.bin) and SMBIOS structures (smbios/NNN-...bin) into
+// writeTables writes hw's ACPI tables (NAME.bin) and SMBIOS structures (smbios/NNN-...bin) into
 // dir.
-func WriteTables(hw engine.Hardware, dir string) (*Files, error) {
+func writeTables(hw engine.Hardware, dir string) (*files, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	f := &Files{}
+	f := &files{EntryPoint: entryPointArg(hw.SMBIOS)}
 	for _, t := range hw.Tables {
 		p := filepath.Join(dir, t.Name+".bin")
 		if err := os.WriteFile(p, t.Data, 0o644); err != nil {
@@ -173,15 +171,21 @@ func WriteTables(hw engine.Hardware, dir string) (*Files, error) {
 	for _, n := range names {
 		f.SMBIOS = append(f.SMBIOS, filepath.Join(sdir, n))
 	}
-	if hw.SMBIOS.EntryPoint != nil && hw.SMBIOS.EntryPoint.Kind == smbios.EntryPoint64 {
-		f.EntryPoint = "64"
-	}
 	return f, nil
 }
 
-// IdentityArgs returns the QEMU arguments that carry hw's firmware identity, given the files
-// WriteTables wrote: what `oemact synth` writes to qemu.args.
-func IdentityArgs(hw engine.Hardware, f *Files) ([]string, error) {
+// entryPointArg is QEMU's smbios-entry-point-type for info: "64" for an _SM3_ entry point, else
+// "" (QEMU's default).
+func entryPointArg(info *smbios.Info) string {
+	if info != nil && info.EntryPoint != nil && info.EntryPoint.Kind == smbios.EntryPoint64 {
+		return "64"
+	}
+	return ""
+}
+
+// identityArgs returns the QEMU arguments that carry hw's firmware identity, given its table
+// files: what `oemact synth` writes to qemu.args.
+func identityArgs(hw engine.Hardware, f *files) ([]string, error) {
 	hw = hw.WithDefaults()
 	return qemu.IdentityArgs(qemu.Config{Machine: qemu.Machine(hw.Chipset), OEMID: hw.OEMID, OEMTableID: hw.OEMTableID,
 		ACPITables: f.ACPI, SMBIOSFiles: f.SMBIOS, SMBIOSEntryPoint: f.EntryPoint})
@@ -213,7 +217,7 @@ func result(res *boot.Result, tp *swtpm.Process) *engine.Result {
 	if res == nil {
 		return nil
 	}
-	out := &engine.Result{Round: res.Round, Wall: res.Timings.Total}
+	out := &engine.Result{Wall: res.Timings.Total}
 	if q := res.QEMU; q != nil {
 		out.Accel, out.Command, out.Log, out.Outcome = string(q.Accel), q.Command, q.Serial, q.Outcome.String()
 	}
@@ -246,24 +250,20 @@ func (r *running) Stop() error {
 }
 
 func (r *running) stopTPM(err *error) {
-	if r.tp == nil {
-		return
-	}
-	if serr := r.tp.Stop(); serr != nil && *err == nil {
-		*err = serr
-	}
+	stopTPM(r.tp, err)
 	r.tp = nil
 }
 
 var _ engine.Engine = (*Engine)(nil)
 
 // WriteSynthArgs writes qemu.args into dir: the arguments that carry a synthesized profile's
-// firmware identity, one per line, with absolute file names (the tables Write put in files), for
-// someone who adds them to a QEMU command of their own. It returns the file and the arguments.
-func WriteSynthArgs(dir string, t *profile.Tables, files *profile.Files) (string, []string, error) {
-	f := &Files{}
+// firmware identity, one per line, with absolute names of the table files written (as
+// profile.Write wrote them), for someone who adds them to a QEMU command of their own. It returns
+// the file and the arguments.
+func WriteSynthArgs(dir string, t *profile.Tables, written *profile.Files) (string, []string, error) {
+	f := &files{EntryPoint: entryPointArg(t.SMBIOS)}
 	for _, sig := range firmware.MarkerSignatures() {
-		if p := files.Marker(sig); p != "" {
+		if p := written.Marker(sig); p != "" {
 			abs, err := filepath.Abs(p)
 			if err != nil {
 				return "", nil, err
@@ -271,17 +271,14 @@ func WriteSynthArgs(dir string, t *profile.Tables, files *profile.Files) (string
 			f.ACPI = append(f.ACPI, abs)
 		}
 	}
-	for _, p := range files.SMBIOS {
+	for _, p := range written.SMBIOS {
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			return "", nil, err
 		}
 		f.SMBIOS = append(f.SMBIOS, abs)
 	}
-	if t.SMBIOS != nil && t.SMBIOS.EntryPoint != nil && t.SMBIOS.EntryPoint.Kind == smbios.EntryPoint64 {
-		f.EntryPoint = "64"
-	}
-	args, err := IdentityArgs(engine.FromProfile(t, t.Profile.VM, false), f)
+	args, err := identityArgs(engine.FromProfile(t, t.Profile.VM, false), f)
 	if err != nil {
 		return "", nil, err
 	}
