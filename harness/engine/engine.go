@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/harness/channel"
 	"github.com/oemact/oemact/harness/qemu"
 	"github.com/oemact/oemact/harness/qga"
@@ -130,6 +131,12 @@ func (h Hardware) Check() error {
 	case SeaBIOS, OVMF:
 	default:
 		return fmt.Errorf("firmware %q is not supported by the harness; use seabios or ovmf", h.Firmware)
+	}
+	if _, err := firmware.PadID(h.OEMID, 6); err != nil {
+		return fmt.Errorf("OEM ID: %w", err)
+	}
+	if _, err := firmware.PadID(h.OEMTableID, 8); err != nil {
+		return fmt.Errorf("OEM table ID: %w", err)
 	}
 	if n := h.ProcessorSockets(); n > 0 && h.CPUs%n != 0 {
 		return fmt.Errorf("%d CPUs cannot be spread over the %d processor sockets the SMBIOS describes", h.CPUs, n)

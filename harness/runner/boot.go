@@ -25,7 +25,7 @@ func (sr *scenarioRun) bootStep(ctx context.Context, i int, s *scenario.Step, st
 	ms := s.Booted()
 	var batch *proxyBatch
 	if s.Kind == scenario.Activate && s.Method == scenario.MethodProxy {
-		batch = newProxyBatch(sr, s, len(ms))
+		batch = newProxyBatch(ctx, sr, s, len(ms))
 	}
 	rounds := make([]*machineRound, len(ms))
 	var wg sync.WaitGroup

@@ -16,19 +16,16 @@ import (
 // depend on which guest was faster.
 type proxyBatch struct {
 	sr   *scenarioRun
-	from string // the proxy's address
+	ctx  context.Context // the step's: the batch's request ends with it
+	from string          // the proxy's address
 	n    int
 
 	mu      sync.Mutex
-	asked   map[int]pendingProxy
+	asked   map[int]channel.ActivateRequest
 	done    map[int]bool
 	sent    bool
 	answers map[int]proxyAnswer
 	ready   chan struct{}
-}
-
-type pendingProxy struct {
-	req channel.ActivateRequest
 }
 
 type proxyAnswer struct {
@@ -36,21 +33,21 @@ type proxyAnswer struct {
 	err error
 }
 
-func newProxyBatch(sr *scenarioRun, s *scenario.Step, n int) *proxyBatch {
+func newProxyBatch(ctx context.Context, sr *scenarioRun, s *scenario.Step, n int) *proxyBatch {
 	from := s.IP
 	if from == "" {
 		from = s.Machine.IP
 	}
-	return &proxyBatch{sr: sr, from: from, n: n, asked: map[int]pendingProxy{}, done: map[int]bool{},
+	return &proxyBatch{sr: sr, ctx: ctx, from: from, n: n, asked: map[int]channel.ActivateRequest{}, done: map[int]bool{},
 		answers: map[int]proxyAnswer{}, ready: make(chan struct{})}
 }
 
 // ask adds machine j's request and waits for the batch's answer to it.
 func (b *proxyBatch) ask(ctx context.Context, j int, req channel.ActivateRequest) (channel.Activation, error) {
 	b.mu.Lock()
-	b.asked[j] = pendingProxy{req: req}
+	b.asked[j] = req
 	b.mu.Unlock()
-	b.maybeSend(ctx)
+	b.maybeSend()
 	select {
 	case <-b.ready:
 	case <-ctx.Done():
@@ -67,11 +64,11 @@ func (b *proxyBatch) finished(j int) {
 	b.mu.Lock()
 	b.done[j] = true
 	b.mu.Unlock()
-	b.maybeSend(context.Background())
+	b.maybeSend()
 }
 
 // maybeSend sends the batch once every machine has asked or finished.
-func (b *proxyBatch) maybeSend(ctx context.Context) {
+func (b *proxyBatch) maybeSend() {
 	b.mu.Lock()
 	count := len(b.asked)
 	for j := range b.done {
@@ -91,14 +88,14 @@ func (b *proxyBatch) maybeSend(ctx context.Context) {
 	sort.Ints(order)
 	reqs := make([]channel.ActivateRequest, len(order))
 	for i, j := range order {
-		reqs[i] = b.asked[j].req
+		reqs[i] = b.asked[j]
 	}
 	b.mu.Unlock()
 
 	var out []channel.Activation
 	var err error
 	if len(reqs) > 0 {
-		out, err = b.sr.host.WithContext(ctx).ProxyBatch(b.from, reqs)
+		out, err = b.sr.host.WithContext(b.ctx).ProxyBatch(b.from, reqs)
 	}
 	b.mu.Lock()
 	for i, j := range order {

@@ -127,7 +127,6 @@ type Step struct {
 	Duration time.Duration `json:"duration_ns"`
 }
 
-// Boot describes the VM boot of a step.
 // Other is another machine a step booted alongside its own (a proxy activation gathers several):
 // how it booted, its licence state after the step and the answer it got.
 type Other struct {
@@ -138,6 +137,7 @@ type Other struct {
 	Error      string            `json:"error,omitempty"`
 }
 
+// Boot describes the VM boot of a step.
 type Boot struct {
 	Wall      time.Duration `json:"wall_ns"`
 	Accel     string        `json:"accel"`

@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -180,20 +181,11 @@ func (p *parser) stepKind(field string, r *rawStep) (KindSpec, error) {
 	}
 	k := found[0]
 	for _, f := range stepFields {
-		if f.set(r) && !contains(k.Fields, f.name) {
+		if f.set(r) && !slices.Contains(k.Fields, f.name) {
 			return KindSpec{}, p.doc.Errorf(field+"."+f.name, "%s does not apply to a %s step", f.name, k.Kind)
 		}
 	}
 	return k, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Activation methods.

@@ -45,25 +45,24 @@ var platformTables = map[string][]platformTable{
 // rootIDs are the OEM IDs of the RSDT, XSDT and the tables QEMU builds.
 func rootIDs(hw engine.Hardware) (id, tableID string) {
 	for _, t := range hw.Tables {
-		if len(t.Data) >= firmware.HeaderSize && string(t.Data[:4]) == "SLIC" {
-			return string(t.Data[10:16]), string(t.Data[16:24])
+		if h, err := firmware.DecodeHeader(t.Data); err == nil && h.Sig() == "SLIC" {
+			return string(h.OEMID[:]), string(h.OEMTableID[:])
 		}
 	}
 	id, tableID = qemuOEMID, qemuOEMTableID
 	if hw.OEMID != "" {
-		id = pad(hw.OEMID, 6)
+		id = padded(hw.OEMID, 6)
 	}
 	if hw.OEMTableID != "" {
-		tableID = pad(hw.OEMTableID, 8)
+		tableID = padded(hw.OEMTableID, 8)
 	}
 	return id, tableID
 }
 
-func pad(s string, n int) string {
-	if len(s) >= n {
-		return s[:n]
-	}
-	return s + strings.Repeat(" ", n-len(s))
+// padded is s padded with spaces to n bytes; Hardware.Check has refused a longer one.
+func padded(s string, n int) string {
+	b, _ := firmware.PadID(s, n)
+	return string(b)
 }
 
 // acpi writes /sys/firmware/acpi/tables and returns the kernel log's table lines.
