@@ -391,3 +391,59 @@ func TestSignatureOnlyFileIsTruncatedTable(t *testing.T) {
 		assert.True(t, truncated, "%s: %v", p, got)
 	}
 }
+
+// Every real table damaged in the ways a bad copy damages one (a checksum byte off by a bit, a
+// byte of its body changed, its last byte cut off) is reported as a damaged table with a checksum
+// or truncation error, loose or in a folder: never skipped as something else because its bytes
+// happen to look like SMBIOS structures or a firmware volume.
+func TestDamagedRealTablesAreReported(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join(fixturesDir, "*", "*"))
+	require.NoError(t, err)
+	var tables []string
+	for _, p := range paths {
+		if filepath.Base(p) != "README.md" {
+			tables = append(tables, p)
+		}
+	}
+	require.GreaterOrEqual(t, len(tables), 25)
+	damaged := map[string]bool{CodeChecksum: true, CodeTruncated: true, CodeLengthExceeds: true,
+		CodeSLICTruncated: true, CodeMSDMTruncated: true}
+	dir := t.TempDir()
+	n := 0
+	for _, p := range tables {
+		raw, err := os.ReadFile(p)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(raw), HeaderSize, p)
+		variants := map[string][]byte{"cut by one byte": raw[:len(raw)-1]}
+		for bit := 0; bit < 8; bit++ {
+			variants[fmt.Sprintf("checksum bit %d flipped", bit)] = mutate(raw, false, func(b []byte) []byte { b[OffChecksum] ^= 1 << bit; return b })
+		}
+		if len(raw) > HeaderSize {
+			for _, off := range []int{HeaderSize, (HeaderSize + len(raw)) / 2, len(raw) - 1} {
+				variants[fmt.Sprintf("body byte 0x%x flipped", off)] = mutate(raw, false, func(b []byte) []byte { b[off] ^= 0xFF; return b })
+			}
+		}
+		for what, b := range variants {
+			n++
+			loose := filepath.Join(dir, fmt.Sprintf("table%d.bin", n))
+			require.NoError(t, os.WriteFile(loose, b, 0o644))
+			folder := filepath.Join(dir, fmt.Sprintf("tables%d", n))
+			require.NoError(t, os.Mkdir(folder, 0o755))
+			inFolder := filepath.Join(folder, filepath.Base(p))
+			require.NoError(t, os.WriteFile(inFolder, b, 0o644))
+			for _, c := range []struct{ load, file string }{{loose, loose}, {folder, inFolder}} {
+				sets, err := Load(c.load)
+				require.NoError(t, err)
+				require.Len(t, sets, 1)
+				got := Check(sets[0], Options{})
+				var hit bool
+				for _, f := range got {
+					if f.Path == c.file && damaged[f.Code] && f.Severity == finding.Error {
+						hit = true
+					}
+				}
+				assert.True(t, hit && got.Failed(), "%s, %s, read from %s: %v", p, what, c.load, got)
+			}
+		}
+	}
+}

@@ -50,6 +50,10 @@ var knownSignatures = func() map[string]bool {
 	return m
 }()
 
+// KnownSignature reports whether sig is a table signature the ACPI specification or ACPICA
+// defines, or a marker table's.
+func KnownSignature(sig []byte) bool { return knownSignatures[string(sig)] }
+
 // plausibleIDs reports whether the header's OEM ID, OEM table ID and creator ID are printable
 // ASCII or NUL.
 func plausibleIDs(h []byte) bool {

@@ -80,12 +80,17 @@ type Options struct {
 const CodeUnrecognized = "input-unrecognized"
 
 // Detect decides what b holds. The evidence is weighed in this order, the first that holds
-// deciding: an ACPI header with a right checksum; an SMBIOS entry point; a Windows RSMB header;
-// a bare SMBIOS structure table (structures that chain to the end or to type 127) unless a
-// firmware image structure is there too; acpidump text; a firmware image; a table signature with
-// less than a header after it; other text; an ACPI signature with a wrong length or checksum.
+// deciding: an ACPI header with a right checksum; an ACPI header whose length is b's but whose
+// checksum is wrong, or whose length runs past b's end (a known signature, at most 1 MiB); an
+// SMBIOS entry point; a Windows RSMB header; a bare SMBIOS structure table (structures that
+// chain to the end or to type 127) unless a firmware image structure is there too; acpidump
+// text; a firmware image; a table signature with less than a header after it; other text; an
+// ACPI signature with a wrong length or checksum.
 func Detect(b []byte, opts Options) Detection {
 	if d, ok := acpiTable(b); ok {
+		return d
+	}
+	if d, ok := damagedTable(b); ok {
 		return d
 	}
 	if f := smbios.Container(b); f != 0 {
@@ -146,6 +151,33 @@ func acpiTable(b []byte) (Detection, bool) {
 		return Detection{}, false
 	}
 	return Detection{Kind: ACPITable, Evidence: fmt.Sprintf("ACPI table %s, checksum right", b[:4])}, true
+}
+
+// maxCutTable bounds the length a header may claim beyond the file's end for the file to count as
+// a table cut off: a table file of the markers' size that lost a few bytes in a copy, not any
+// bytes whose first eight happen to read as a signature and a large number.
+const maxCutTable = 1 << 20
+
+// damagedTable recognizes a table whose checksum is wrong or whose end is cut off, before the
+// weaker evidence is weighed: a real table's bytes can chain as SMBIOS structures (an MSDM whose
+// body is erased to 0xFF) or hold "_FVH" (a SLIC's modulus), and such a table must be reported
+// as damaged, not skipped as something else. The evidence is a signature and a header length
+// that is the file's length, or that runs past the file's end (by at most maxCutTable) for a
+// signature a specification defines.
+func damagedTable(b []byte) (Detection, bool) {
+	if len(b) < headerSize || !fwimage.ValidSignature(b[:4]) {
+		return Detection{}, false
+	}
+	n := uint64(binary.LittleEndian.Uint32(b[4:]))
+	switch {
+	case n == uint64(len(b)) && string(b[:4]) == "FACS":
+		return Detection{Kind: DamagedACPITable, Evidence: fmt.Sprintf("FACS of %d bytes, shorter than its 64", n)}, true
+	case n == uint64(len(b)):
+		return Detection{Kind: DamagedACPITable, Evidence: fmt.Sprintf("ACPI table %s, checksum wrong", b[:4])}, true
+	case n > uint64(len(b)) && n <= maxCutTable && fwimage.KnownSignature(b[:4]):
+		return Detection{Kind: DamagedACPITable, Evidence: fmt.Sprintf("ACPI table %s, cut off: %d of its %d bytes", b[:4], len(b), n)}, true
+	}
+	return Detection{}, false
 }
 
 func smbiosEvidence(b []byte, f smbios.Format) string {

@@ -53,7 +53,8 @@ func TestDetectRealInputs(t *testing.T) {
 }
 
 // The order of evidence: an ACPI header with a right checksum wins even over bytes that chain
-// as SMBIOS structures; a table whose checksum is wrong is still recognized as ACPI, last.
+// as SMBIOS structures; a table whose checksum is wrong or whose end is cut off is still
+// recognized as ACPI.
 func TestDetectOrderOfEvidence(t *testing.T) {
 	slic := readRepo(t, "fixtures", "acpi", "dell-inspiron-14-3462", "SLIC")
 	d := Detect(slic, Options{})
@@ -64,6 +65,19 @@ func TestDetectOrderOfEvidence(t *testing.T) {
 	bad[9]++
 	assert.Equal(t, DamagedACPITable, Detect(bad, Options{}).Kind)
 	assert.Equal(t, DamagedACPITable, Detect(slic[:100], Options{}).Kind, "cut off")
+
+	// A damaged table is a damaged table even when its bytes are weaker evidence of something
+	// else: an MSDM whose body is erased to 0xFF chains as SMBIOS structures, and the Framework
+	// SLIC's modulus holds "_FVH", a UEFI volume's signature.
+	msdm := append([]byte(nil), readRepo(t, "fixtures", "acpi", "gigabyte-ga-ma785gm-us2h", "MSDM")...)
+	msdm[9] ^= 1
+	d = Detect(msdm, Options{})
+	assert.Equal(t, DamagedACPITable, d.Kind, d.Evidence)
+	assert.Equal(t, "ACPI table MSDM, checksum wrong", d.Evidence)
+	fw := readRepo(t, "fixtures", "acpi", "framework-laptop-16", "SLIC")
+	d = Detect(fw[:len(fw)-1], Options{})
+	assert.Equal(t, DamagedACPITable, d.Kind, d.Evidence)
+	assert.Equal(t, "ACPI table SLIC, cut off: 373 of its 374 bytes", d.Evidence)
 
 	dump := readRepo(t, "fixtures", "smbios", "uroot_VMWare.bin")
 	table := dump[smbios.DumpBinTableOffset:]
