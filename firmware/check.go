@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/oemact/oemact/firmware/finding"
+	"github.com/oemact/oemact/firmware/fwimage"
 	"github.com/oemact/oemact/firmware/productkey"
 )
 
@@ -151,7 +152,7 @@ func (c *checker) table(t *Table) {
 		return
 	}
 	h := &t.Header
-	if !ValidSignature(h.Signature[:]) && t.Signature() != "RSDP" {
+	if !fwimage.ValidSignature(h.Signature[:]) && t.Signature() != "RSDP" {
 		c.add(t, CodeBadSignature, finding.Error, 0,
 			"signature %s is not an ACPI table signature (A-Z, 0-9, _): not an ACPI table, or corrupt", QuoteID(h.Signature[:]))
 		return

@@ -1,10 +1,6 @@
 package firmware
 
-import (
-	"fmt"
-
-	"github.com/oemact/oemact/firmware/sniff"
-)
+import "fmt"
 
 // HeaderSize is the size of the common ACPI table header (ACPI 6.5, 5.2.6).
 const HeaderSize = 36
@@ -81,10 +77,6 @@ func (h *Header) Dump() []DumpLine { return headerLayout.dump(nil, 0, h) }
 
 // Sig returns the signature as a string (raw bytes, as they are).
 func (h *Header) Sig() string { return string(h.Signature[:]) }
-
-// ValidSignature reports whether sig is made of the characters ACPICA accepts in a table
-// signature: A-Z, 0-9 and '_' ('!' too, in the last place).
-func ValidSignature(sig []byte) bool { return sniff.ValidSignature(sig) }
 
 // Sum returns the 8-bit sum of b.
 func Sum(b []byte) uint8 {

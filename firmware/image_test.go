@@ -16,17 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The image scan's signature rule is this package's.
-func TestImageScanSignatureRule(t *testing.T) {
-	for pos := 0; pos < 4; pos++ {
-		for c := 0; c < 256; c++ {
-			sig := []byte("ABCD")
-			sig[pos] = byte(c)
-			assert.Equal(t, ValidSignature(sig), fwimage.ValidSignature(sig), "%q", sig)
-		}
-	}
-}
-
 func fixtureTable(t *testing.T, machine, sig string) []byte {
 	b, err := os.ReadFile(filepath.Join(fixturesDir, machine, sig))
 	require.NoError(t, err)

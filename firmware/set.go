@@ -309,7 +309,7 @@ func (s *Set) addTable(path, name string, b []byte, inFolder bool) {
 	t := NewTable(tname, path, FromFile, b)
 	if t.Name == "" {
 		t.Name = t.Signature()
-		if t.Err != nil && !ValidSignature(t.Header.Signature[:]) {
+		if t.Err != nil && !fwimage.ValidSignature(t.Header.Signature[:]) {
 			t.Name = name
 		}
 	}

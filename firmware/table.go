@@ -67,7 +67,7 @@ func NewTable(name, path string, src Source, raw []byte) *Table {
 	h, err := DecodeHeader(raw)
 	if err != nil {
 		t.Err = err
-		if len(raw) >= 4 && ValidSignature(raw[:4]) {
+		if len(raw) >= 4 && fwimage.ValidSignature(raw[:4]) {
 			// Truncated: keep the signature, so the table is checked and reported as what it
 			// says it is (a 4-byte "SLIC" is a truncated SLIC, not an unknown file).
 			copy(t.Header.Signature[:], raw[:4])
@@ -79,7 +79,7 @@ func NewTable(name, path string, src Source, raw []byte) *Table {
 		k.decode(t, raw)
 		return t
 	}
-	if !ValidSignature(h.Signature[:]) {
+	if !fwimage.ValidSignature(h.Signature[:]) {
 		t.Err = formatErr(name, 0, ErrSignature, "signature %s is not an ACPI table signature (A-Z, 0-9, _)", QuoteID(h.Signature[:]))
 		return t
 	}

@@ -4,8 +4,8 @@ import "strings"
 
 // The scan finds ACPI tables in any bytes: a 36-byte header whose signature is made of the
 // characters ACPICA accepts, whose length field is plausible and whose Length bytes sum to zero
-// (ACPI 6.5, 5.2.6). It is the same rule as firmware.ValidSignature and firmware.ChecksumOK
-// (firmware's tests hold the two to it); this package does not import firmware, which imports it.
+// (ACPI 6.5, 5.2.6). ValidSignature is the project's one signature rule: it lives here because
+// this package is the lowest that needs it, and firmware and sniff, which import this one, use it.
 //
 // One in 256 random headers has a valid checksum, and code holds many runs of capitals and
 // digits: measured on OVMF_CODE_4M.fd, three PE32 images hold such "tables" (PPE1, VAUI, AWE1).
@@ -67,7 +67,8 @@ func plausibleIDs(h []byte) bool {
 	return true
 }
 
-// ValidSignature reports whether sig is 4 bytes that may be an ACPI table signature.
+// ValidSignature reports whether sig is 4 bytes that may be an ACPI table signature: the
+// characters ACPICA accepts, A-Z, 0-9 and '_' ('!' too, in the last place, as in "ASF!").
 func ValidSignature(sig []byte) bool {
 	return len(sig) == 4 && sigChar[sig[0]] && sigChar[sig[1]] && sigChar[sig[2]] && (sigChar[sig[3]] || sig[3] == '!')
 }

@@ -111,13 +111,13 @@ func Detect(b []byte, opts Options) Detection {
 	}
 	// A table signature and less than a header is a table cut off, even when its bytes are
 	// printable ("SLIC" alone): reported as truncated, never skipped as text.
-	if len(b) >= 4 && len(b) < headerSize && ValidSignature(b[:4]) {
+	if len(b) >= 4 && len(b) < headerSize && fwimage.ValidSignature(b[:4]) {
 		return Detection{Kind: DamagedACPITable, Evidence: fmt.Sprintf("ACPI signature %s, cut off before the end of its %d-byte header", b[:4], headerSize)}
 	}
 	if IsText(b) {
 		return Detection{Kind: Text, Evidence: "text"}
 	}
-	if len(b) >= 4 && ValidSignature(b[:4]) {
+	if len(b) >= 4 && fwimage.ValidSignature(b[:4]) {
 		return Detection{Kind: DamagedACPITable, Evidence: fmt.Sprintf("ACPI signature %s, but its length or checksum is wrong", b[:4])}
 	}
 	return Detection{Kind: Unknown, Evidence: "nothing recognized"}
@@ -140,7 +140,7 @@ func acpiTable(b []byte) (Detection, bool) {
 	if len(b) >= 20 && string(b[:8]) == "RSD PTR " && sum(b[:20]) == 0 {
 		return Detection{Kind: ACPITable, Evidence: "RSDP, checksum right"}, true
 	}
-	if len(b) < headerSize || !ValidSignature(b[:4]) {
+	if len(b) < headerSize || !fwimage.ValidSignature(b[:4]) {
 		return Detection{}, false
 	}
 	n := binary.LittleEndian.Uint32(b[4:])
@@ -200,21 +200,6 @@ func sum(b []byte) uint8 {
 		s += c
 	}
 	return s
-}
-
-// ValidSignature reports whether sig is made of the characters ACPICA accepts in a table
-// signature: A-Z, 0-9 and '_' (and '!' last, as in "OEM!" templates).
-func ValidSignature(sig []byte) bool {
-	if len(sig) != 4 {
-		return false
-	}
-	for i, c := range sig {
-		ok := c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || i == 3 && c == '!'
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // IsText reports whether b is non-empty UTF-8 text with no control bytes but tab, CR, LF and FF:

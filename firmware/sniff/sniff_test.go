@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/oemact/oemact/firmware/fwimage"
 	"github.com/oemact/oemact/smbios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -170,7 +171,7 @@ func FuzzDetect(f *testing.F) {
 				t.Fatalf("sniffed %v (%s), but smbios.Decode refuses it: %v", d.SMBIOS, d.Evidence, err)
 			}
 		}
-		if d.Kind == ACPITable && len(b) >= 36 && string(b[:4]) != "FACS" && ValidSignature(b[:4]) {
+		if d.Kind == ACPITable && len(b) >= 36 && string(b[:4]) != "FACS" && fwimage.ValidSignature(b[:4]) {
 			n := binary.LittleEndian.Uint32(b[4:])
 			if int(n) > len(b) {
 				t.Fatalf("a whole ACPI table longer than its bytes: %d > %d", n, len(b))

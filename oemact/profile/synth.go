@@ -6,6 +6,7 @@ import (
 
 	"github.com/oemact/oemact/firmware"
 	"github.com/oemact/oemact/firmware/fileio"
+	"github.com/oemact/oemact/firmware/fwimage"
 	"github.com/oemact/oemact/firmware/productkey"
 	"github.com/oemact/oemact/oemact/cert"
 	"github.com/oemact/oemact/oemact/edition"
@@ -80,7 +81,7 @@ func (p *Profile) readTable(field, name, sig string) ([]byte, error) {
 		return nil, p.errAt(field, "%s: %v", name, err)
 	}
 	if h.Sig() != sig {
-		if !firmware.ValidSignature(h.Signature[:]) {
+		if !fwimage.ValidSignature(h.Signature[:]) {
 			// Not a table at all: say so without quoting the file's first bytes.
 			return nil, p.errAt(field, "%s is not an ACPI table (no table signature at its start), not %s", name, sig)
 		}
