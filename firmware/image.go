@@ -12,14 +12,8 @@ import (
 // tables) are walked by package fwimage; the checksummed ACPI tables found in one image form one
 // set, each table carrying its Location in the image.
 
-// IsImage reports whether sniff's order of evidence makes b a firmware image: not a table,
-// SMBIOS or acpidump text, and recognized by fwimage (a structure, or a table past its start).
-func IsImage(b []byte) bool {
-	return sniff.Detect(b, sniff.Options{}).Kind == sniff.FirmwareImage
-}
-
 // LoadImage reads a firmware image (up to fwimage.DefaultLimits.File bytes) and returns its tables
-// as one set. A file that is not an image (IsImage) is an error.
+// as one set. A file that sniff does not call an image is an error.
 func LoadImage(path string) (*Set, error) {
 	b, err := fileio.ReadFile(path, fwimage.DefaultLimits.File)
 	if err != nil {

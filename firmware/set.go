@@ -131,8 +131,8 @@ func (s *Set) note(code string, sev finding.Severity, table, path, format string
 //   - a folder is one set: every regular file in it (raw tables, named anything; acpidump text
 //     too), sub-folders (sysfs's data/ and dynamic/) skipped;
 //   - an acpidump text file is a set of its own (it is a whole machine's dump);
-//   - a firmware image (IsImage: not a table, but a UEFI volume or capsule, a flash image, a
-//     coreboot ROM or a blob holding tables) is a set of its own: the tables found in it;
+//   - a firmware image (sniff.FirmwareImage: not a table, but a UEFI volume or capsule, a flash
+//     image, a coreboot ROM or a blob holding tables) is a set of its own: the tables found in it;
 //   - every other file given is a raw table, and all of them together form one set;
 //   - a text file that is not acpidump output is skipped with an info note.
 //
@@ -167,7 +167,7 @@ func load(paths []string, force bool) ([]*Set, error) {
 			sets = append(sets, s)
 			continue
 		}
-		b, err := readTablesOrImage(p)
+		b, err := sniff.ReadFile(p, fwimage.DefaultLimits.File)
 		if err != nil {
 			return nil, fmt.Errorf("reading tables: %w", err)
 		}
@@ -178,9 +178,12 @@ func load(paths []string, force bool) ([]*Set, error) {
 			sets = append(sets, s)
 			continue
 		}
-		if !force && IsImage(b) {
-			sets = append(sets, ImageSet(p, b))
-			continue
+		var d sniff.Detection
+		if !force {
+			if d = sniff.Detect(b, sniff.Options{}); d.Kind == sniff.FirmwareImage {
+				sets = append(sets, ImageSet(p, b))
+				continue
+			}
 		}
 		if loose == nil {
 			loose = NewSet("", SetFiles)
@@ -190,7 +193,7 @@ func load(paths []string, force bool) ([]*Set, error) {
 			loose.Files = append(loose.Files, p)
 			loose.addTable(p, filepath.Base(p), b, false)
 		} else {
-			loose.addFile(p, filepath.Base(p), b, false)
+			loose.addFile(p, filepath.Base(p), b, d, false)
 		}
 	}
 	if loose != nil {
@@ -198,24 +201,6 @@ func load(paths []string, force bool) ([]*Set, error) {
 		loose.numberDuplicates()
 	}
 	return sets, nil
-}
-
-// readTablesOrImage reads a file given as tables: up to fileio.TableLimit bytes; a larger file
-// only when its first MiB shows a firmware image structure (as sniff judges such files), up to
-// the image bound.
-func readTablesOrImage(p string) ([]byte, error) {
-	b, err := fileio.ReadFile(p, fileio.TableLimit)
-	if !errors.Is(err, fileio.ErrTooLarge) {
-		return b, err
-	}
-	head, herr := fileio.Head(p, 1<<20)
-	if herr != nil {
-		return nil, herr
-	}
-	if _, ok := fwimage.DetectStructure(head); !ok {
-		return nil, err
-	}
-	return fileio.ReadFile(p, fwimage.DefaultLimits.File)
 }
 
 // LoadDir reads a folder laid out like /sys/firmware/acpi/tables: one file per table, named by
@@ -250,7 +235,7 @@ func (s *Set) readDir(dir string) error {
 			s.addAcpidump(p, b)
 			continue
 		}
-		s.addFile(p, e.Name(), b, true)
+		s.addFile(p, e.Name(), b, sniff.Detect(b, sniff.Options{}), true)
 	}
 	return nil
 }
@@ -279,12 +264,12 @@ func LoadLive() (*Set, error) {
 	return s, nil
 }
 
-// addFile adds one file as a raw table, unless sniff says it is something else: SMBIOS data,
-// a firmware image or other text are skipped with an info note, a file nothing recognizes with
-// an error that says what was looked for.
-func (s *Set) addFile(path, name string, b []byte, inFolder bool) {
+// addFile adds one file as a raw table, unless sniff said it is something else (d is
+// sniff.Detect's verdict on b): SMBIOS data, a firmware image or other text are skipped with an
+// info note, a file nothing recognizes with an error that says what was looked for.
+func (s *Set) addFile(path, name string, b []byte, d sniff.Detection, inFolder bool) {
 	s.Files = append(s.Files, path)
-	switch d := sniff.Detect(b, sniff.Options{}); d.Kind {
+	switch d.Kind {
 	case sniff.Text:
 		s.note(CodeSkippedFile, finding.Info, name, path,
 			"skipped: a text file that is neither an ACPI table nor acpidump output")

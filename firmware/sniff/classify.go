@@ -52,7 +52,7 @@ func Classify(paths []string, opts Options) (*Sources, error) {
 			}
 			continue
 		}
-		b, err := read(p, opts)
+		b, err := ReadFile(p, ImageHead)
 		if err != nil {
 			return nil, err
 		}
@@ -89,7 +89,7 @@ func (s *Sources) addDir(dir string, opts Options) error {
 			continue
 		}
 		f := filepath.Join(dir, e.Name())
-		b, err := read(f, opts)
+		b, err := ReadFile(f, ImageHead)
 		if err != nil {
 			return err
 		}
@@ -108,29 +108,30 @@ func isFile(p string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// imageHead is how much of a file over the limit is read to see whether it is a firmware image:
-// its structures start at offset 0 (or its descriptor's regions say where).
-const imageHead = 1 << 20
+// ImageHead is how much of a file over fileio.TableLimit is read to see whether it is a firmware
+// image: its structures start at offset 0 (or its descriptor's regions say where).
+const ImageHead = 1 << 20
 
-// read reads a regular file of at most opts.Limit bytes (fileio.TableLimit when unset): pipes,
-// devices and sockets are refused before a byte is read. A larger file is read no further than
-// its first MiB: its start says whether it is a firmware image (which the image reader reads
-// with its own bound); if not, it is refused.
-func read(path string, opts Options) ([]byte, error) {
-	limit := opts.Limit
-	if limit == 0 {
-		limit = fileio.TableLimit
-	}
-	b, err := fileio.ReadFile(path, limit)
+// ReadFile reads a file handed over as tables, SMBIOS data or acpidump text: a regular file of at
+// most fileio.TableLimit bytes (pipes, devices and sockets are refused before a byte is read). A
+// larger file is read only when its first ImageHead bytes show a firmware image structure
+// (fwimage.DetectStructure), and then up to imageLimit bytes but at least those: ImageHead bytes
+// say what the file is, fwimage.DefaultLimits.File reads the image whole. Any other larger file
+// is refused with fileio.ErrTooLarge.
+func ReadFile(path string, imageLimit int64) ([]byte, error) {
+	b, err := fileio.ReadFile(path, fileio.TableLimit)
 	if !errors.Is(err, fileio.ErrTooLarge) {
 		return b, err
 	}
-	head, herr := fileio.Head(path, imageHead)
+	head, herr := fileio.Head(path, ImageHead)
 	if herr != nil {
 		return nil, herr
 	}
-	if k, ok := fwimage.Detect(head); ok && k != fwimage.KindBlob {
+	if _, ok := fwimage.DetectStructure(head); !ok {
+		return nil, err
+	}
+	if imageLimit <= ImageHead {
 		return head, nil
 	}
-	return nil, err
+	return fileio.ReadFile(path, imageLimit)
 }

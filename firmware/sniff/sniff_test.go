@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/fwimage"
 	"github.com/oemact/oemact/smbios"
 	"github.com/stretchr/testify/assert"
@@ -149,6 +150,36 @@ func TestClassify(t *testing.T) {
 
 	_, err = Classify([]string{filepath.Join(dir, "missing")}, Options{})
 	assert.ErrorContains(t, err, "missing")
+}
+
+// A file over the table limit is read when its first MiB shows an image structure (here an EFI
+// capsule header): that MiB for Classify, the whole image for the image reader; refused
+// otherwise, so that Classify lists it as an image and nothing else.
+func TestReadFileOverTheTableLimit(t *testing.T) {
+	dir := t.TempDir()
+	big := make([]byte, fileio.TableLimit+1<<20)
+	capsule := fwimage.MustGUID("3B6686BD-0D76-4030-B70E-B5519E2FC5A0")
+	copy(big, capsule[:])
+	binary.LittleEndian.PutUint32(big[16:], 28)
+	binary.LittleEndian.PutUint32(big[24:], uint32(len(big)))
+	image := filepath.Join(dir, "capsule.bin")
+	require.NoError(t, os.WriteFile(image, big, 0o644))
+	b, err := ReadFile(image, ImageHead)
+	require.NoError(t, err)
+	assert.Len(t, b, ImageHead)
+	b, err = ReadFile(image, fwimage.DefaultLimits.File)
+	require.NoError(t, err)
+	assert.Len(t, b, len(big))
+	s, err := Classify([]string{image}, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{image}, s.Images)
+
+	junk := filepath.Join(dir, "junk.bin")
+	require.NoError(t, os.WriteFile(junk, make([]byte, fileio.TableLimit+1), 0o644))
+	_, err = ReadFile(junk, fwimage.DefaultLimits.File)
+	assert.ErrorIs(t, err, fileio.ErrTooLarge)
+	_, err = Classify([]string{junk}, Options{})
+	assert.ErrorIs(t, err, fileio.ErrTooLarge)
 }
 
 // FuzzDetect: any bytes get a kind, never a panic, and the kind agrees with what the readers do.
