@@ -19,7 +19,7 @@ func LoadImage(path string) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading firmware image: %w", err)
 	}
-	if d := sniff.Detect(b, sniff.Options{}); d.Kind != sniff.FirmwareImage {
+	if d := sniff.Detect(b); d.Kind != sniff.FirmwareImage {
 		return nil, fmt.Errorf("%s is not a firmware image but %s: it holds no UEFI volume or capsule, flash descriptor, FMAP or CBFS, and no ACPI table past its start", path, d.Evidence)
 	}
 	return ImageSet(path, b), nil

@@ -180,7 +180,7 @@ func load(paths []string, force bool) ([]*Set, error) {
 		}
 		var d sniff.Detection
 		if !force {
-			if d = sniff.Detect(b, sniff.Options{}); d.Kind == sniff.FirmwareImage {
+			if d = sniff.Detect(b); d.Kind == sniff.FirmwareImage {
 				sets = append(sets, ImageSet(p, b))
 				continue
 			}
@@ -235,7 +235,7 @@ func (s *Set) readDir(dir string) error {
 			s.addAcpidump(p, b)
 			continue
 		}
-		s.addFile(p, e.Name(), b, sniff.Detect(b, sniff.Options{}), true)
+		s.addFile(p, e.Name(), b, sniff.Detect(b), true)
 	}
 	return nil
 }

@@ -39,7 +39,7 @@ type Unrecognized struct {
 //     recognizes, are Unrecognized.
 //
 // Errors are for paths that cannot be read at all.
-func Classify(paths []string, opts Options) (*Sources, error) {
+func Classify(paths []string) (*Sources, error) {
 	s := &Sources{}
 	for _, p := range paths {
 		st, err := os.Stat(p)
@@ -47,7 +47,7 @@ func Classify(paths []string, opts Options) (*Sources, error) {
 			return nil, err
 		}
 		if st.IsDir() {
-			if err := s.addDir(p, opts); err != nil {
+			if err := s.addDir(p); err != nil {
 				return nil, err
 			}
 			continue
@@ -56,7 +56,7 @@ func Classify(paths []string, opts Options) (*Sources, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch d := Detect(b, opts); {
+		switch d := Detect(b); {
 		case d.Kind.IsACPI():
 			s.ACPI = append(s.ACPI, p)
 		case d.Kind == SMBIOS:
@@ -74,7 +74,7 @@ func Classify(paths []string, opts Options) (*Sources, error) {
 	return s, nil
 }
 
-func (s *Sources) addDir(dir string, opts Options) error {
+func (s *Sources) addDir(dir string) error {
 	if isFile(filepath.Join(dir, smbios.SysfsEntryPointFile)) && isFile(filepath.Join(dir, smbios.SysfsTableFile)) {
 		s.SMBIOS = append(s.SMBIOS, dir)
 		return nil
@@ -93,7 +93,7 @@ func (s *Sources) addDir(dir string, opts Options) error {
 		if err != nil {
 			return err
 		}
-		switch Detect(b, opts).Kind {
+		switch Detect(b).Kind {
 		case SMBIOS:
 			s.SMBIOS = append(s.SMBIOS, f)
 		case FirmwareImage:

@@ -68,14 +68,6 @@ type Detection struct {
 	Evidence string
 }
 
-// Options tune Detect and Classify.
-type Options struct {
-	// Limit is the most Classify reads of a file to decide what it is; 0 means
-	// fileio.TableLimit, the bound of tables and SMBIOS dumps. A larger file is a firmware image
-	// if its start says so (fwimage.Detect), else it is refused.
-	Limit int64
-}
-
 // CodeUnrecognized is the finding code for a file Detect did not recognize.
 const CodeUnrecognized = "input-unrecognized"
 
@@ -86,7 +78,7 @@ const CodeUnrecognized = "input-unrecognized"
 // chain to the end or to type 127) unless a firmware image structure is there too; acpidump
 // text; a firmware image; a table signature with less than a header after it; other text; an
 // ACPI signature with a wrong length or checksum.
-func Detect(b []byte, opts Options) Detection {
+func Detect(b []byte) Detection {
 	if d, ok := acpiTable(b); ok {
 		return d
 	}

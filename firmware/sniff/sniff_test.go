@@ -37,7 +37,7 @@ func TestDetectRealInputs(t *testing.T) {
 	for _, p := range tables {
 		b, err := os.ReadFile(p)
 		require.NoError(t, err)
-		d := Detect(b, Options{})
+		d := Detect(b)
 		assert.True(t, d.Kind.IsACPI() && d.Kind != Acpidump, "%s: %v (%s)", p, d.Kind, d.Evidence)
 	}
 	for name, want := range map[string]smbios.Format{
@@ -45,12 +45,12 @@ func TestDetectRealInputs(t *testing.T) {
 		"uroot_GigaByte-X399.bin": smbios.FormatDumpBin, "uroot_Synology-RS3614xsp.bin": smbios.FormatDumpBin,
 		"sidero_HyperV.bin": smbios.FormatBare,
 	} {
-		d := Detect(readRepo(t, "fixtures", "smbios", name), Options{})
+		d := Detect(readRepo(t, "fixtures", "smbios", name))
 		assert.Equal(t, SMBIOS, d.Kind, name)
 		assert.Equal(t, want, d.SMBIOS, name)
 	}
 	for _, name := range []string{"dell-inspiron-14-3462.txt", "toshiba-satellite-c70d-b.txt"} {
-		assert.Equal(t, Acpidump, Detect(readRepo(t, "firmware", "testdata", "acpidump", name), Options{}).Kind, name)
+		assert.Equal(t, Acpidump, Detect(readRepo(t, "firmware", "testdata", "acpidump", name)).Kind, name)
 	}
 }
 
@@ -59,34 +59,34 @@ func TestDetectRealInputs(t *testing.T) {
 // recognized as ACPI.
 func TestDetectOrderOfEvidence(t *testing.T) {
 	slic := readRepo(t, "fixtures", "acpi", "dell-inspiron-14-3462", "SLIC")
-	d := Detect(slic, Options{})
+	d := Detect(slic)
 	assert.Equal(t, ACPITable, d.Kind)
 	assert.Equal(t, "ACPI table SLIC, checksum right", d.Evidence)
 
 	bad := append([]byte(nil), slic...)
 	bad[9]++
-	assert.Equal(t, DamagedACPITable, Detect(bad, Options{}).Kind)
-	assert.Equal(t, DamagedACPITable, Detect(slic[:100], Options{}).Kind, "cut off")
+	assert.Equal(t, DamagedACPITable, Detect(bad).Kind)
+	assert.Equal(t, DamagedACPITable, Detect(slic[:100]).Kind, "cut off")
 
 	// A damaged table is a damaged table even when its bytes are weaker evidence of something
 	// else: an MSDM whose body is erased to 0xFF chains as SMBIOS structures, and the Framework
 	// SLIC's modulus holds "_FVH", a UEFI volume's signature.
 	msdm := append([]byte(nil), readRepo(t, "fixtures", "acpi", "gigabyte-ga-ma785gm-us2h", "MSDM")...)
 	msdm[9] ^= 1
-	d = Detect(msdm, Options{})
+	d = Detect(msdm)
 	assert.Equal(t, DamagedACPITable, d.Kind, d.Evidence)
 	assert.Equal(t, "ACPI table MSDM, checksum wrong", d.Evidence)
 	fw := readRepo(t, "fixtures", "acpi", "framework-laptop-16", "SLIC")
-	d = Detect(fw[:len(fw)-1], Options{})
+	d = Detect(fw[:len(fw)-1])
 	assert.Equal(t, DamagedACPITable, d.Kind, d.Evidence)
 	assert.Equal(t, "ACPI table SLIC, cut off: 373 of its 374 bytes", d.Evidence)
 
 	dump := readRepo(t, "fixtures", "smbios", "uroot_VMWare.bin")
 	table := dump[smbios.DumpBinTableOffset:]
-	assert.Equal(t, smbios.FormatBare, Detect(table, Options{}).SMBIOS)
+	assert.Equal(t, smbios.FormatBare, Detect(table).SMBIOS)
 	rsmb := append([]byte{0, 2, 7, 0, 0, 0, 0, 0}, table...)
 	binary.LittleEndian.PutUint32(rsmb[4:], uint32(len(table)))
-	assert.Equal(t, smbios.FormatRSMB, Detect(rsmb, Options{}).SMBIOS)
+	assert.Equal(t, smbios.FormatRSMB, Detect(rsmb).SMBIOS)
 
 	// A flash image whose erased start chains as SMBIOS structures (type 255 up to a NUL pair,
 	// then an end-of-table structure) is a firmware image: its descriptor is the stronger
@@ -98,21 +98,21 @@ func TestDetectOrderOfEvidence(t *testing.T) {
 	binary.LittleEndian.PutUint32(flash[0x10:], 0x0FF0A55A)
 	copy(flash[0xFF:], []byte{0, 0, 127, 4, 0, 0, 0, 0})
 	require.Equal(t, smbios.FormatBare, smbios.Container(flash), "the bytes chain as SMBIOS structures")
-	d = Detect(flash, Options{})
+	d = Detect(flash)
 	assert.Equal(t, FirmwareImage, d.Kind)
 	assert.Equal(t, "firmware image (intel-flash)", d.Evidence)
 
 	// Bytes holding a checksummed table past their start are a firmware image (a blob); the
 	// table itself is a table.
 	blob := append(make([]byte, 64), slic...)
-	d = Detect(blob, Options{})
+	d = Detect(blob)
 	assert.Equal(t, FirmwareImage, d.Kind)
 	assert.Equal(t, "firmware image (blob)", d.Evidence)
 
-	assert.Equal(t, Text, Detect([]byte("notes about this machine\n"), Options{}).Kind)
-	u := Detect([]byte{0xFF, 0xFE, 1, 2, 3}, Options{})
+	assert.Equal(t, Text, Detect([]byte("notes about this machine\n")).Kind)
+	u := Detect([]byte{0xFF, 0xFE, 1, 2, 3})
 	assert.Equal(t, Unknown, u.Kind)
-	assert.Equal(t, Unknown, Detect(nil, Options{}).Kind)
+	assert.Equal(t, Unknown, Detect(nil).Kind)
 	msg := UnrecognizedMessage(5)
 	assert.Contains(t, msg, "not recognized (5 bytes): looked for an ACPI table header")
 	assert.Contains(t, msg, "SMBIOS entry point (_SM_, _SM3_, _DMI_)")
@@ -138,7 +138,7 @@ func TestClassify(t *testing.T) {
 	junk := write("junk.bin", []byte{0xFF, 0xFE, 0xFD, 0xFC})
 	acpidump := filepath.Join(repoDir(t), "firmware", "testdata", "acpidump", "toshiba-satellite-c70d-b.txt")
 
-	s, err := Classify([]string{filepath.Dir(slic), bare, sysfs, notes, junk, acpidump}, Options{})
+	s, err := Classify([]string{filepath.Dir(slic), bare, sysfs, notes, junk, acpidump})
 	require.NoError(t, err)
 	assert.Equal(t, []string{filepath.Dir(slic), acpidump}, s.ACPI)
 	assert.Equal(t, []string{bare, sysfs, inFolder}, s.SMBIOS)
@@ -148,7 +148,7 @@ func TestClassify(t *testing.T) {
 	assert.Equal(t, junk, s.Unrecognized[1].Path)
 	assert.Contains(t, s.Unrecognized[1].Message, "not recognized (4 bytes)")
 
-	_, err = Classify([]string{filepath.Join(dir, "missing")}, Options{})
+	_, err = Classify([]string{filepath.Join(dir, "missing")})
 	assert.ErrorContains(t, err, "missing")
 }
 
@@ -170,7 +170,7 @@ func TestReadFileOverTheTableLimit(t *testing.T) {
 	b, err = ReadFile(image, fwimage.DefaultLimits.File)
 	require.NoError(t, err)
 	assert.Len(t, b, len(big))
-	s, err := Classify([]string{image}, Options{})
+	s, err := Classify([]string{image})
 	require.NoError(t, err)
 	assert.Equal(t, []string{image}, s.Images)
 
@@ -178,7 +178,7 @@ func TestReadFileOverTheTableLimit(t *testing.T) {
 	require.NoError(t, os.WriteFile(junk, make([]byte, fileio.TableLimit+1), 0o644))
 	_, err = ReadFile(junk, fwimage.DefaultLimits.File)
 	assert.ErrorIs(t, err, fileio.ErrTooLarge)
-	_, err = Classify([]string{junk}, Options{})
+	_, err = Classify([]string{junk})
 	assert.ErrorIs(t, err, fileio.ErrTooLarge)
 }
 
@@ -193,7 +193,7 @@ func FuzzDetect(f *testing.F) {
 	f.Add(dump[smbios.DumpBinTableOffset:])
 	f.Add([]byte("RSD PTR "))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d := Detect(b, Options{})
+		d := Detect(b)
 		if d.Kind == SMBIOS {
 			// What sniff calls SMBIOS, the SMBIOS reader takes (an entry point alone may still
 			// have no table to give).

@@ -26,8 +26,6 @@ type Input struct {
 	ACPI []string
 	// Dmesg is a kernel log whose "ACPI: RSDP/RSDT/XSDT" lines stand for the root tables.
 	Dmesg string
-	// Sniff tunes the content sniffing (a firmware image detector).
-	Sniff sniff.Options
 }
 
 // Live reports whether the input names nothing, so that this machine is read.
@@ -50,7 +48,7 @@ func (e *UsageError) Error() string { return e.Msg }
 // nothing recognizes, damaged tables and damaged SMBIOS are findings; the error is for inputs
 // that cannot be read at all or that do not make one machine (a *UsageError).
 func Inspect(in Input, opts Options) (*Machine, error) {
-	srcs, err := sniff.Classify(in.Paths, in.Sniff)
+	srcs, err := sniff.Classify(in.Paths)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func TestInspectSortsInputsByContent(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rsmb.bin"), rsmb, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "junk.bin"), []byte{0xFF, 1, 2, 3}, 0o644))
 
-	m, err := Inspect(Input{Paths: []string{acpiDir, filepath.Join(dir, "junk.bin")}, Sniff: sniff.Options{}}, Options{})
+	m, err := Inspect(Input{Paths: []string{acpiDir, filepath.Join(dir, "junk.bin")}}, Options{})
 	require.NoError(t, err)
 	require.Len(t, m.Sets, 1)
 	require.NotNil(t, m.SMBIOS)
