@@ -22,6 +22,14 @@ var (
 	testFileGUID = MustGUID("AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE")
 )
 
+// readImage reads and walks an image file, as firmware.LoadImage does.
+func readImage(t testing.TB, path string) *Image {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return Walk(path, b, Limits{})
+}
+
 // section returns an FFS section of type typ around body (a 4-byte header, or 8 with ext).
 func section(typ byte, body []byte) []byte {
 	n := 4 + len(body)

@@ -110,8 +110,7 @@ func TestCorebootROMs(t *testing.T) {
 	for _, fmap := range []bool{false, true} {
 		t.Run(map[bool]string{false: "legacy", true: "fmap"}[fmap], func(t *testing.T) {
 			rom := buildROM(t, fmap, tables, files...)
-			im, err := Read(rom, Limits{})
-			require.NoError(t, err)
+			im := readImage(t, rom)
 			assert.Equal(t, KindCoreboot, im.Kind)
 			assert.Empty(t, im.Errors)
 			assert.Equal(t, cbfsPrint(t, rom), walkedCBFS(im))
@@ -263,8 +262,7 @@ func TestCBFSPayloadSegments(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, want)
-	im, err := Read(filepath.Join(dir, "rom.bin"), Limits{})
-	require.NoError(t, err)
+	im := readImage(t, filepath.Join(dir, "rom.bin"))
 	assert.Empty(t, im.Errors)
 	var got []string
 	im.Visit(func(n *Node, _ int) {

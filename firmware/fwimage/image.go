@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/firmware/finding"
 )
 
@@ -38,7 +37,7 @@ type Limits struct {
 	Total   int64 // bytes all compressed sections of one image may decompress to
 	Depth   int   // nesting of structures (volume, file, section, decompressed data...)
 	Nodes   int   // structures recorded for one image
-	File    int64 // bytes Read accepts from a file
+	File    int64 // bytes read from an image file (firmware.Load and LoadImage read up to this)
 }
 
 // DefaultLimits hold measured images with room to spare: Debian's OVMF_CODE.fd decompresses its
@@ -154,17 +153,6 @@ func (im *Image) Visit(fn func(n *Node, depth int)) {
 		}
 	}
 	walk(im.Nodes, 0)
-}
-
-// Read reads and walks an image file. Only a file that cannot be read, or is larger than
-// lim.File, is an error; what is wrong inside the image is in Image.Errors.
-func Read(path string, lim Limits) (*Image, error) {
-	lim = lim.withDefaults()
-	b, err := fileio.ReadFile(path, lim.File)
-	if err != nil {
-		return nil, err
-	}
-	return Walk(path, b, lim), nil
 }
 
 // Walk walks an image held in b; name is the file it came from, for locations. It never fails:

@@ -21,8 +21,7 @@ import (
 func TestOVMF(t *testing.T) {
 	for name, lzmaSize := range map[string]int64{"OVMF_CODE.fd": 1512764, "OVMF_CODE_4M.fd": 1511415} {
 		t.Run(name, func(t *testing.T) {
-			im, err := Read(ovmf(t, name), Limits{})
-			require.NoError(t, err)
+			im := readImage(t, ovmf(t, name))
 			assert.Equal(t, KindVolume, im.Kind)
 			assert.Empty(t, im.Errors)
 			assert.EqualValues(t, 13500560, im.Decompressed)
