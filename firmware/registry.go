@@ -2,19 +2,17 @@ package firmware
 
 import "github.com/oemact/oemact/firmware/finding"
 
-// Kind is what this package knows of one table signature: its name, whether it carries an OEM
-// activation marker, and the functions that decode, check and dump it. Every place that treats
+// Kind is what this package knows of one table signature: whether it carries an OEM activation
+// marker, and the functions that decode, check and dump it (its description for dumps is in
+// tableNames, which names more tables than this package decodes). Every place that treats
 // tables by signature reads this one table (like ACPICA's per-signature dispatch table), so
 // adding a table is one entry here plus its own file.
 type Kind struct {
 	Signature string
-	Name      string
 	// Marker: the table carries an OEM Windows activation marker (OA 2.x SLIC, OA 3.0 MSDM). The
 	// harness injects such tables into guests, checks the guest saw them byte for byte, and
 	// the TPM binding measures them.
 	Marker bool
-	// OA names the OEM Activation version the marker belongs to ("2.x", "3.0").
-	OA string
 	// CheckIDs: the table's OEM ID and OEM table ID are compared with the marker's (printable
 	// ASCII, padding), because Windows compares them.
 	CheckIDs bool
@@ -32,7 +30,7 @@ type Kind struct {
 }
 
 var kinds = []Kind{
-	{Signature: "SLIC", Name: "Software Licensing Description Table", Marker: true, OA: "2.x", CheckIDs: true, Duplicate: CodeSLICDuplicate,
+	{Signature: "SLIC", Marker: true, CheckIDs: true, Duplicate: CodeSLICDuplicate,
 		decode: func(t *Table, raw []byte) { t.SLIC, t.Err = DecodeSLIC(raw) },
 		check: func(t *Table, opts Options) finding.List {
 			if t.SLIC == nil {
@@ -57,7 +55,7 @@ var kinds = []Kind{
 			}
 			return HeaderSize
 		}},
-	{Signature: "MSDM", Name: "Microsoft Data Management table", Marker: true, OA: "3.0", CheckIDs: true, Duplicate: CodeMSDMDuplicate,
+	{Signature: "MSDM", Marker: true, CheckIDs: true, Duplicate: CodeMSDMDuplicate,
 		decode: func(t *Table, raw []byte) { t.MSDM, t.Err = DecodeMSDM(raw) },
 		check: func(t *Table, _ Options) finding.List {
 			if t.MSDM == nil {
@@ -72,9 +70,9 @@ var kinds = []Kind{
 			return t.MSDM.Dump(showKeys)
 		},
 		decoded: func(t *Table) int { return len(t.Data()) }},
-	{Signature: "RSDT", Name: "Root System Description Table", CheckIDs: true, decode: decodeSDT, dump: dumpSDT, decoded: sdtDecoded},
-	{Signature: "XSDT", Name: "Extended System Description Table", CheckIDs: true, decode: decodeSDT, dump: dumpSDT, decoded: sdtDecoded},
-	{Signature: "FACP", Name: "Fixed ACPI Description Table", CheckIDs: true,
+	{Signature: "RSDT", CheckIDs: true, decode: decodeSDT, dump: dumpSDT, decoded: sdtDecoded},
+	{Signature: "XSDT", CheckIDs: true, decode: decodeSDT, dump: dumpSDT, decoded: sdtDecoded},
+	{Signature: "FACP", CheckIDs: true,
 		decode: func(t *Table, raw []byte) { t.FADT, t.Err = DecodeFADT(raw) },
 		dump: func(t *Table, _ bool) []DumpLine {
 			if t.FADT == nil {
@@ -89,7 +87,7 @@ var kinds = []Kind{
 			return HeaderSize
 		}},
 	// The FACS has no common header past the length: nothing more to decode.
-	{Signature: "FACS", Name: "Firmware ACPI Control Structure", decode: func(*Table, []byte) {}},
+	{Signature: "FACS", decode: func(*Table, []byte) {}},
 }
 
 func decodeSDT(t *Table, raw []byte) { t.SDT, t.Err = DecodeSDT(raw) }
@@ -118,9 +116,6 @@ func KindOf(sig string) (Kind, bool) {
 	}
 	return Kind{}, false
 }
-
-// Kinds lists the signatures this package decodes, in a fixed order (markers first).
-func Kinds() []Kind { return append([]Kind(nil), kinds...) }
 
 // MarkerSignatures lists the signatures of the tables that carry activation markers ("SLIC",
 // "MSDM"), in the fixed order the harness injects and measures them.
