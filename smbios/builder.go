@@ -50,7 +50,7 @@ func (b *Builder) Build(kind EntryPointKind) (*Info, error) {
 	if b.BIOS == nil || b.System == nil {
 		return nil, fmt.Errorf("smbios: a table needs BIOS (type 0) and system (type 1) information")
 	}
-	typed, ctx := b.views(v)
+	typed, ctx := b.views()
 	handles, err := newHandleSet(typed, b.Extra)
 	if err != nil {
 		return nil, err
@@ -110,9 +110,9 @@ func (b *Builder) Build(kind EntryPointKind) (*Info, error) {
 
 // views copies the builder's values, so that defaults and handles do not leak into the caller's,
 // adds the memory array that devices given without one need, and lists them in table order.
-func (b *Builder) views(v Version) ([]builtType, *buildContext) {
+func (b *Builder) views() ([]builtType, *buildContext) {
 	bios, sys := *b.BIOS, *b.System
-	ctx := &buildContext{version: v, chassis: clones(b.Chassis), arrays: clones(b.MemoryArrays)}
+	ctx := &buildContext{chassis: clones(b.Chassis), arrays: clones(b.MemoryArrays)}
 	devices := clones(b.MemoryDevices)
 	if len(devices) > 0 && len(ctx.arrays) == 0 {
 		ctx.arrays = append(ctx.arrays, arrayFor(devices))
@@ -194,12 +194,4 @@ func (hs *handleSet) take() uint16 {
 	}
 	hs.used[hs.next] = true
 	return hs.next
-}
-
-// typeCode is the structure type of a typed view, 0 for a view this package did not make.
-func typeCode(t Typed) uint8 {
-	if b, ok := t.(builtType); ok {
-		return b.structureType()
-	}
-	return 0
 }

@@ -37,3 +37,11 @@ func readFixture(t testing.TB, name string) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// typeCode is the structure type of a typed view, 0 for a view this package did not make.
+func typeCode(t Typed) uint8 {
+	if b, ok := t.(builtType); ok {
+		return b.structureType()
+	}
+	return 0
+}

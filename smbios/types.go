@@ -159,7 +159,6 @@ func stringFields(tv Typed) []field {
 
 // buildContext is what the Builder knows while it fills defaults: the structures others refer to.
 type buildContext struct {
-	version Version
 	chassis []*ChassisInfo
 	arrays  []*PhysicalMemoryArray
 }
