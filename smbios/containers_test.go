@@ -132,8 +132,11 @@ func TestStringKeywordLookup(t *testing.T) {
 	assert.ErrorContains(t, err, `invalid string keyword "system-colour"`)
 	assert.ErrorContains(t, err, "bios-vendor, bios-version")
 	assert.Len(t, StringKeywords(), 26)
+	// Every identity field is a dmidecode keyword, of the same type and offset.
 	for _, f := range IdentityFields() {
-		_, err := LookupStringKeyword(f.Keyword())
-		assert.NoError(t, err, "identity field %s has no dmidecode keyword", f.Key)
+		k, err := LookupStringKeyword(f.Keyword())
+		if assert.NoError(t, err, "identity field %s has no dmidecode keyword", f.Key) {
+			assert.Equal(t, [2]int{int(f.Type), f.Offset}, [2]int{int(k.Type), k.Offset}, "identity field %s: type and offset", f.Key)
+		}
 	}
 }
