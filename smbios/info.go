@@ -55,9 +55,10 @@ type RSMBHeader struct {
 const rsmbHeaderLen = 8
 
 // MaxInputSize bounds what Read accepts: SMBIOS 3 tables may in principle reach 4 GiB, real ones
-// are a few KiB to a few hundred KiB. 16 MiB leaves room and keeps a mistaken path (a disk image)
-// from being read whole.
-const MaxInputSize = 16 << 20
+// are a few KiB to a few hundred KiB. It is the bound of every single-machine input
+// (fileio.TableLimit, 16 MiB), which leaves room and keeps a mistaken path (a disk image) from
+// being read whole.
+const MaxInputSize = fileio.TableLimit
 
 // Info is decoded SMBIOS data: where it came from, its entry point (nil for bare tables and RSMB
 // blobs), its version, and its structures.
