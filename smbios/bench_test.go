@@ -46,3 +46,18 @@ func BenchmarkLintRealDump(b *testing.B) {
 		_ = Lint(in, nil)
 	}
 }
+
+// BenchmarkIdentityValues reads every identity field of the same dump, as hardware identity and
+// the TPM binding do.
+func BenchmarkIdentityValues(b *testing.B) {
+	in, err := Decode(readFixture(b, "uroot_VMWare.bin"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if v := in.IdentityValues(); len(v) == 0 {
+			b.Fatal("no identity values")
+		}
+	}
+}

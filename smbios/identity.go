@@ -159,18 +159,30 @@ func (f IdentityField) Field() string { _, s, _ := strings.Cut(f.Key, "."); retu
 // Get reads the field from the first structure of its type: the table's text ("" when the
 // table has no such structure, the structure predates the field or leaves the string out), the
 // UUID's text (see Identity.SystemUUID), or the chassis type's name.
-func (f IdentityField) Get(in *Info) string {
+func (f IdentityField) Get(in *Info) string { return f.value(in.firstTyped(f.Type)) }
+
+// value reads the field from t, the first structure of its type decoded (nil when there is none).
+func (f IdentityField) value(t Typed) string {
+	if t == nil {
+		return ""
+	}
+	return f.get(t)
+}
+
+// firstTyped decodes the first structure of the type; nil when the table has none or it does not
+// decode.
+func (in *Info) firstTyped(typ uint8) Typed {
 	for _, s := range in.Structures {
-		if s.Type != f.Type {
+		if s.Type != typ {
 			continue
 		}
 		t, err := ParseTyped(s, in.Version)
-		if err != nil || t == nil {
-			return ""
+		if err != nil {
+			return nil
 		}
-		return f.get(t)
+		return t
 	}
-	return ""
+	return nil
 }
 
 // Set writes value into a typed view of the field's type: text as it is, a UUID in its text form,
@@ -200,11 +212,18 @@ func (in *Info) SetIdentity(key, value string) error {
 	return fmt.Errorf("smbios: %s: the table has no type %d structure", key, f.Type)
 }
 
-// IdentityValues reads every identity field (IdentityFields) by key.
+// IdentityValues reads every identity field (IdentityFields) by key, as Get does, decoding the
+// first structure of each type once.
 func (in *Info) IdentityValues() map[string]string {
 	m := make(map[string]string, len(identityFields))
+	views := make(map[uint8]Typed, len(identitySections))
 	for _, f := range identityFields {
-		m[f.Key] = f.Get(in)
+		t, ok := views[f.Type]
+		if !ok {
+			t = in.firstTyped(f.Type)
+			views[f.Type] = t
+		}
+		m[f.Key] = f.value(t)
 	}
 	return m
 }

@@ -72,6 +72,9 @@ func TestIdentityValuesOfRealDumps(t *testing.T) {
 		in, _ := Read(fixturePath(t, name))
 		require.NotNil(t, in, name)
 		v := in.IdentityValues()
+		for _, f := range IdentityFields() {
+			assert.Equal(t, f.Get(in), v[f.Key], "%s: %s", name, f.Key)
+		}
 		s := Summarize(in)
 		require.NotNil(t, s.System, name)
 		assert.Equal(t, s.System.SerialNumber, v["system.serial_number"], name)
