@@ -224,7 +224,7 @@ func (b *BIOSInfo) Fields() []Field {
 }
 
 func (b *BIOSInfo) String() string {
-	return renderText(&b.Header, b.length(), "BIOS Information", b.Fields())
+	return renderText(&b.Header, b.length(), TypeTitle(0), b.Fields())
 }
 
 func (h *Header) length() int {

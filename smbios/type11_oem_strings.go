@@ -89,7 +89,7 @@ func (o *OEMStrings) Fields() []Field {
 }
 
 func (o *OEMStrings) String() string {
-	return renderText(&o.Header, o.length(), "OEM Strings", o.Fields())
+	return renderText(&o.Header, o.length(), TypeTitle(11), o.Fields())
 }
 
 func init() {

@@ -24,7 +24,7 @@ func (e *EndOfTableInfo) Structure() (*Structure, error) {
 func (e *EndOfTableInfo) Fields() []Field { return nil }
 
 func (e *EndOfTableInfo) String() string {
-	return renderText(&e.Header, e.length(), "End Of Table", nil)
+	return renderText(&e.Header, e.length(), TypeTitle(EndOfTable), nil)
 }
 
 func init() {

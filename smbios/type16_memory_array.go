@@ -107,7 +107,7 @@ func (a *PhysicalMemoryArray) Fields() []Field {
 }
 
 func (a *PhysicalMemoryArray) String() string {
-	return renderText(&a.Header, a.length(), "Physical Memory Array", a.Fields())
+	return renderText(&a.Header, a.length(), TypeTitle(16), a.Fields())
 }
 
 func init() {

@@ -350,7 +350,7 @@ func (m *MemoryDevice) Fields() []Field {
 }
 
 func (m *MemoryDevice) String() string {
-	return renderText(&m.Header, m.length(), "Memory Device", m.Fields())
+	return renderText(&m.Header, m.length(), TypeTitle(17), m.Fields())
 }
 
 func init() {

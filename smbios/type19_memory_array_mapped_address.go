@@ -82,7 +82,7 @@ func (m *MemoryArrayMappedAddress) Fields() []Field {
 }
 
 func (m *MemoryArrayMappedAddress) String() string {
-	return renderText(&m.Header, m.length(), "Memory Array Mapped Address", m.Fields())
+	return renderText(&m.Header, m.length(), TypeTitle(19), m.Fields())
 }
 
 func (*MemoryArrayMappedAddress) structureType() uint8 { return 19 }

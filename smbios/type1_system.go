@@ -88,7 +88,7 @@ func (s *SystemInfo) Fields() []Field {
 }
 
 func (s *SystemInfo) String() string {
-	return renderText(&s.Header, s.length(), "System Information", s.Fields())
+	return renderText(&s.Header, s.length(), TypeTitle(1), s.Fields())
 }
 
 func init() {

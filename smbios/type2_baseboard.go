@@ -189,7 +189,7 @@ func (b *BaseboardInfo) Fields() []Field {
 }
 
 func (b *BaseboardInfo) String() string {
-	return renderText(&b.Header, b.length(), "Base Board Information", b.Fields())
+	return renderText(&b.Header, b.length(), TypeTitle(2), b.Fields())
 }
 
 func init() {

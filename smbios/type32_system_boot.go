@@ -70,7 +70,7 @@ func (b *SystemBootInfo) Fields() []Field {
 }
 
 func (b *SystemBootInfo) String() string {
-	return renderText(&b.Header, b.length(), "System Boot Information", b.Fields())
+	return renderText(&b.Header, b.length(), TypeTitle(32), b.Fields())
 }
 
 func (*SystemBootInfo) structureType() uint8 { return 32 }

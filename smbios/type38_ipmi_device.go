@@ -114,7 +114,7 @@ func (d *IPMIDevice) Fields() []Field {
 }
 
 func (d *IPMIDevice) String() string {
-	return renderText(&d.Header, d.length(), "IPMI Device Information", d.Fields())
+	return renderText(&d.Header, d.length(), TypeTitle(38), d.Fields())
 }
 
 func (*IPMIDevice) structureType() uint8 { return 38 }

@@ -348,7 +348,7 @@ func (c *ChassisInfo) Fields() []Field {
 }
 
 func (c *ChassisInfo) String() string {
-	return renderText(&c.Header, c.length(), "Chassis Information", c.Fields())
+	return renderText(&c.Header, c.length(), TypeTitle(3), c.Fields())
 }
 
 func init() {

@@ -90,7 +90,7 @@ func (d *OnboardDevice) Fields() []Field {
 }
 
 func (d *OnboardDevice) String() string {
-	return renderText(&d.Header, d.length(), "Onboard Device", d.Fields())
+	return renderText(&d.Header, d.length(), TypeTitle(41), d.Fields())
 }
 
 func (*OnboardDevice) structureType() uint8 { return 41 }

@@ -510,7 +510,7 @@ func (p *ProcessorInfo) Fields() []Field {
 }
 
 func (p *ProcessorInfo) String() string {
-	return renderText(&p.Header, p.length(), "Processor Information", p.Fields())
+	return renderText(&p.Header, p.length(), TypeTitle(4), p.Fields())
 }
 
 func init() {

@@ -147,7 +147,7 @@ func (c *CacheInfo) Fields() []Field {
 }
 
 func (c *CacheInfo) String() string {
-	return renderText(&c.Header, c.length(), "Cache Information", c.Fields())
+	return renderText(&c.Header, c.length(), TypeTitle(7), c.Fields())
 }
 
 func (*CacheInfo) structureType() uint8 { return 7 }

@@ -200,7 +200,7 @@ func (s *SystemSlot) peers() []Field {
 }
 
 func (s *SystemSlot) String() string {
-	return renderText(&s.Header, s.length(), "System Slot Information", s.Fields())
+	return renderText(&s.Header, s.length(), TypeTitle(9), s.Fields())
 }
 
 func (*SystemSlot) structureType() uint8 { return 9 }
