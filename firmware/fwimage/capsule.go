@@ -43,16 +43,16 @@ func capsuleAt(b []byte) *capsuleHeader {
 	if !ok {
 		return nil
 	}
-	h := &capsuleHeader{guid: g, name: kind.name, hdrLen: int64(le32(b[16:]))}
-	h.total, h.payload = int64(le32(b[24:])), h.hdrLen
+	h := &capsuleHeader{guid: g, name: kind.name, hdrLen: int64(le.Uint32(b[16:]))}
+	h.total, h.payload = int64(le.Uint32(b[24:])), h.hdrLen
 	switch kind.format {
 	case capsuleToshiba:
-		h.total = int64(le32(b[20:]))
+		h.total = int64(le.Uint32(b[20:]))
 	case capsuleAptio:
 		if len(b) < 32 {
 			return nil
 		}
-		h.payload = int64(le16(b[28:]))
+		h.payload = int64(le.Uint16(b[28:]))
 	}
 	if h.hdrLen < 28 || h.payload < h.hdrLen || h.total < h.payload {
 		return nil

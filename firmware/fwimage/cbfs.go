@@ -30,8 +30,8 @@ func masterHeader(b []byte) int64 {
 	if len(b) < cbfsMasterHeader+4 {
 		return -1
 	}
-	off := int64(len(b)) + int64(int32(le32(b[len(b)-4:])))
-	if off < 0 || off+cbfsMasterHeader > int64(len(b)) || be32(b[off:]) != cbfsMasterMagic {
+	off := int64(len(b)) + int64(int32(le.Uint32(b[len(b)-4:])))
+	if off < 0 || off+cbfsMasterHeader > int64(len(b)) || be.Uint32(b[off:]) != cbfsMasterMagic {
 		return -1
 	}
 	return off
@@ -44,8 +44,8 @@ func (w *walker) cbfs(d *data, parent *Node, lo, hi int64, depth int) {
 		if string(b[pos:pos+8]) != cbfsFileMagic {
 			return // the end of the chain; the scan covers what follows
 		}
-		length, typ := int64(be32(b[pos+8:])), be32(b[pos+12:])
-		attrOff, dataOff := int64(be32(b[pos+16:])), int64(be32(b[pos+20:]))
+		length, typ := int64(be.Uint32(b[pos+8:])), be.Uint32(b[pos+12:])
+		attrOff, dataOff := int64(be.Uint32(b[pos+16:])), int64(be.Uint32(b[pos+20:]))
 		if dataOff < cbfsFileHeader || dataOff > hi-pos {
 			w.fail(d, pos+20, parent, ErrOutside, "a CBFS file's data offset 0x%x is not between its header and the end of the CBFS (%d bytes left)", dataOff, hi-pos)
 			return
@@ -103,8 +103,8 @@ func (w *walker) payload(d *data, n *Node, start, end int64, depth int) {
 			w.fail(d, pos, n, ErrTruncated, "payload segment %d: the list ends without an entry segment", i)
 			return
 		}
-		typ, comp := be32(d.b[pos:]), be32(d.b[pos+4:])
-		off, length := int64(be32(d.b[pos+8:])), int64(be32(d.b[pos+20:]))
+		typ, comp := be.Uint32(d.b[pos:]), be.Uint32(d.b[pos+4:])
+		off, length := int64(be.Uint32(d.b[pos+8:])), int64(be.Uint32(d.b[pos+20:]))
 		if typ == cbfsSegmentEntry {
 			return
 		}
@@ -141,7 +141,7 @@ func cbfsCompression(h []byte, attrOff int64) (algo uint32, size, errOff int64, 
 		return 0, -1, 16, fmt.Errorf("the attributes offset 0x%x is not between the file header and its data (0x%x)", attrOff, len(h))
 	}
 	for pos := attrOff; pos+8 <= int64(len(h)); {
-		tag, alen := be32(h[pos:]), int64(be32(h[pos+4:]))
+		tag, alen := be.Uint32(h[pos:]), int64(be.Uint32(h[pos+4:]))
 		if tag == 0 || tag == 0xFFFFFFFF { // CBFS_FILE_ATTR_TAG_UNUSED, UNUSED2: the list ends
 			break
 		}
@@ -152,7 +152,7 @@ func cbfsCompression(h []byte, attrOff int64) (algo uint32, size, errOff int64, 
 			if alen < 16 {
 				return 0, -1, pos + 4, fmt.Errorf("the compression attribute is %d bytes, it needs 16", alen)
 			}
-			return be32(h[pos+8:]), int64(be32(h[pos+12:])), 0, nil
+			return be.Uint32(h[pos+8:]), int64(be.Uint32(h[pos+12:])), 0, nil
 		}
 		pos += alen
 	}

@@ -268,7 +268,7 @@ func TestCBFSPayloadSegments(t *testing.T) {
 	im.Visit(func(n *Node, _ int) {
 		if n.Kind == NodeSegment {
 			p := n.Parent()
-			got = append(got, fmt.Sprintf("%s at 0x%x: %d bytes, %d decompressed", strings.ToLower(strings.TrimSpace(string(be32bytes(n.Type)))),
+			got = append(got, fmt.Sprintf("%s at 0x%x: %d bytes, %d decompressed", strings.ToLower(strings.TrimSpace(string(be.AppendUint32(nil, n.Type)))),
 				n.Loc.Offset-p.Loc.Offset-p.HeaderSize, n.Size, n.Decompressed))
 		}
 	})
@@ -278,5 +278,3 @@ func TestCBFSPayloadSegments(t *testing.T) {
 	assert.True(t, im.Tables[0].Loc.Decompressed)
 	assert.Regexp(t, `^CBFS/fallback/payload/segment \d+$`, im.Tables[0].Loc.Path)
 }
-
-func be32bytes(v uint32) []byte { return []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} }

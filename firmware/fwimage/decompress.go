@@ -66,7 +66,7 @@ func decompress(method string, src []byte, want, limit int64) ([]byte, error) {
 		if len(src) < lzmaHeaderSize {
 			return nil, fmt.Errorf("LZMA data of %d bytes is shorter than its %d-byte header: %w", len(src), lzmaHeaderSize, ErrTruncated)
 		}
-		size := int64(le64(src[5:]))
+		size := int64(le.Uint64(src[5:]))
 		if size > limit {
 			return nil, fmt.Errorf("the LZMA header declares %d bytes decompressed: %w", size, ErrLimit)
 		}

@@ -22,13 +22,13 @@ func fmapAt(b []byte, off, hi int64) (areas []fmapArea, ok bool) {
 	if off < 0 || hi-off < fmapHeaderSize || string(b[off:off+8]) != "__FMAP__" || b[off+8] != 1 {
 		return nil, false
 	}
-	n := int64(le16(b[off+54:]))
+	n := int64(le.Uint16(b[off+54:]))
 	if n == 0 || off+fmapHeaderSize+n*fmapAreaSize > hi {
 		return nil, false
 	}
 	for i := int64(0); i < n; i++ {
 		a := b[off+fmapHeaderSize+i*fmapAreaSize:]
-		areas = append(areas, fmapArea{off: int64(le32(a)), size: int64(le32(a[4:])), name: cString(a[8:40]),
+		areas = append(areas, fmapArea{off: int64(le.Uint32(a)), size: int64(le.Uint32(a[4:])), name: cString(a[8:40]),
 			at: off + fmapHeaderSize + i*fmapAreaSize})
 	}
 	return areas, true
@@ -66,7 +66,7 @@ func (w *walker) coreboot(d *data, lo, hi int64, parent *Node, depth int) bool {
 	if d.origin == nil && hi == int64(len(d.b)) {
 		if mh := masterHeader(d.b); mh >= lo {
 			h := d.b[mh:]
-			start, end := int64(be32(h[20:])), int64(be32(h[8:]))-int64(be32(h[12:]))
+			start, end := int64(be.Uint32(h[20:])), int64(be.Uint32(h[8:]))-int64(be.Uint32(h[12:]))
 			end = min(end, hi)
 			n := &Node{Kind: NodeCBFS, Name: "CBFS", Size: end - start}
 			if start < lo || start >= end {

@@ -101,7 +101,7 @@ func payloadData(tb testing.TB, table []byte) []byte {
 // checkImage holds what every walk must give, whatever the bytes.
 func checkImage(t *testing.T, b []byte, im *Image) {
 	for _, tb := range im.Tables {
-		if !ValidSignature(tb.Raw[:4]) || int(le32(tb.Raw[4:])) != len(tb.Raw) {
+		if !ValidSignature(tb.Raw[:4]) || int(le.Uint32(tb.Raw[4:])) != len(tb.Raw) {
 			t.Fatalf("table %q of %d bytes: bad signature or length", tb.Signature, len(tb.Raw))
 		}
 		var s byte

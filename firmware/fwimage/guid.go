@@ -7,7 +7,7 @@ type GUID [16]byte
 
 func (g GUID) String() string {
 	return fmt.Sprintf("%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X",
-		le32(g[0:]), le16(g[4:]), le16(g[6:]), g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15])
+		le.Uint32(g[0:]), le.Uint16(g[4:]), le.Uint16(g[6:]), g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15])
 }
 
 // MustGUID parses the text form ("EE4E5898-3914-4259-9D6E-DC7BD79403CF"); it panics on a

@@ -16,21 +16,21 @@ const (
 var regionNames = []string{"Descriptor", "BIOS", "ME", "GbE", "PDR", "DevExp1", "BIOS2", "Microcode", "EC", "DevExp2"}
 
 func isFlashDescriptor(b []byte) bool {
-	return len(b) >= ifdSize && le32(b[ifdSigOff:]) == ifdSignature
+	return len(b) >= ifdSize && le.Uint32(b[ifdSigOff:]) == ifdSignature
 }
 
 // flash walks an image with an Intel flash descriptor: a node per region in use, the BIOS
 // regions walked for volumes and coreboot structures.
 func (w *walker) flash(d *data) {
 	b := d.b
-	frba := int64((le32(b[ifdSigOff+4:])>>16)&0xFF) << 4
+	frba := int64((le.Uint32(b[ifdSigOff+4:])>>16)&0xFF) << 4
 	if frba == 0 || frba+int64(4*len(regionNames)) > ifdSize {
 		w.fail(d, ifdSigOff+4, nil, ErrOutside, "the flash descriptor's region section base 0x%x is not inside the 4 KiB descriptor", frba)
 		w.region(d, 0, int64(len(b)), nil, 0)
 		return
 	}
 	for i, name := range regionNames {
-		reg := le32(b[frba+int64(4*i):])
+		reg := le.Uint32(b[frba+int64(4*i):])
 		baseField, limitField := reg&0x7FFF, (reg>>16)&0x7FFF
 		if baseField == ifdUnusedBase || baseField > limitField || i > 0 && reg == 0 {
 			continue

@@ -1,6 +1,7 @@
 package fwimage
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -420,11 +421,11 @@ func (n *Node) Path() string {
 	return strings.Join(parts, "/")
 }
 
-func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
-func le32(b []byte) uint32 { return uint32(le16(b)) | uint32(le16(b[2:]))<<16 }
-func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
-func be32(b []byte) uint32 {
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-}
+// The byte orders of the structures: UEFI, flash descriptors and FMAP are little-endian, CBFS is
+// big-endian.
+var (
+	le = binary.LittleEndian
+	be = binary.BigEndian
+)
 
 func align(off, base, to int64) int64 { return base + (off-base+to-1)/to*to }

@@ -84,7 +84,7 @@ func scanTables(b []byte, fn func(off, n int) bool) {
 		if !sigChar[b[i]] || !ValidSignature(b[i:i+4]) {
 			continue
 		}
-		n := int(le32(b[i+4:]))
+		n := int(le.Uint32(b[i+4:]))
 		if n < acpiHeaderSize || n > maxTableLen || n > len(b)-i {
 			continue
 		}

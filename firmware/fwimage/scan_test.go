@@ -19,7 +19,7 @@ func randomBlob(n int, seed int64) []byte {
 func naiveScan(b []byte) [][2]int {
 	var out [][2]int
 	for i := 0; i+acpiHeaderSize <= len(b); i++ {
-		n := int(le32(b[i+4:]))
+		n := int(le.Uint32(b[i+4:]))
 		if !ValidSignature(b[i:i+4]) || n < acpiHeaderSize || n > maxTableLen || n > len(b)-i {
 			continue
 		}

@@ -2,6 +2,7 @@ package fwimage
 
 import (
 	"bytes"
+	"fmt"
 	"unicode/utf16"
 )
 
@@ -49,12 +50,7 @@ func sectionName(t uint8) string {
 	if n, ok := sectionNames[t]; ok {
 		return n
 	}
-	return "section type 0x" + hex2(t)
-}
-
-func hex2(b uint8) string {
-	const digits = "0123456789ABCDEF"
-	return string([]byte{digits[b>>4], digits[b&15]})
+	return fmt.Sprintf("section type 0x%02X", t)
 }
 
 type fvHeader struct {
@@ -77,10 +73,10 @@ func fvAt(b []byte, off int64) (fvHeader, bool) {
 	}
 	v := b[off:]
 	h.fs = guidAt(v[16:])
-	h.length = int64(le64(v[32:]))
-	h.attrs = le32(v[44:])
-	h.hdrLen = int64(le16(v[48:]))
-	h.extOff = int64(le16(v[52:]))
+	h.length = int64(le.Uint64(v[32:]))
+	h.attrs = le.Uint32(v[44:])
+	h.hdrLen = int64(le.Uint16(v[48:]))
+	h.extOff = int64(le.Uint16(v[52:]))
 	rev := v[55]
 	if h.hdrLen < fvHeaderMin || h.hdrLen%2 != 0 || h.length < h.hdrLen || rev < 1 || rev > 2 {
 		return h, false
@@ -88,7 +84,7 @@ func fvAt(b []byte, off int64) (fvHeader, bool) {
 	if h.hdrLen <= int64(len(v)) {
 		var sum uint16
 		for i := int64(0); i < h.hdrLen; i += 2 {
-			sum += le16(v[i:])
+			sum += le.Uint16(v[i:])
 		}
 		h.checksumOK = sum == 0
 	}
@@ -157,7 +153,7 @@ func (w *walker) volume(d *data, off, hi int64, parent *Node, depth int) int64 {
 			return off + h.length
 		}
 		ext := d.b[off+h.extOff:]
-		extSize := int64(le32(ext[16:]))
+		extSize := int64(le.Uint32(ext[16:]))
 		if extSize < 20 || h.extOff+extSize > h.length {
 			w.fail(d, off+h.extOff+16, n, ErrOutside, "the extended header size %d does not fit in the volume", extSize)
 			return off + h.length
@@ -183,13 +179,13 @@ func (w *walker) files(d *data, vol *Node, volOff, pos, end int64, ffs3 bool, er
 		if allBytes(hb, erase) {
 			return // free space: the rest of the volume is erased
 		}
-		size, hdr, attrs := int64(le32(hb[20:])&0xFFFFFF), int64(24), hb[19]
+		size, hdr, attrs := int64(le.Uint32(hb[20:])&0xFFFFFF), int64(24), hb[19]
 		if ffs3 && attrs&ffsAttribLarge != 0 {
 			if pos+32 > end {
 				w.fail(d, pos, vol, ErrTruncated, "a large-file FFS header needs 32 bytes, %d are left in the volume", end-pos)
 				return
 			}
-			size, hdr = int64(le64(d.b[pos+24:])), 32
+			size, hdr = int64(le.Uint64(d.b[pos+24:])), 32
 		}
 		if size < hdr {
 			w.fail(d, pos, vol, ErrMalformed, "file %s says it is %d bytes, less than its %d-byte header", guidAt(hb), size, hdr)
@@ -220,13 +216,13 @@ func (w *walker) files(d *data, vol *Node, volOff, pos, end int64, ffs3 bool, er
 func (w *walker) sections(d *data, parent *Node, pos, end int64, depth int) {
 	base := pos
 	for pos = align(pos, base, 4); pos+4 <= end; pos = align(pos, base, 4) {
-		size, typ, hdr := int64(le32(d.b[pos:])&0xFFFFFF), d.b[pos+3], int64(4)
+		size, typ, hdr := int64(le.Uint32(d.b[pos:])&0xFFFFFF), d.b[pos+3], int64(4)
 		if size == 0xFFFFFF { // EFI_COMMON_SECTION_HEADER2: the size follows as a u32
 			if pos+8 > end {
 				w.fail(d, pos, parent, ErrTruncated, "an extended section header needs 8 bytes, %d are left", end-pos)
 				return
 			}
-			size, hdr = int64(le32(d.b[pos+4:])), 8
+			size, hdr = int64(le.Uint32(d.b[pos+4:])), 8
 		}
 		if size < hdr {
 			w.fail(d, pos, parent, ErrMalformed, "a %s says it is %d bytes, less than its %d-byte header", sectionName(typ), size, hdr)
@@ -284,7 +280,7 @@ func (w *walker) guided(d *data, s *Node, pos, body, end int64, depth int) {
 		return
 	}
 	g := guidAt(d.b[body:])
-	dataOff, attrs := int64(le16(d.b[body+16:])), le16(d.b[body+18:])
+	dataOff, attrs := int64(le.Uint16(d.b[body+16:])), le.Uint16(d.b[body+18:])
 	s.GUID, s.Name = g, g.String()
 	if dataOff < body-pos+20 || dataOff > end-pos {
 		w.fail(d, pos+(body-pos)+16, s, ErrOutside, "data offset 0x%x is not within the section's %d bytes past its header", dataOff, end-pos)
@@ -322,7 +318,7 @@ func fileOf(n *Node) *Node {
 func ucs2(b []byte) string {
 	var u []uint16
 	for i := 0; i+1 < len(b); i += 2 {
-		c := le16(b[i:])
+		c := le.Uint16(b[i:])
 		if c == 0 {
 			break
 		}
