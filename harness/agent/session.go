@@ -16,8 +16,8 @@ import (
 	"github.com/oemact/oemact/oemact/licence"
 )
 
-// Bounds of the agent's waits on the channel.
-const (
+// Bounds of the agent's waits on the channel (variables so that a test can shorten them).
+var (
 	errorWait = 3 * time.Second  // for the host's ack of an error report
 	sendWait  = 10 * time.Second // writing the report once the host is connected
 )
@@ -267,11 +267,15 @@ func (s *Session) evaluate(report *channel.Report, plan *channel.Plan, dev strin
 
 // send sends the report and reads the host's reply.
 func (s *Session) send(report *channel.Report) (channel.Reply, error) {
-	if d, ok := s.RW.(interface{ SetWriteDeadline(time.Time) error }); ok {
-		d.SetWriteDeadline(time.Now().Add(sendWait))
-	}
 	var id uint64
 	if err := s.step("report", func() (err error) {
+		// The deadline bounds this write only: a kept-running machine's next round writes its
+		// hello and its activation and KMS requests long after it (the host offers the round when
+		// the runner gets there).
+		if d, ok := s.RW.(interface{ SetWriteDeadline(time.Time) error }); ok {
+			d.SetWriteDeadline(time.Now().Add(sendWait))
+			defer d.SetWriteDeadline(time.Time{})
+		}
 		id, err = s.Conn.Send(channel.TypeReport, report)
 		return err
 	}); err != nil {
@@ -332,6 +336,7 @@ func (s *Session) Fail(stage string, err error) error {
 func (s *Session) sendError(stage string, err error) {
 	if d, ok := s.RW.(interface{ SetReadDeadline(time.Time) error }); ok {
 		d.SetReadDeadline(time.Now().Add(errorWait))
+		defer d.SetReadDeadline(time.Time{})
 	}
 	if _, cerr := s.Conn.Call(channel.TypeError, channel.Error{Stage: stage, Message: err.Error()}); cerr != nil {
 		s.logf("could not report the error to the host: %v", cerr)
