@@ -47,12 +47,8 @@ func ChooseAccel(ctx context.Context, kernel, dir string) AccelChoice {
 }
 
 func chooseAccel(ctx context.Context, kernel, dir string) AccelChoice {
-	switch v := Accel(os.Getenv(EnvAccel)); v {
-	case TCG, KVM:
-		return AccelChoice{v, EnvAccel + "=" + string(v)}
-	case "":
-	default:
-		return AccelChoice{TCG, fmt.Sprintf("%s=%q is neither tcg nor kvm; using tcg", EnvAccel, v)}
+	if c, ok := envAccel(); ok {
+		return c
 	}
 	timeout := ProbeTimeout
 	if v := os.Getenv("OEMACT_KVM_PROBE_TIMEOUT"); v != "" {
@@ -61,6 +57,19 @@ func chooseAccel(ctx context.Context, kernel, dir string) AccelChoice {
 		}
 	}
 	return ProbeKVM(ctx, kernel, filepath.Join(dir, "kvm-probe"), timeout)
+}
+
+// envAccel is the accelerator $OEMACT_ACCEL forces, and whether it is set. A value that is
+// neither tcg nor kvm gives TCG, with a reason that says so.
+func envAccel() (AccelChoice, bool) {
+	switch v := Accel(os.Getenv(EnvAccel)); v {
+	case TCG, KVM:
+		return AccelChoice{v, EnvAccel + "=" + string(v)}, true
+	case "":
+		return AccelChoice{}, false
+	default:
+		return AccelChoice{TCG, fmt.Sprintf("%s=%q is neither tcg nor kvm; using tcg", EnvAccel, v)}, true
+	}
 }
 
 // ProbeKVM boots kernel under KVM with no initrd and panic=-1: a working KVM panics (no root file

@@ -338,23 +338,28 @@ func Run(ctx context.Context, c Config, o Options) (*Result, error) {
 }
 
 // chooseFor picks the accelerator for an AccelAuto run: the probe boots the Config's kernel, or
-// for a disk or CD-ROM boot Options.CanaryKernel.
+// for a disk or CD-ROM boot Options.CanaryKernel. Without a kernel to probe with, only
+// $OEMACT_ACCEL can choose KVM.
 func chooseFor(ctx context.Context, c Config, o Options, dir string) (Accel, string) {
 	probe := o.Probe
 	if probe == nil {
 		probe = ChooseAccel
 	}
 	kernel := c.Kernel
+	if !filepath.IsAbs(kernel) {
+		kernel = filepath.Join(dir, kernel) // localize made it relative to the artifacts folder
+	}
 	if c.Boot != BootKernel {
-		if kernel = o.CanaryKernel; kernel == "" {
-			if v := Accel(os.Getenv(EnvAccel)); v == TCG || v == KVM {
-				return v, EnvAccel + "=" + string(v)
+		if o.CanaryKernel == "" {
+			if ch, ok := envAccel(); ok {
+				return ch.Accel, ch.Reason
 			}
 			return TCG, "no kernel to probe KVM with for a " + string(c.Boot) + " boot (Options.CanaryKernel); set " + EnvAccel + "=kvm to use KVM"
 		}
-	}
-	if !filepath.IsAbs(kernel) {
-		kernel = filepath.Join(dir, kernel)
+		var err error
+		if kernel, err = filepath.Abs(o.CanaryKernel); err != nil {
+			return TCG, fmt.Sprintf("KVM canary kernel %s: %v", o.CanaryKernel, err)
+		}
 	}
 	ch := probe(ctx, kernel, dir)
 	return ch.Accel, ch.Reason

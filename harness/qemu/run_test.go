@@ -178,6 +178,40 @@ func TestChooseAccelFromEnv(t *testing.T) {
 	assert.Contains(t, chooseAccel(context.Background(), "k", t.TempDir()).Reason, "neither tcg nor kvm")
 }
 
+// A disk or CD-ROM boot probes KVM with Options.CanaryKernel; without one, $OEMACT_ACCEL alone
+// chooses, and a value it does not know reads as it does for a kernel boot.
+func TestChooseForImageBoot(t *testing.T) {
+	dir := t.TempDir()
+	var probed []string
+	o := Options{Probe: func(ctx context.Context, kernel, dir string) AccelChoice {
+		probed = append(probed, kernel)
+		return AccelChoice{KVM, "probed"}
+	}}
+	disk := Config{Boot: BootDisk, Image: &Image{Path: "os.qcow2"}}
+
+	t.Setenv(EnvAccel, "")
+	a, why := chooseFor(context.Background(), disk, o, dir)
+	assert.Equal(t, TCG, a)
+	assert.Contains(t, why, "no kernel to probe KVM with for a disk boot")
+	t.Setenv(EnvAccel, "kvm")
+	a, why = chooseFor(context.Background(), disk, o, dir)
+	assert.Equal(t, KVM, a)
+	assert.Equal(t, "OEMACT_ACCEL=kvm", why)
+	t.Setenv(EnvAccel, "hax")
+	a, why = chooseFor(context.Background(), disk, o, dir)
+	assert.Equal(t, TCG, a)
+	assert.Equal(t, chooseAccel(context.Background(), "k", dir).Reason, why)
+	assert.Empty(t, probed)
+
+	o.CanaryKernel = "/boot/vmlinuz"
+	a, why = chooseFor(context.Background(), disk, o, dir)
+	assert.Equal(t, KVM, a)
+	assert.Equal(t, "probed", why)
+	a, _ = chooseFor(context.Background(), Config{Kernel: "k"}, o, dir)
+	assert.Equal(t, KVM, a)
+	assert.Equal(t, []string{"/boot/vmlinuz", filepath.Join(dir, "k")}, probed)
+}
+
 // TestProbeKVM runs the canary. Which verdict is right depends on the host (on the machines
 // notes/qemu.md describes, KVM hangs guests and the probe must choose TCG); what must hold
 // everywhere is a reasoned verdict within the bound, and no files or processes left.

@@ -49,7 +49,7 @@ func (m *machine) Probe(ctx context.Context, hw engine.Hardware, probe engine.Pr
 		}
 		cfg.TPM = tp.QEMU("")
 	}
-	o := guestprobe.Options{QEMU: qemu.Options{Dir: dir}, AgentTimeout: m.agentTimeout}
+	o := guestprobe.Options{QEMU: qemu.Options{Dir: dir, CanaryKernel: m.e.Kernel.Vmlinuz}, AgentTimeout: m.agentTimeout}
 	if keep {
 		o.QEMU.Timeout = maxMachineLife
 	}
