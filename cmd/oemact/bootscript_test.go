@@ -1,9 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 
@@ -77,15 +77,9 @@ func (b *bootBuild) env(ts *testscript.TestScript, neg bool, args []string) {
 // build makes the static oemact and oemact-agent side by side, as the Makefile does
 // (CGO_ENABLED=0): `oemact run` then boots the agent-only build, as it does for a user.
 func (b *bootBuild) build() error {
-	gobin, err := hosttool.GoCommand()
-	if err != nil {
-		return err
-	}
 	for name, pkg := range map[string]string{"oemact": ".", "oemact-agent": "../oemact-agent"} {
-		cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(b.dir, name), pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("building the static %s: %v\n%s", name, err, out)
+		if err := hosttool.BuildStatic(context.Background(), ".", pkg, filepath.Join(b.dir, name)); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package hosttool
 
 import (
+	"context"
+	"debug/elf"
 	"errors"
 	"os"
 	"path/filepath"
@@ -41,4 +43,30 @@ func TestFindOnPath(t *testing.T) {
 	p, err := Find("iasl")
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(dir, "iasl"), p)
+}
+
+// BuildStatic gives an x86-64 Linux executable with no interpreter and no symbol table, and an
+// error that names the package when the build fails.
+func TestBuildStatic(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\nfunc main() {}\n"), 0o644))
+	t.Setenv("GOFLAGS", "")
+	out := filepath.Join(dir, "init")
+	require.NoError(t, BuildStatic(context.Background(), dir, ".", out))
+	f, err := elf.Open(out)
+	require.NoError(t, err)
+	defer f.Close()
+	assert.Equal(t, elf.EM_X86_64, f.Machine)
+	assert.Equal(t, elf.ET_EXEC, f.Type)
+	for _, p := range f.Progs {
+		assert.NotEqual(t, elf.PT_INTERP, p.Type, "dynamically linked")
+	}
+	_, err = f.Symbols()
+	assert.ErrorIs(t, err, elf.ErrNoSymbols, "stripped (-ldflags=-s)")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\nfunc main() { undefined() }\n"), 0o644))
+	err = BuildStatic(context.Background(), dir, ".", out)
+	assert.ErrorContains(t, err, "building . as a static binary")
+	assert.ErrorContains(t, err, "undefined")
 }

@@ -2,10 +2,10 @@ package initramfs
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,13 +126,8 @@ func staticBinary(t *testing.T) string {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\nfunc main() {}\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n"), 0o644))
 	out := filepath.Join(dir, "init")
-	gobin, err := hosttool.GoCommand()
-	require.NoError(t, err)
-	cmd := exec.Command(gobin, "build", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=")
-	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", b)
+	t.Setenv("GOFLAGS", "") // the module is not the repository's: no flags meant for it
+	require.NoError(t, hosttool.BuildStatic(context.Background(), dir, ".", out))
 	return out
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -51,17 +50,7 @@ func binaries(t testing.TB) (agent, probe string) {
 	buildOnce.Do(func() {
 		agentBin, agentErr = harnesstest.BuildAgent(binDir)
 		probeBin = filepath.Join(binDir, "tpmprobe")
-		gobin, err := hosttool.GoCommand()
-		if err != nil {
-			probeErr = err
-			return
-		}
-		cmd := exec.Command(gobin, "build", "-trimpath", "-o", probeBin, probePackage)
-		cmd.Dir = harnesstest.RepoRoot()
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			probeErr = fmt.Errorf("building %s: %v\n%s", probePackage, err, out)
-		}
+		probeErr = hosttool.BuildStatic(context.Background(), harnesstest.RepoRoot(), probePackage, probeBin)
 	})
 	require.NoError(t, agentErr)
 	require.NoError(t, probeErr)

@@ -3,9 +3,9 @@
 package harnesstest
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -88,15 +88,8 @@ func BuildAgent(dir string) (string, error) {
 
 func buildStatic(dir, name, pkg string) (string, error) {
 	out := filepath.Join(dir, name)
-	gobin, err := hosttool.GoCommand()
-	if err != nil {
+	if err := hosttool.BuildStatic(context.Background(), RepoRoot(), pkg, out); err != nil {
 		return "", err
-	}
-	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-	cmd.Dir = RepoRoot()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the static %s binary: %v\n%s", name, err, b)
 	}
 	return out, nil
 }
