@@ -112,6 +112,16 @@ func TestCompareFindsEveryDifference(t *testing.T) {
 		{"SLIC", "the OS's copy differs: 374 bytes given, 100 seen"},
 		{"SLIC", "the OS's copy does not decode: " + decodeErr(t, slic[:100])},
 	}, Compare(given, seen))
+	seen.ACPI = map[string][]byte{"SLIC": slic[:20]}
+	assert.Equal(t, []Mismatch{
+		{"SLIC", "the OS's copy differs: 374 bytes given, 20 seen"},
+		{"SLIC", "the OS's copy does not decode: SLIC at offset 0x14: 20 bytes, an ACPI table header needs 36"},
+	}, Compare(given, seen))
+	// Another table where the SLIC should be: it decodes, as what it is.
+	seen.ACPI = map[string][]byte{"SLIC": msdm}
+	m := Compare(given, seen)
+	require.Len(t, m, 2)
+	assert.Equal(t, Mismatch{"SLIC", `the OS's copy has the signature "MSDM"`}, m[1])
 	seen.ACPI = nil
 	assert.Equal(t, []Mismatch{{"SLIC", "the OS has no SLIC"}}, Compare(given, seen))
 
@@ -126,7 +136,7 @@ func TestCompareFindsEveryDifference(t *testing.T) {
 	wrongType := changed[0].Clone()
 	wrongType.Type = 200
 	given.SMBIOS = append(given.SMBIOS, wrongType)
-	m := Compare(given, seen)
+	m = Compare(given, seen)
 	require.Len(t, m, 3)
 	assert.Contains(t, m[0].String(), "SMBIOS type 1 handle 0x0001: the OS's copy differs:")
 	assert.Equal(t, "SMBIOS type 4 handle 0xbeef: the OS's table has no structure with this handle", m[1].String())

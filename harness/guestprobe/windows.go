@@ -118,7 +118,7 @@ func ParseWindowsFirmware(out []byte) (*Tables, error) {
 		}
 		name, value, ok := strings.Cut(line, " ")
 		if !ok || !known(name) {
-			return nil, fmt.Errorf("firmware table output line %d: %q is not \"NAME BASE64\" for SLIC, MSDM or RSMB", n, clipLine(line))
+			return nil, fmt.Errorf("firmware table output line %d: %q is not \"NAME BASE64\" for %s", n, clipLine(line), windowsTableNames())
 		}
 		if seen[name] {
 			return nil, fmt.Errorf("firmware table output line %d: %s a second time", n, name)
@@ -146,6 +146,19 @@ func ParseWindowsFirmware(out []byte) (*Tables, error) {
 		}
 	}
 	return t, nil
+}
+
+// windowsTableNames lists the tables the script reads: "SLIC, MSDM or RSMB".
+func windowsTableNames() string {
+	ts := windowsTables()
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.name
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 func known(name string) bool {
