@@ -181,7 +181,7 @@ func clipLine(s string) string {
 // ReadWindows runs both Windows commands through the agent: the firmware tables and the licence.
 // A command that exits with a non-zero status is an error carrying its standard error.
 func ReadWindows(ctx context.Context, c *qga.Client) (*Tables, *WindowsLicence, error) {
-	out, err := runChecked(ctx, c, WindowsFirmwareCommand())
+	out, err := runChecked(ctx, c, "GetSystemFirmwareTable script", WindowsFirmwareCommand())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -189,7 +189,7 @@ func ReadWindows(ctx context.Context, c *qga.Client) (*Tables, *WindowsLicence, 
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err = runChecked(ctx, c, SlmgrCommand())
+	out, err = runChecked(ctx, c, "slmgr /dlv", SlmgrCommand())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -200,13 +200,15 @@ func ReadWindows(ctx context.Context, c *qga.Client) (*Tables, *WindowsLicence, 
 	return tables, lic, nil
 }
 
-func runChecked(ctx context.Context, c *qga.Client, cmd qga.Command) ([]byte, error) {
+// runChecked runs cmd through the agent; label names it in errors (its first argument is an
+// option such as -NoProfile, which says nothing).
+func runChecked(ctx context.Context, c *qga.Client, label string, cmd qga.Command) ([]byte, error) {
 	st, err := c.Run(ctx, cmd, MaxWindowsOutput)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", label, err)
 	}
 	if st.ExitCode != 0 || st.StdoutTruncated {
-		return nil, fmt.Errorf("%s %s: exit status %d (output truncated: %v): %s", cmd.Path, cmd.Args[0], st.ExitCode,
+		return nil, fmt.Errorf("%s (%s): exit status %d (output truncated: %v): %s", label, cmd.Path, st.ExitCode,
 			st.StdoutTruncated, clipLine(strings.TrimSpace(string(st.Stderr))))
 	}
 	return st.Stdout, nil

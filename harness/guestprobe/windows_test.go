@@ -1,13 +1,17 @@
 package guestprobe
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 
+	"github.com/oemact/oemact/harness/internal/qgatest"
+	"github.com/oemact/oemact/harness/qga"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -120,4 +124,20 @@ func FuzzParseWindowsFirmware(f *testing.F) {
 		tables.SMBIOS()
 		Compare(Given{ACPI: map[string][]byte{"SLIC": []byte("SLIC")}, SMBIOS: nil}, tables)
 	})
+}
+
+// A command that fails is named by what it does, not by its first argument (an option), with its
+// standard error; run through Debian's qemu-ga on the host.
+func TestRunCheckedNamesTheCommand(t *testing.T) {
+	conn, _ := qgatest.Start(t)
+	c := qga.NewClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, c.Ready(ctx))
+
+	out, err := runChecked(ctx, c, "echo", qga.Command{Path: "/bin/sh", Args: []string{"-c", "echo fine"}})
+	require.NoError(t, err)
+	assert.Equal(t, "fine\n", string(out))
+	_, err = runChecked(ctx, c, "slmgr /dlv", qga.Command{Path: "/bin/sh", Args: []string{"-c", "echo no licence >&2; exit 3"}})
+	assert.EqualError(t, err, "slmgr /dlv (/bin/sh): exit status 3 (output truncated: false): no licence")
 }
