@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oemact/oemact/harness/qga"
 	"github.com/oemact/oemact/harness/statedisk"
 )
 
@@ -305,7 +306,7 @@ func Args(c Config) ([]string, error) {
 }
 
 // GuestAgentPort is the virtio-serial port name the QEMU guest agent opens in the guest.
-const GuestAgentPort = "org.qemu.guest_agent.0"
+const GuestAgentPort = qga.PortName
 
 // bootArgs are the arguments that say what the machine boots.
 func bootArgs(c Config) []string {
