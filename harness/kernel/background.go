@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/oemact/oemact/harness/internal/filelock"
 )
 
 // BuildLogName is the log of a build started in the background, in the cache's kernel folder.
@@ -70,23 +72,11 @@ func BuildRunning(cacheDir string) (bool, error) {
 	if cacheDir, err = cacheDirOr(cacheDir); err != nil {
 		return false, err
 	}
-	f, err := os.Open(filepath.Join(cacheDir, "kernel", buildLock))
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil // no build ever started here
-	}
+	held, err := filelock.Held(filepath.Join(cacheDir, "kernel", buildLock))
 	if err != nil {
 		return false, fmt.Errorf("kernel build lock: %w", err)
 	}
-	defer f.Close()
-	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-	if errors.Is(err, syscall.EWOULDBLOCK) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("kernel build lock: %w", err)
-	}
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return false, nil
+	return held, nil
 }
 
 // CloudNote says, for a kernel the cache gave (not one the user named), what booting it means
