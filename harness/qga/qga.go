@@ -164,6 +164,16 @@ func (c *Client) begin(ctx context.Context) *exchange {
 	return x
 }
 
+// stopped is the error to return when the exchange's context has ended. Check it after each
+// deadline the exchange sets: that deadline may have replaced the past one with which begin
+// stopped the connection's I/O.
+func (x *exchange) stopped() error {
+	if x.ctx.Err() != nil {
+		return x.ioErr(os.ErrDeadlineExceeded)
+	}
+	return nil
+}
+
 // ioErr turns an I/O error of the exchange into the error to report.
 func (x *exchange) ioErr(err error) error {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -182,6 +192,9 @@ func (c *Client) send(x *exchange, prefix []byte, r request) error {
 	}
 	b = append(append(prefix, b...), '\n')
 	c.conn.SetWriteDeadline(x.deadline)
+	if err := x.stopped(); err != nil {
+		return &sendError{err}
+	}
 	if _, err := c.conn.Write(b); err != nil {
 		return &sendError{x.ioErr(err)}
 	}
@@ -198,6 +211,9 @@ func (e *sendError) Unwrap() error { return e.err }
 // client skipping the rest of its line before the next one.
 func (c *Client) readLine(x *exchange, max int) ([]byte, error) {
 	c.conn.SetReadDeadline(x.deadline)
+	if err := x.stopped(); err != nil {
+		return nil, err
+	}
 	var line []byte
 	for {
 		frag, err := c.r.ReadSlice('\n')
@@ -315,6 +331,9 @@ func (c *Client) Sync(ctx context.Context) error {
 	retry := time.Now().Add(every)
 	for {
 		c.conn.SetReadDeadline(minTime(retry, x.deadline))
+		if err := x.stopped(); err != nil {
+			return fail(err)
+		}
 		line, err := c.readAny()
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded) && time.Now().Before(x.deadline) && x.ctx.Err() == nil:

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,6 +135,53 @@ func TestCanceledThenUsable(t *testing.T) {
 	assert.NotErrorIs(t, err, context.DeadlineExceeded)
 	// The next command has its own deadline, and skips nothing it should not.
 	require.NoError(t, c.Ping(ctxFor(t, 5*time.Second)))
+}
+
+// cancelingConn cancels a command's context just as the client sets its read deadline, and lets
+// the deadline through only once the cancellation has stopped the connection: the order in which
+// a cancellation that comes while the client is between two reads lands.
+type cancelingConn struct {
+	net.Conn
+	cancel  func()
+	stopped chan struct{}
+	once    sync.Once
+}
+
+func (c *cancelingConn) SetDeadline(t time.Time) error {
+	err := c.Conn.SetDeadline(t)
+	if !t.IsZero() && t.Before(time.Now()) {
+		close(c.stopped)
+	}
+	return err
+}
+
+func (c *cancelingConn) SetReadDeadline(t time.Time) error {
+	if t.After(time.Now()) {
+		c.once.Do(func() { c.cancel(); <-c.stopped })
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// A command whose context is canceled while the agent is slow to answer returns at once, not at
+// its own deadline, even when it sets that deadline after the cancellation stopped the connection.
+func TestCanceledWhileSettingDeadline(t *testing.T) {
+	for name, do := range map[string]func(*Client, context.Context) error{
+		"ping": (*Client).Ping,
+		"sync": (*Client).Sync,
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, c := newFakeAgent(t)
+			a.set(func() { a.silent = true })
+			c.Timeout = 5 * time.Second
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			c.conn = &cancelingConn{Conn: c.conn, cancel: cancel, stopped: make(chan struct{})}
+			start := time.Now()
+			err := do(c, ctx)
+			assert.ErrorIs(t, err, context.Canceled)
+			assert.Less(t, time.Since(start), time.Second, "returned at once, not at the command's deadline")
+		})
+	}
 }
 
 func TestAnswersToOtherRequestsAreSkipped(t *testing.T) {
