@@ -1,15 +1,18 @@
 package guestimage_test
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/oemact/oemact/harness/guestimage"
 	"github.com/oemact/oemact/harness/hosttool/hosttooltest"
 	"github.com/oemact/oemact/harness/internal/harnesstest"
 )
@@ -18,7 +21,7 @@ import (
 // such disks: sfdisk, mtools and fsck.vfat for the ESP, e2fsck and debugfs for the root.
 func TestBuiltImage(t *testing.T) {
 	im := harnesstest.GuestImage(t)
-	pt := sfdiskTable(t, im.Path)
+	pt := guestimage.SfdiskTable(t, im.Path)
 	parts := pt["partitions"].([]any)
 	require.Len(t, parts, 2)
 	esp, root := parts[0].(map[string]any), parts[1].(map[string]any)
@@ -37,6 +40,10 @@ func TestBuiltImage(t *testing.T) {
 		require.NoError(t, err, "%s %s:\n%s%s", name, strings.Join(args, " "), out, stderr.String())
 		return string(out)
 	}
+	// fsck.vfat reads a whole device or file, at no offset: it checks a copy of the partition.
+	espFile := filepath.Join(t.TempDir(), "esp.img")
+	copyPart(t, im.Path, espOff, int64(esp["size"].(float64))*512, espFile)
+	tool("fsck.vfat", "-n", espFile)
 	fat := fmt.Sprintf("%s@@%d", im.Path, espOff)
 	list := tool("mdir", "-/", "-a", "-b", "-i", fat, "::/")
 	for _, f := range []string{"::/vmlinuz", "::/initrd.img", "::/syslinux/syslinux.cfg", "::/syslinux/ldlinux.sys", "::/syslinux/ldlinux.c32", "::/EFI/BOOT/BOOTX64.EFI"} {
@@ -52,13 +59,16 @@ func TestBuiltImage(t *testing.T) {
 	assert.Contains(t, tool("debugfs", "-R", "stat /usr/sbin/qemu-ga", ext), "Type: regular")
 }
 
-func sfdiskTable(t *testing.T, path string) map[string]any {
+// copyPart copies size bytes at off in the disk image to a new file.
+func copyPart(t *testing.T, disk string, off, size int64, out string) {
 	t.Helper()
-	out, err := exec.Command(hosttooltest.Require(t, "sfdisk"), "--json", path).Output()
+	in, err := os.Open(disk)
 	require.NoError(t, err)
-	var v struct {
-		PartitionTable map[string]any `json:"partitiontable"`
-	}
-	require.NoError(t, json.Unmarshal(out, &v))
-	return v.PartitionTable
+	defer in.Close()
+	f, err := os.Create(out)
+	require.NoError(t, err)
+	n, err := io.Copy(f, io.NewSectionReader(in, off, size))
+	require.NoError(t, err)
+	require.Equal(t, size, n, "%s ends inside the partition", disk)
+	require.NoError(t, f.Close())
 }

@@ -48,6 +48,7 @@ var known = map[string]Tool{
 	"mmd":               {Name: "mmd", Package: "mtools"},
 	"mcopy":             {Name: "mcopy", Package: "mtools"},
 	"mdir":              {Name: "mdir", Package: "mtools"},
+	"mtype":             {Name: "mtype", Package: "mtools"},
 	"syslinux":          {Name: "syslinux", Package: "syslinux"},
 	"grub-mkstandalone": {Name: "grub-mkstandalone", Package: "grub-common"},
 	"sfdisk":            {Name: "sfdisk", Package: "fdisk"},
