@@ -244,7 +244,7 @@ func (o *Options) check() error {
 		return errors.New("bench: no kernel (oemact kernel fetch, or make kernel)")
 	}
 	if o.Agent == "" {
-		return errors.New("bench: no agent binary (make build makes bin/oemact)")
+		return errors.New("bench: no agent binary (make build makes bin/oemact-agent)")
 	}
 	if o.Dir == "" || o.Repo == "" {
 		return errors.New("bench: Options.Dir and Options.Repo are required")

@@ -52,13 +52,13 @@ func TestReadGuestTimes(t *testing.T) {
 	p := filepath.Join(dir, "serial.log")
 	require.NoError(t, os.WriteFile(p, []byte("oemact-agent: oemact agent (devel)\n"+
 		"oemact-agent: init started 1.234s after the kernel\n"+
-		"oemact-agent: done in 312ms (mount=0.4ms modules=250.1ms evaluate=12ms)\n"+
+		"oemact-agent: done in 312ms (modules=250.1ms channel=0.4ms evaluate=12ms)\n"+
 		"[    1.600000] reboot: Power down\n"), 0o644))
 	g, err := ReadGuestTimes(p)
 	require.NoError(t, err)
 	assert.Equal(t, 1234*time.Millisecond, g.Init)
 	assert.Equal(t, 312*time.Millisecond, g.Agent)
-	assert.Equal(t, []StepTime{{"mount", 400 * time.Microsecond}, {"modules", 250100 * time.Microsecond}, {"evaluate", 12 * time.Millisecond}}, g.Steps)
+	assert.Equal(t, []StepTime{{"modules", 250100 * time.Microsecond}, {"channel", 400 * time.Microsecond}, {"evaluate", 12 * time.Millisecond}}, g.Steps)
 
 	assert.Equal(t, 1600*time.Millisecond, g.PowerOff)
 

@@ -36,7 +36,7 @@ type StepTime struct {
 const (
 	initPrefix     = "oemact-agent: init started " // "1.532s after the kernel"
 	powerOffPrefix = "poweroff: init started "     // the same, from the power-off init
-	donePrefix     = "oemact-agent: done in "      // "312ms (mount=0.4ms modules=250.1ms ...)"
+	donePrefix     = "oemact-agent: done in "      // "312ms (modules=250.1ms channel=0.4ms ...)"
 	powerDownLine  = "reboot: Power down"          // "[    0.959792] reboot: Power down"
 )
 
