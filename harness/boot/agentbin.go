@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 
 	"github.com/oemact/oemact/harness/initramfs"
 )
@@ -17,16 +18,24 @@ const AgentName = "oemact-agent"
 
 // DefaultAgent is the binary a machine boots as /init when the caller names none: AgentName in
 // the folder of this executable when it was built from the same source as this executable, else
-// this executable itself. The second value says which and why, for logs.
+// this executable itself. The second value says which and why, for logs. The answer is found
+// once per process (it reads two binaries' build information).
 func DefaultAgent() (path, why string, err error) {
+	c, err := defaultAgent()
+	return c.path, c.why, err
+}
+
+type agentChoice struct{ path, why string }
+
+var defaultAgent = sync.OnceValues(func() (agentChoice, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", "", fmt.Errorf("finding the oemact binary: %w", err)
+		return agentChoice{}, fmt.Errorf("finding the oemact binary: %w", err)
 	}
 	self, _ := debug.ReadBuildInfo()
-	path, why = agentBeside(exe, self)
-	return path, why, nil
-}
+	path, why := agentBeside(exe, self)
+	return agentChoice{path, why}, nil
+})
 
 // agentBeside returns AgentName beside exe when its Go build information says it is built from
 // the same source as self (see sameBuild) and statically linked, else exe.
