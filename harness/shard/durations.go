@@ -26,7 +26,10 @@ func ReadDurations(path string) (*Durations, error) {
 		it := Item{Name: sc.Name, File: sc.File}
 		for _, st := range sc.Steps {
 			if scenario.Kind(st.Kind).Boots() {
-				it.Boots++
+				// The step's machine and the others it booted (a proxy activation's batch),
+				// counted as Items counts a scenario's boots, since estimate multiplies
+				// perBoot by Items' count.
+				it.Boots += 1 + len(st.Others)
 			}
 		}
 		if _, dup := d.byKey[it.key()]; dup {

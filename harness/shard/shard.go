@@ -164,8 +164,8 @@ type Durations struct {
 	Report string
 	byKey  map[string]time.Duration
 	byName map[string][]time.Duration
-	// perBoot is the mean time per boot step over the report's scenarios, for scenarios it does
-	// not have.
+	// perBoot is the mean time per boot over the report's scenarios (a proxy activation's batch
+	// counted as Items counts it), for scenarios it does not have.
 	perBoot time.Duration
 }
 

@@ -217,6 +217,45 @@ func TestReadDurationsErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "scenario a (s/a.yaml) is in the report twice")
 }
 
+// A proxy activation boots its batch's machines too: the report's boots per step are counted as
+// Items counts them (mak-proxy boots 4 machines in 3 boot steps), so the mean time per boot is
+// in the unit that estimate multiplies.
+func TestReadDurationsCountsProxyBoots(t *testing.T) {
+	sc, err := scenario.Load(filepath.Join("..", "..", "fixtures", "scenarios", "22-mak-proxy.yaml"))
+	require.NoError(t, err)
+	items := Items([]*scenario.Scenario{sc})
+	require.Equal(t, 4, items[0].Boots, "pc and pc2 in the proxy batch, pc2, pc")
+	r := &runner.Run{Started: time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC), Scenarios: []*runner.Scenario{}}
+	res := &runner.Scenario{Name: sc.Name, File: sc.Path, Outcome: runner.Passed, Duration: 12 * time.Second, Steps: []*runner.Step{}}
+	bootSteps := 0
+	for i, st := range sc.Steps {
+		rs := &runner.Step{Index: i, Kind: string(st.Kind), Outcome: runner.Passed}
+		if st.Machine != nil { // advance has none
+			rs.Machine = st.Machine.Name
+		}
+		if st.Kind.Boots() {
+			bootSteps++
+			rs.Boot = &runner.Boot{}
+			for _, m := range st.With {
+				rs.Others = append(rs.Others, &runner.Other{Machine: m.Name, Boot: &runner.Boot{}})
+			}
+		}
+		res.Steps = append(res.Steps, rs)
+	}
+	require.Equal(t, 3, bootSteps)
+	r.Scenarios = append(r.Scenarios, res)
+	var b bytes.Buffer
+	require.NoError(t, report.WriteJSON(&b, r))
+	path := filepath.Join(t.TempDir(), "run.json")
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+
+	d, err := ReadDurations(path)
+	require.NoError(t, err)
+	assert.Equal(t, 3*time.Second, d.perBoot, "12 s over 4 boots")
+	assert.Equal(t, 12*time.Second, d.estimate(items[0]))
+	assert.Equal(t, 6*time.Second, d.estimate(Item{Name: "new", File: "s/new.yaml", Boots: 2}))
+}
+
 // A merged report of an earlier split run gives durations too.
 func TestReadDurationsFromMerged(t *testing.T) {
 	items := Items(defaultMatrix(t))
