@@ -42,7 +42,7 @@ func ReadJSONFile(path string) (*runner.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ReadJSON(bytes.NewReader(b), path)
+	return decodeJSON(b, path)
 }
 
 // ReadJSON reads a JSON report from r; name is the file named in errors. It reads at most
@@ -57,6 +57,12 @@ func ReadJSON(r io.Reader, name string) (*runner.Run, error) {
 	if int64(len(b)) > maxJSONSize {
 		return nil, &FormatError{File: name, Off: maxJSONSize, Msg: fmt.Sprintf("larger than %d MiB: not a report", maxJSONSize>>20)}
 	}
+	return decodeJSON(b, name)
+}
+
+// decodeJSON decodes and checks a whole JSON report held in b (see ReadJSON); name is the file
+// named in errors.
+func decodeJSON(b []byte, name string) (*runner.Run, error) {
 	run := &runner.Run{}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/oemact/oemact/firmware/fileio"
 	"github.com/oemact/oemact/harness/runner"
 )
 
@@ -78,6 +79,16 @@ func TestReadJSONTooLarge(t *testing.T) {
 	require.NoError(t, err)
 	_, err = ReadJSON(bytes.NewReader(big), "big.json")
 	assert.EqualError(t, err, "big.json: offset 1000: larger than 0 MiB: not a report")
+
+	// A file is bounded by its size before it is read, and decoded from the bytes read once.
+	path := filepath.Join("testdata", "run.json")
+	_, err = ReadJSONFile(path)
+	assert.ErrorIs(t, err, fileio.ErrTooLarge)
+	assert.ErrorContains(t, err, path)
+	maxJSONSize = int64(len(big))
+	r, err := ReadJSONFile(path)
+	require.NoError(t, err)
+	assert.NotEmpty(t, r.Scenarios)
 }
 
 func FuzzReadJSON(f *testing.F) {
