@@ -11,32 +11,50 @@ import (
 )
 
 func init() {
-	register(&command{name: "guest-image", summary: "build the Debian test image that the harness boots from its own boot loader, or show it", run: runGuestImage})
+	register(&command{name: "guest-image", summary: "build the Debian test image that the harness boots from its own boot loader, or show it",
+		subs: []string{"build", "path"}, run: runGuestImage})
 }
 
-const guestImageUsage = `build|path [flags]
+const (
+	guestImageArgs  = "[--cache DIR] [--sources FILE] [--link PATH] [--json]"
+	guestImageUsage = "usage: oemact guest-image build " + guestImageArgs + "\n       oemact guest-image path " + guestImageArgs
 
-  build   build the Debian test disk image into the cache when it is not there (as root; about
-          a minute and a half): mmdebstrap with this machine's apt sources, the cloud kernel,
-          systemd and qemu-guest-agent, syslinux for BIOS and GRUB for UEFI, assembled without
-          mounting anything
-  path    print the cached image (exit 2 when it is not built)
+	guestImageCommon = `
 
---link PATH makes PATH name the image too (a hard link, else a symbolic link): 'make guest-image'
-links fixtures/images/debian.img, the file the fixture image profiles boot.
+The image is the one the apt sources (--sources) give, in the cache: $OEMACT_CACHE, else
+$XDG_CACHE_HOME/oemact, else .cache in the working directory.
+`
+)
 
-The cache is $OEMACT_CACHE, else $XDG_CACHE_HOME/oemact, else .cache in the working directory.`
+// guestImageHelp is what each sub-verb does, after its usage line.
+var guestImageHelp = map[string]string{
+	"build": `
+
+Build the Debian test disk image into the cache when it is not there (as root; about a minute
+and a half), then print its path: mmdebstrap with this machine's apt sources, the cloud kernel,
+systemd and qemu-guest-agent, syslinux for BIOS and GRUB for UEFI, assembled without mounting
+anything. 'make guest-image' runs it with --link fixtures/images/debian.img, the file the fixture
+image profiles boot.`,
+	"path": `
+
+Print the cached image's path (exit 2 when it is not built).`,
+}
 
 func runGuestImage(io stdio, args []string) int {
-	if len(args) == 0 || (args[0] != "build" && args[0] != "path") {
-		fmt.Fprintf(io.stderr, "usage: oemact guest-image %s\n", guestImageUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			return exitOK
-		}
+	if len(args) == 0 {
+		fmt.Fprintln(io.stderr, guestImageUsage)
 		return exitUsage
 	}
 	sub := args[0]
-	fs := newFlagSet(io, "guest-image "+sub, "[--cache DIR] [--sources FILE] [--link PATH] [--json]")
+	switch sub {
+	case "build", "path":
+	case "-h", "--help", "help":
+		return helpSubs(io, commands["guest-image"])
+	default:
+		fmt.Fprintf(io.stderr, "oemact guest-image: unknown subcommand %q\n%s\n", sub, guestImageUsage)
+		return exitUsage
+	}
+	fs := newFlagSet(io, "guest-image "+sub, guestImageArgs+guestImageHelp[sub]+guestImageCommon)
 	cache := fs.String("cache", "", "cache folder (default $OEMACT_CACHE, $XDG_CACHE_HOME/oemact or ./.cache)")
 	sources := fs.String("sources", "", "apt sources file for mmdebstrap (default this machine's: /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list)")
 	asJSON := fs.Bool("json", false, "print the image as JSON")
