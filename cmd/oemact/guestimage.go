@@ -1,11 +1,7 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/signal"
 
 	"github.com/oemact/oemact/harness/guestimage"
 )
@@ -70,7 +66,7 @@ func runGuestImage(io stdio, args []string) int {
 	var im *guestimage.Image
 	var err error
 	if sub == "build" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		ctx, stop := signalContext()
 		defer stop()
 		im, err = guestimage.Build(ctx, o)
 	} else {
@@ -90,8 +86,9 @@ func runGuestImage(io stdio, args []string) int {
 		fmt.Fprintf(io.stderr, "%s: %s\n", *link, how)
 	}
 	if *asJSON {
-		b, _ := json.MarshalIndent(im, "", "  ")
-		fmt.Fprintln(io.stdout, string(b))
+		if err := writeJSON(io.stdout, im); err != nil {
+			return fail(io, "guest-image "+sub, "%v", err)
+		}
 		return exitOK
 	}
 	fmt.Fprintln(io.stdout, im.Path)

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 
@@ -85,7 +82,7 @@ func runKernel(io stdio, args []string) int {
 	var err error
 	fetching := sub == "fetch" || sub == "build"
 	if fetching && *override == "" && os.Getenv(kernel.EnvKernel) == "" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		ctx, stop := signalContext()
 		defer stop()
 		if sub == "build" {
 			k, err = kernel.Build(ctx, kernel.BuildOptions{CacheDir: *cache, Jobs: *jobs, Log: io.stderr})
@@ -104,8 +101,9 @@ func runKernel(io stdio, args []string) int {
 		return exitUsage
 	}
 	if *asJSON {
-		b, _ := json.MarshalIndent(k, "", "  ")
-		fmt.Fprintln(io.stdout, string(b))
+		if err := writeJSON(io.stdout, k); err != nil {
+			return fail(io, "kernel "+sub, "%v", err)
+		}
 		return exitOK
 	}
 	fmt.Fprintln(io.stdout, k.Vmlinuz)

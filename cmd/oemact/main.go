@@ -5,15 +5,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 )
@@ -242,6 +245,13 @@ func parseFlags(fs *flagSet, args []string) (int, bool) {
 	fmt.Fprintf(errw, "oemact %s: %v\n", fs.Name(), err)
 	fs.Usage()
 	return exitUsage, true
+}
+
+// signalContext returns a context that ends at the first SIGINT or SIGTERM, for a verb that runs
+// long or starts processes of its own (mmdebstrap, make): CI cancels a job with SIGTERM, and the
+// verb must stop them then, not leave them running.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 // stdoutName is the file name that means standard output where a verb writes a file.

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/oemact/oemact/fixtures"
@@ -22,9 +19,7 @@ func init() {
 }
 
 // serveContext returns the context serve runs under: until SIGTERM or SIGINT. Tests replace it.
-var serveContext = func() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-}
+var serveContext = signalContext
 
 const serveHelp = `
 The service answers HTTP/JSON under /v1 (see package oemact/service/api): POST /v1/activate,
