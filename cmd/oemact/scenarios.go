@@ -49,8 +49,7 @@ func addScenarioFlags(fs *flagSet, name string) *scenarioVerb {
 }
 
 func (v *scenarioVerb) fail(io stdio, format string, a ...any) int {
-	fmt.Fprintf(io.stderr, "oemact "+v.name+": "+format+"\n", a...)
-	return exitUsage
+	return fail(io, v.name, format, a...)
 }
 
 // run loads and selects the scenarios, lets engine fill in the options of the verb's engine,

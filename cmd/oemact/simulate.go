@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 
 	"github.com/oemact/oemact/harness/engine/inproc"
 	"github.com/oemact/oemact/harness/report"
@@ -46,10 +45,6 @@ func runSimulate(io stdio, args []string) int {
 		if err := report.WriteTimelineSVG(&b, res); err != nil {
 			return fmt.Errorf("--svg: %w", err)
 		}
-		if *svg == stdoutName {
-			_, err := io.stdout.Write(b.Bytes())
-			return err
-		}
-		return os.WriteFile(*svg, b.Bytes(), 0o644)
+		return writeOutput(io, *svg, b.Bytes(), 0o644)
 	})
 }
