@@ -16,7 +16,7 @@ func ReadDurations(path string) (*Durations, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Durations{Report: path, byKey: map[string]time.Duration{}, byName: map[string][]time.Duration{}}
+	d := &Durations{byKey: map[string]time.Duration{}, byName: map[string][]time.Duration{}}
 	var total time.Duration
 	boots := 0
 	for _, sc := range run.Scenarios {

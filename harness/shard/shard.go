@@ -161,7 +161,6 @@ func (p *Plan) Label(run *runner.Run, index int) error {
 
 // Durations are the wall times of the scenarios of an earlier run, read from its JSON report.
 type Durations struct {
-	Report string
 	byKey  map[string]time.Duration
 	byName map[string][]time.Duration
 	// perBoot is the mean time per boot over the report's scenarios (a proxy activation's batch
