@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"html"
 	"io"
 	"strings"
 
@@ -28,7 +29,7 @@ func WriteTimelineSVG(w io.Writer, r *runner.Run) error {
 				title += ", " + m.Channel
 			}
 			parts = append(parts, fmt.Sprintf(`<text x="8" y="%d" font-family="DejaVu Sans, Arial, sans-serif" font-size="13" font-weight="bold">%s)</text>`+
-				"\n"+`<g transform="translate(0,%d)">%s</g>`, y+16, xmlEscape(title), y+22, b.String()))
+				"\n"+`<g transform="translate(0,%d)">%s</g>`, y+16, html.EscapeString(title), y+22, b.String()))
 			y += 22 + t.H + 12
 		}
 	}
@@ -38,10 +39,6 @@ func WriteTimelineSVG(w io.Writer, r *runner.Run) error {
 	_, err := fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n"+
 		`<rect width="%d" height="%d" fill="#ffffff"/>`+"\n%s\n</svg>\n", int(tlW), y, int(tlW), y, int(tlW), y, strings.Join(parts, "\n"))
 	return err
-}
-
-func xmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }
 
 // WriteTimelines prints every machine's licence timeline for people: the day, the time and the
