@@ -36,16 +36,10 @@ func ReadShardReports(paths []string) []ShardReport {
 // could not be read, that stopped before its scenarios ran, that holds fewer scenarios than it was
 // given, or that repeats another shard or scenario is a ShardResult with an Error: the merged
 // run's exit code is then 2 and each report shows the error. Scenarios are never silently
-// fewer.
+// fewer. The split the reports are checked against is the one most shards report (reference).
 func Merge(in []ShardReport) *runner.Run {
 	m := &runner.Run{Scenarios: []*runner.Scenario{}}
-	count, split := 0, ""
-	for _, s := range in {
-		if s.Run != nil && len(s.Run.Shards) == 0 {
-			count, split = shardOf(s.Run).Count, shardOf(s.Run).Split
-			break
-		}
-	}
+	count, split := reference(in)
 	byIndex := map[int]*runner.ShardResult{}
 	runs := map[int]*runner.Run{}
 	var others []*runner.ShardResult
@@ -111,6 +105,38 @@ func Merge(in []ShardReport) *runner.Run {
 		m.Error = fmt.Sprintf("the shards were given %d scenarios between them, the selection held %d", given, total)
 	}
 	return m
+}
+
+// reference is the split the shards' reports are checked against: the shard count and split ID
+// that the most shards (distinct indices) report, the first seen among equals. A stale report,
+// left over from an earlier split, is then the one in error, not the good shards beside it,
+// whatever the order of the files.
+func reference(in []ShardReport) (count int, split string) {
+	type key struct {
+		count int
+		split string
+	}
+	indices := map[key]map[int]bool{}
+	var order []key
+	for _, s := range in {
+		if s.Run == nil || len(s.Run.Shards) > 0 {
+			continue
+		}
+		sh := shardOf(s.Run)
+		k := key{sh.Count, sh.Split}
+		if indices[k] == nil {
+			indices[k] = map[int]bool{}
+			order = append(order, k)
+		}
+		indices[k][sh.Index] = true
+	}
+	best := key{}
+	for _, k := range order {
+		if len(indices[k]) > len(indices[best]) {
+			best = k
+		}
+	}
+	return best.count, best.split
 }
 
 // shardOf is a report's shard: a run without one is the whole of a split into one.

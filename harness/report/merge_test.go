@@ -188,6 +188,28 @@ func TestMergeShardProblems(t *testing.T) {
 			3: "shard 2/3 was split differently from the others (split b2, not a1): give every shard the same scenarios and the same --durations file"},
 		count: 3,
 	}, {
+		name: "a stale shard of another split first",
+		in: func(s []*runner.Run) []ShardReport {
+			stale := *s[2]
+			stale.Shard = &runner.Shard{Index: 1, Count: 2, Scenarios: 1, Total: 5}
+			return append([]ShardReport{{Path: "stale.json", Run: &stale}}, inputs(s...)...)
+		},
+		want:  map[int]string{3: "this is shard 1/2; the other reports are of a split into 3"},
+		count: 5,
+	}, {
+		name: "a stale shard split differently first",
+		in: func(s []*runner.Run) []ShardReport {
+			for _, r := range s {
+				r.Shard.Split = "new"
+			}
+			stale := *s[0]
+			stale.Shard = &runner.Shard{Index: 1, Count: 3, Scenarios: 2, Total: 5, Split: "old"}
+			return append([]ShardReport{{Path: "stale.json", Run: &stale}}, inputs(s...)...)
+		},
+		want: map[int]string{3: "shard 1/3 was split differently from the others (split old, not new): " +
+			"give every shard the same scenarios and the same --durations file"},
+		count: 5,
+	}, {
 		name: "a merged report as input",
 		in: func(s []*runner.Run) []ShardReport {
 			return append(inputs(s...), ShardReport{Path: "merged.json", Run: Merge(inputs(s...))})
